@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vtd-remap: out-of-tree build of vtd_remap.ko and the project's checks.
+#
+#   make               the module for the installed Debian kernel headers
+#                      (build/stock/vtd_remap.ko); KDIR=... builds elsewhere
+#   make test-modules  the module and the KUnit modules for the test kernel
+#                      (build/test/), building that kernel once if needed
+#   make check         every test layer; ends with "N passed, N failed"
+#   make clean
+#
+# Each kernel gets its own build directory of symlinks to the sources, so
+# objects for two kernels never mix and the source tree stays clean.
+
+SRC := $(CURDIR)
+SOURCES := Kbuild vtd_main.c iova.c iova.h kunit/Kbuild kunit/iova_kunit.c
+
+# The newest installed kernel headers (Debian's linux-headers-amd64).
+KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
+
+.PHONY: all modules test-modules check clean
+
+all: modules
+
+# $(1): build directory name, $(2): kernel build tree
+define build_in
+	@mkdir -p build/$(1)/kunit
+	@for f in $(SOURCES); do ln -sfn $(SRC)/$$f build/$(1)/$$f; done
+	$(MAKE) -C $(2) M=$(SRC)/build/$(1) modules
+endef
+
+modules:
+	@if [ -z "$(KDIR)" ] || [ ! -f "$(KDIR)/Makefile" ]; then \
+		echo "No kernel headers found. Install them with: sudo scripts/setup.sh" >&2; \
+		echo "(or point KDIR= at a configured kernel tree)" >&2; exit 1; fi
+	$(call build_in,stock,$(KDIR))
+
+test-modules:
+	@scripts/setup.sh >/dev/null
+	$(eval TKDIR := $(shell scripts/test-kernel.sh | tail -n 1))
+	@test -n "$(TKDIR)" || { echo "test kernel build failed" >&2; exit 1; }
+	$(call build_in,test,$(TKDIR))
+
+check:
+	scripts/check.sh
+
+clean:
+	rm -rf build

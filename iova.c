@@ -1,0 +1,1012 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vtd-remap IOVA allocator: ranges of frames handed out top-down under a
+ * limit, with reserved holes, in O(log n) per operation.
+ *
+ * 1. Concepts
+ *
+ *    A domain is a space of frames [start, last]. A frame is one granule
+ *    (4 KiB for DMA, 1 for IDs). Callers take ranges out of it with
+ *    vtd_iova_alloc() and give them back with vtd_iova_free(); reserved
+ *    ranges (vtd_iova_reserve()) are holes that are never handed out: the
+ *    MSI/APIC window, RMRRs, peer-to-peer windows. vtd_iova_clone_reserved()
+ *    copies a template domain's holes into a new domain.
+ *
+ * 2. Data structures
+ *
+ *    Every range, allocated or reserved, is one node in a red-black tree
+ *    keyed by its first frame. The free space is not stored: a free gap is
+ *    the span between two neighbouring nodes, and it belongs to the node
+ *    above it (node->own_gap frames directly below node->pfn_lo). A
+ *    sentinel node, the anchor, sits at last + 1 so that the gap at the top
+ *    of the space has an owner and the tree is never empty.
+ *
+ *    The tree is augmented: each node also keeps, for its whole subtree,
+ *    the largest gap (sub_gap) and the largest naturally aligned block of
+ *    frames that fits in some gap (sub_blk, as order + 1, 0 for none). A
+ *    search for room therefore skips any subtree that cannot hold the
+ *    request, and never visits ranges one by one.
+ *
+ * 3. Invariants (checked by vtd_iova_check())
+ *
+ *    a. Nodes are disjoint and in key order; each has pfn_lo <= pfn_last.
+ *    b. The anchor is the last node, with pfn_lo == pfn_last == last + 1;
+ *       every other node lies inside [start, last].
+ *    c. node->own_gap == node->pfn_lo - (previous node's pfn_last + 1), or
+ *       node->pfn_lo - start for the first node; own_blk is derived from it.
+ *    d. node->sub_gap and sub_blk are the maxima of the node's own values
+ *       and its children's sub_gap and sub_blk.
+ *    e. Two reserved nodes are never adjacent: a frame is reserved iff it
+ *       lies in a reserved node, and reserving merges touching holes.
+ *    f. The counters equal what a walk of the tree counts.
+ *
+ * 4. Search
+ *
+ *    vtd_iova_alloc() asks for the highest start p, aligned to align, with
+ *    [p, p + size - 1] free and under limit. It first checks the one gap
+ *    that straddles the limit (clipped), then walks gaps downwards in key
+ *    order, pruning subtrees by the augmented maxima:
+ *      - align == 1: a gap fits iff own_gap >= size (sub_gap decides);
+ *      - align == size == 2^k: a gap fits iff it holds a naturally aligned
+ *        2^k block (sub_blk decides).
+ *    For these two shapes, the ones the module itself issues (IDs, and
+ *    size-aligned power-of-two DMA ranges), pruning is exact: the first gap
+ *    the walk reaches fits, and an allocation costs O(log n). Any other
+ *    shape is pruned by sub_gap >= size, which is necessary but not
+ *    sufficient; the answer is still exact but the walk may also visit gaps
+ *    that are big enough and wrongly aligned.
+ *
+ * 5. Locking
+ *
+ *    One spinlock per domain, taken with irqsave, protects the tree, every
+ *    node in it and the counters: any context may call in. No other lock
+ *    is ever taken inside it and it is never nested with another domain's
+ *    (clone copies the source under its lock, drops it, then fills the
+ *    destination). Node memory is allocated before the lock is taken, with
+ *    the caller's gfp, and nodes removed under the lock are freed after it
+ *    is dropped.
+ *
+ * 6. Failure policy
+ *
+ *    Every operation either completes or changes nothing. Bad arguments are
+ *    -EINVAL; no room is -ENOSPC; no memory is -ENOMEM; a reservation over
+ *    a live allocation is -EBUSY. A free that does not match an allocation
+ *    is refused with an errno and one rate-limited warning: the caller has
+ *    a bug, and the tree stays as it was. The parameter iova_check runs the
+ *    O(n) checker after every change, and iova_fail_nth makes every Nth
+ *    node allocation fail, for the tests.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": iova: " fmt
+
+#include <linux/atomic.h>
+#include <linux/build_bug.h>
+#include <linux/bitops.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/rbtree_augmented.h>
+#include <linux/slab.h>
+
+#include "iova.h"
+
+static bool iova_check;
+module_param(iova_check, bool, 0644);
+MODULE_PARM_DESC(iova_check, "Run the O(n) tree checker after every change");
+
+static unsigned int iova_fail_nth;
+module_param(iova_fail_nth, uint, 0644);
+MODULE_PARM_DESC(iova_fail_nth, "Fail every Nth range-node allocation (0: never)");
+
+static atomic_t iova_alloc_count = ATOMIC_INIT(0);
+static struct kmem_cache *iova_node_cache;
+
+/**
+ * struct vtd_iova_node - one range in a domain's tree
+ * @rb:		link in vtd_iova_domain.root, keyed by @pfn_lo.
+ * @free_next:	once erased from the tree: next node to free after unlock.
+ * @pfn_lo:	first frame of the range.
+ * @pfn_last:	last frame of the range (inclusive).
+ * @own_gap:	free frames just below @pfn_lo.
+ * @sub_gap:	largest @own_gap in the subtree rooted here.
+ * @own_blk:	iova_gap_blk() of the own gap.
+ * @sub_blk:	largest @own_blk in the subtree rooted here.
+ * @reserved:	the range is a hole, not an allocation.
+ */
+struct vtd_iova_node {
+	union {
+		struct rb_node rb;
+		struct vtd_iova_node *free_next;
+	};
+	unsigned long pfn_lo;
+	unsigned long pfn_last;
+	unsigned long own_gap;
+	unsigned long sub_gap;
+	u8 own_blk;
+	u8 sub_blk;
+	bool reserved;
+};
+
+/* 24 (rb) + 4 * 8 + 3, padded to 8: 64 bytes, one cache line. */
+static_assert(sizeof(struct vtd_iova_node) <= VTD_IOVA_NODE_BYTES);
+
+/* A request, with the pruning rule chosen once for its shape (section 4). */
+struct iova_req {
+	unsigned long size;
+	unsigned long align;
+	unsigned long limit;
+	bool by_blk;	/* prune by sub_blk >= need_blk, else sub_gap >= size */
+	u8 need_blk;
+};
+
+static inline struct vtd_iova_node *iova_node(struct rb_node *rb)
+{
+	return rb ? rb_entry(rb, struct vtd_iova_node, rb) : NULL;
+}
+
+/* --- gap arithmetic -------------------------------------------------- */
+
+/*
+ * Order + 1 of the largest naturally aligned block inside [lo, lo + len - 1],
+ * 0 for an empty gap. With k = floor(log2(len)), a block of 2^k fits or it
+ * does not; a block of 2^(k-1) always fits, since any 2^k consecutive frames
+ * contain an aligned run of 2^(k-1). So the answer is k + 1 or k.
+ */
+static u8 iova_gap_blk(unsigned long lo, unsigned long len)
+{
+	unsigned long block, first;
+	unsigned int k;
+
+	if (!len)
+		return 0;
+	k = ilog2(len);
+	block = 1UL << k;
+	first = lo + (-lo & (block - 1));
+	if (first >= lo && first - lo <= len - block)
+		return k + 1;
+	return k;
+}
+
+/* Set @node's own gap to the free span [gap_lo, node->pfn_lo). */
+static void iova_set_gap(struct vtd_iova_node *node, unsigned long gap_lo)
+{
+	node->own_gap = node->pfn_lo - gap_lo;
+	node->own_blk = iova_gap_blk(gap_lo, node->own_gap);
+}
+
+/* Subtree maxima of @node from its own gap and its children's maxima. */
+static void iova_sub_max(const struct vtd_iova_node *node,
+			 unsigned long *gap, u8 *blk)
+{
+	const struct vtd_iova_node *child;
+	int i;
+
+	*gap = node->own_gap;
+	*blk = node->own_blk;
+	for (i = 0; i < 2; i++) {
+		child = iova_node(i ? node->rb.rb_right : node->rb.rb_left);
+		if (!child)
+			continue;
+		*gap = max(*gap, child->sub_gap);
+		*blk = max(*blk, child->sub_blk);
+	}
+}
+
+/* Recompute @node's subtree maxima; return true if they did not change. */
+static bool iova_sub_update(struct vtd_iova_node *node)
+{
+	unsigned long gap;
+	u8 blk;
+
+	iova_sub_max(node, &gap, &blk);
+	if (gap == node->sub_gap && blk == node->sub_blk)
+		return true;
+	node->sub_gap = gap;
+	node->sub_blk = blk;
+	return false;
+}
+
+/*
+ * rbtree augmentation callbacks (see <linux/rbtree_augmented.h>): the
+ * maxima of a subtree live in its root, so a rotation hands the old root's
+ * maxima to the new root and recomputes the old one from its new children.
+ */
+static void iova_aug_propagate(struct rb_node *rb, struct rb_node *stop)
+{
+	while (rb != stop && !iova_sub_update(iova_node(rb)))
+		rb = rb_parent(rb);
+}
+
+static void iova_aug_copy(struct rb_node *from, struct rb_node *to)
+{
+	iova_node(to)->sub_gap = iova_node(from)->sub_gap;
+	iova_node(to)->sub_blk = iova_node(from)->sub_blk;
+}
+
+static void iova_aug_rotate(struct rb_node *old, struct rb_node *new)
+{
+	iova_aug_copy(old, new);
+	iova_sub_update(iova_node(old));
+}
+
+static const struct rb_augment_callbacks iova_aug_cb = {
+	.propagate = iova_aug_propagate,
+	.copy = iova_aug_copy,
+	.rotate = iova_aug_rotate,
+};
+
+/* First free frame above @node's predecessor: where @node's gap starts. */
+static unsigned long iova_gap_lo(struct vtd_iova_domain *dom,
+				 struct vtd_iova_node *node)
+{
+	struct vtd_iova_node *prev = iova_node(rb_prev(&node->rb));
+
+	return prev ? prev->pfn_last + 1 : dom->start_pfn;
+}
+
+/* Recompute @node's own gap after its predecessor changed, and propagate. */
+static void iova_gap_update(struct vtd_iova_domain *dom,
+			    struct vtd_iova_node *node)
+{
+	iova_set_gap(node, iova_gap_lo(dom, node));
+	iova_aug_propagate(&node->rb, NULL);
+}
+
+/* --- node memory ----------------------------------------------------- */
+
+static struct vtd_iova_node *iova_node_alloc(gfp_t gfp)
+{
+	unsigned int nth = READ_ONCE(iova_fail_nth);
+
+	if (nth && atomic_inc_return(&iova_alloc_count) % nth == 0)
+		return NULL;
+	return kmem_cache_zalloc(iova_node_cache, gfp);
+}
+
+static void iova_free_list(struct vtd_iova_node *head)
+{
+	struct vtd_iova_node *next;
+
+	for (; head; head = next) {
+		next = head->free_next;
+		kmem_cache_free(iova_node_cache, head);
+	}
+}
+
+/* --- tree primitives (all under dom->lock) --------------------------- */
+
+/* The first node whose last frame is >= @pfn; the anchor at worst. */
+static struct vtd_iova_node *iova_first_ending_at_or_above(struct vtd_iova_domain *dom,
+							   unsigned long pfn)
+{
+	struct rb_node *rb = dom->root.rb_node;
+	struct vtd_iova_node *best = NULL;
+
+	while (rb) {
+		struct vtd_iova_node *n = iova_node(rb);
+
+		if (n->pfn_last >= pfn) {
+			best = n;
+			rb = rb->rb_left;
+		} else {
+			rb = rb->rb_right;
+		}
+	}
+	return best;
+}
+
+/* The first node starting above @pfn; the anchor at worst (pfn <= last). */
+static struct vtd_iova_node *iova_first_above(struct vtd_iova_domain *dom,
+					      unsigned long pfn)
+{
+	struct rb_node *rb = dom->root.rb_node;
+	struct vtd_iova_node *best = NULL;
+
+	while (rb) {
+		struct vtd_iova_node *n = iova_node(rb);
+
+		if (n->pfn_lo > pfn) {
+			best = n;
+			rb = rb->rb_left;
+		} else {
+			rb = rb->rb_right;
+		}
+	}
+	return best;
+}
+
+/*
+ * Link @node (bounds and reserved set) into the tree, fix its own gap and
+ * its successor's, and restore the augmented values and colours.
+ */
+static void iova_insert_locked(struct vtd_iova_domain *dom,
+			       struct vtd_iova_node *node)
+{
+	struct rb_node **link = &dom->root.rb_node, *parent = NULL;
+	struct vtd_iova_node *next;
+
+	lockdep_assert_held(&dom->lock);
+	while (*link) {
+		parent = *link;
+		link = node->pfn_lo < iova_node(parent)->pfn_lo ?
+		       &parent->rb_left : &parent->rb_right;
+	}
+	rb_link_node(&node->rb, parent, link);
+	iova_set_gap(node, iova_gap_lo(dom, node));
+	node->sub_gap = node->own_gap;
+	node->sub_blk = node->own_blk;
+	/* The path above the new leaf must include it before rebalancing. */
+	iova_aug_propagate(parent, NULL);
+	rb_insert_augmented(&node->rb, &dom->root, &iova_aug_cb);
+
+	next = iova_node(rb_next(&node->rb));
+	if (next)
+		iova_gap_update(dom, next);
+	if (node->reserved) {
+		dom->nr_reserved++;
+		dom->reserved_frames += node->pfn_last - node->pfn_lo + 1;
+	} else {
+		dom->nr_allocated++;
+		dom->allocated_frames += node->pfn_last - node->pfn_lo + 1;
+	}
+}
+
+/* Unlink @node, let its successor absorb the gap, update the counters. */
+static void iova_erase_locked(struct vtd_iova_domain *dom,
+			      struct vtd_iova_node *node)
+{
+	struct vtd_iova_node *next = iova_node(rb_next(&node->rb));
+
+	lockdep_assert_held(&dom->lock);
+	rb_erase_augmented(&node->rb, &dom->root, &iova_aug_cb);
+	if (next)
+		iova_gap_update(dom, next);
+	if (node->reserved) {
+		dom->nr_reserved--;
+		dom->reserved_frames -= node->pfn_last - node->pfn_lo + 1;
+	} else {
+		dom->nr_allocated--;
+		dom->allocated_frames -= node->pfn_last - node->pfn_lo + 1;
+	}
+}
+
+/* --- search ---------------------------------------------------------- */
+
+static bool iova_may_fit(unsigned long gap, u8 blk, const struct iova_req *req)
+{
+	return req->by_blk ? blk >= req->need_blk : gap >= req->size;
+}
+
+static bool iova_subtree_may_fit(struct rb_node *rb, const struct iova_req *req)
+{
+	return rb && iova_may_fit(iova_node(rb)->sub_gap,
+				  iova_node(rb)->sub_blk, req);
+}
+
+/*
+ * The exact test: the highest aligned start in the free span [lo, hi]
+ * (hi already clipped to the limit) that leaves room for the request.
+ */
+static bool iova_span_fit(unsigned long lo, unsigned long hi,
+			  const struct iova_req *req, unsigned long *pfn)
+{
+	unsigned long p;
+
+	if (hi < lo || hi - lo + 1 < req->size)
+		return false;
+	p = (hi - req->size + 1) & ~(req->align - 1);
+	if (p < lo)
+		return false;
+	*pfn = p;
+	return true;
+}
+
+/*
+ * The next node below @node, in key order, whose own gap may hold the
+ * request, skipping subtrees that cannot (section 4). From a node we either
+ * descend into its left subtree, to the rightmost node there whose right
+ * subtree cannot fit, or climb to the first ancestor we reach from its right.
+ */
+static struct vtd_iova_node *iova_prev_candidate(struct vtd_iova_node *node,
+						 const struct iova_req *req)
+{
+	struct rb_node *rb = &node->rb, *parent;
+
+	if (iova_subtree_may_fit(rb->rb_left, req)) {
+		rb = rb->rb_left;
+		while (iova_subtree_may_fit(rb->rb_right, req))
+			rb = rb->rb_right;
+		return iova_node(rb);
+	}
+	while ((parent = rb_parent(rb)) && rb == parent->rb_left)
+		rb = parent;
+	return iova_node(parent);
+}
+
+static int iova_find_space_locked(struct vtd_iova_domain *dom,
+				  const struct iova_req *req,
+				  unsigned long *pfn)
+{
+	struct vtd_iova_node *node;
+
+	lockdep_assert_held(&dom->lock);
+	/* The gap that straddles the limit: clipped, checked on its own. */
+	node = iova_first_above(dom, req->limit);
+	if (iova_span_fit(iova_gap_lo(dom, node),
+			  min(node->pfn_lo - 1, req->limit), req, pfn))
+		return 0;
+	/* Every gap below it lies wholly under the limit. */
+	while ((node = iova_prev_candidate(node, req))) {
+		if (iova_may_fit(node->own_gap, node->own_blk, req) &&
+		    iova_span_fit(node->pfn_lo - node->own_gap,
+				  node->pfn_lo - 1, req, pfn))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+static void iova_req_init(struct iova_req *req, unsigned long size,
+			  unsigned long limit, unsigned long align)
+{
+	req->size = size;
+	req->align = align;
+	req->limit = limit;
+	req->by_blk = align > 1 && align == size;
+	req->need_blk = req->by_blk ? ilog2(align) + 1 : 0;
+}
+
+/* --- checker --------------------------------------------------------- */
+
+static int iova_check_fail(struct vtd_iova_node *n, const char *what)
+{
+	pr_err("check: node [%#lx, %#lx]: %s\n", n->pfn_lo, n->pfn_last, what);
+	return -EUCLEAN;
+}
+
+static int iova_check_node(struct vtd_iova_domain *dom,
+			   struct vtd_iova_node *n, struct vtd_iova_node *prev)
+{
+	unsigned long gap_lo = prev ? prev->pfn_last + 1 : dom->start_pfn;
+	unsigned long sub_gap;
+	u8 sub_blk;
+
+	if (n->pfn_lo > n->pfn_last)
+		return iova_check_fail(n, "inverted");
+	if (n->pfn_lo < gap_lo)
+		return iova_check_fail(n, "overlaps its predecessor or starts below the space");
+	if (n != dom->anchor && n->pfn_last > dom->last_pfn)
+		return iova_check_fail(n, "ends above the space");
+	if (prev && prev->reserved && n->reserved && n->pfn_lo == gap_lo)
+		return iova_check_fail(n, "reserved range touches another one");
+	if (n->own_gap != n->pfn_lo - gap_lo ||
+	    n->own_blk != iova_gap_blk(gap_lo, n->own_gap))
+		return iova_check_fail(n, "stale gap");
+	iova_sub_max(n, &sub_gap, &sub_blk);
+	if (n->sub_gap != sub_gap || n->sub_blk != sub_blk)
+		return iova_check_fail(n, "stale subtree maximum");
+	return 0;
+}
+
+static int iova_check_locked(struct vtd_iova_domain *dom)
+{
+	unsigned long nr[2] = {}, frames[2] = {};
+	struct vtd_iova_node *n, *prev = NULL;
+	struct rb_node *rb;
+	int ret;
+
+	lockdep_assert_held(&dom->lock);
+	for (rb = rb_first(&dom->root); rb; rb = rb_next(rb)) {
+		n = iova_node(rb);
+		ret = iova_check_node(dom, n, prev);
+		if (ret)
+			return ret;
+		if (n != dom->anchor) {
+			nr[n->reserved]++;
+			frames[n->reserved] += n->pfn_last - n->pfn_lo + 1;
+		}
+		prev = n;
+	}
+	if (prev != dom->anchor || dom->anchor->pfn_lo != dom->last_pfn + 1 ||
+	    dom->anchor->pfn_last != dom->anchor->pfn_lo) {
+		pr_err("check: anchor is not the last node at last + 1\n");
+		return -EUCLEAN;
+	}
+	if (nr[0] != dom->nr_allocated || nr[1] != dom->nr_reserved ||
+	    frames[0] != dom->allocated_frames ||
+	    frames[1] != dom->reserved_frames) {
+		pr_err("check: counters %lu/%lu ranges, %lu/%lu frames; tree has %lu/%lu, %lu/%lu\n",
+		       dom->nr_allocated, dom->nr_reserved,
+		       dom->allocated_frames, dom->reserved_frames,
+		       nr[0], nr[1], frames[0], frames[1]);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+/* After a change, with iova_check set: the tree must still be sound. */
+static void iova_debug_check_locked(struct vtd_iova_domain *dom)
+{
+	if (unlikely(READ_ONCE(iova_check)))
+		WARN_ON_ONCE(iova_check_locked(dom));
+}
+
+/* --- reserve --------------------------------------------------------- */
+
+/*
+ * Bounds of the reservation [lo, last] merged with the reserved ranges it
+ * overlaps or touches, or -EBUSY if it overlaps an allocation. Walks only
+ * the ranges the reservation meets, which the commit then removes.
+ */
+static int iova_reserve_span_locked(struct vtd_iova_domain *dom,
+				    unsigned long *lo, unsigned long *last)
+{
+	struct vtd_iova_node *n;
+	unsigned long from = *lo ? *lo - 1 : 0;
+
+	lockdep_assert_held(&dom->lock);
+	for (n = iova_first_ending_at_or_above(dom, from);
+	     n != dom->anchor && n->pfn_lo <= *last + 1;
+	     n = iova_node(rb_next(&n->rb))) {
+		if (!n->reserved) {
+			if (n->pfn_lo <= *last && n->pfn_last >= *lo)
+				return -EBUSY;
+			continue;
+		}
+		*lo = min(*lo, n->pfn_lo);
+		*last = max(*last, n->pfn_last);
+	}
+	return 0;
+}
+
+/* Replace the reserved ranges inside [lo, last] by @node; return them. */
+static struct vtd_iova_node *iova_reserve_commit_locked(struct vtd_iova_domain *dom,
+							struct vtd_iova_node *node)
+{
+	struct vtd_iova_node *n, *next, *gone = NULL;
+
+	n = iova_first_ending_at_or_above(dom, node->pfn_lo);
+	for (; n != dom->anchor && n->pfn_lo <= node->pfn_last; n = next) {
+		next = iova_node(rb_next(&n->rb));
+		if (!n->reserved)
+			continue;
+		iova_erase_locked(dom, n);
+		n->free_next = gone;
+		gone = n;
+	}
+	iova_insert_locked(dom, node);
+	return gone;
+}
+
+/* --- exported API ---------------------------------------------------- */
+
+/**
+ * vtd_iova_alloc() - take a range of frames, top-down under a limit
+ * @dom:	the domain
+ * @size:	frames wanted, at least 1
+ * @limit_pfn:	highest frame the range may include (a DMA mask's frame)
+ * @align:	power-of-two alignment of the first frame, in frames
+ * @gfp:	allocation flags for the range's node (GFP_ATOMIC in atomic
+ *		context)
+ * @pfn_out:	first frame of the range, on success
+ *
+ * Picks the highest aligned start whose whole range is free and at or
+ * below @limit_pfn. Callable from any context with a matching @gfp.
+ *
+ * Return: 0, -EINVAL for a zero size or an alignment that is not a power
+ * of two, -ENOSPC if no range fits, -ENOMEM if no node could be allocated.
+ */
+int vtd_iova_alloc(struct vtd_iova_domain *dom, unsigned long size,
+		   unsigned long limit_pfn, unsigned long align, gfp_t gfp,
+		   unsigned long *pfn_out)
+{
+	struct vtd_iova_node *node;
+	struct iova_req req;
+	unsigned long flags, pfn;
+	int ret;
+
+	if (!size || !is_power_of_2(align))
+		return -EINVAL;
+	if (limit_pfn < dom->start_pfn)
+		return -ENOSPC;
+	iova_req_init(&req, size, min(limit_pfn, dom->last_pfn), align);
+
+	node = iova_node_alloc(gfp);
+	if (!node)
+		return -ENOMEM;
+
+	spin_lock_irqsave(&dom->lock, flags);
+	ret = iova_find_space_locked(dom, &req, &pfn);
+	if (!ret) {
+		node->pfn_lo = pfn;
+		node->pfn_last = pfn + size - 1;
+		iova_insert_locked(dom, node);
+		node = NULL;
+		iova_debug_check_locked(dom);
+	}
+	spin_unlock_irqrestore(&dom->lock, flags);
+
+	if (node)
+		kmem_cache_free(iova_node_cache, node);
+	else
+		*pfn_out = pfn;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_alloc);
+
+/* The node starting exactly at @pfn, or NULL. */
+static struct vtd_iova_node *iova_lookup_start_locked(struct vtd_iova_domain *dom,
+						      unsigned long pfn)
+{
+	struct vtd_iova_node *n = iova_first_ending_at_or_above(dom, pfn);
+
+	return n && n != dom->anchor && n->pfn_lo == pfn ? n : NULL;
+}
+
+/**
+ * vtd_iova_free() - give back an allocated range
+ * @dom:	the domain
+ * @pfn:	first frame of the range, as returned by vtd_iova_alloc()
+ * @size:	its size in frames, as passed to vtd_iova_alloc()
+ *
+ * A free that does not match a live allocation exactly changes nothing and
+ * prints one warning.
+ *
+ * Return: 0, -ENOENT if no range starts at @pfn, -EPERM if that range is
+ * reserved, -EINVAL if its size is not @size.
+ */
+int vtd_iova_free(struct vtd_iova_domain *dom, unsigned long pfn,
+		  unsigned long size)
+{
+	struct vtd_iova_node *n;
+	unsigned long flags, have = 0;
+	int ret = 0;
+
+	spin_lock_irqsave(&dom->lock, flags);
+	n = iova_lookup_start_locked(dom, pfn);
+	if (!n) {
+		ret = -ENOENT;
+	} else if (n->reserved) {
+		ret = -EPERM;
+	} else if (n->pfn_last - n->pfn_lo + 1 != size) {
+		have = n->pfn_last - n->pfn_lo + 1;
+		ret = -EINVAL;
+	} else {
+		iova_erase_locked(dom, n);
+		iova_debug_check_locked(dom);
+	}
+	spin_unlock_irqrestore(&dom->lock, flags);
+
+	if (!ret)
+		kmem_cache_free(iova_node_cache, n);
+	else if (ret == -EINVAL)
+		pr_warn_ratelimited("refused free of %#lx: size %#lx, allocated %#lx\n",
+				    pfn, size, have);
+	else
+		pr_warn_ratelimited("refused free of %#lx (size %#lx): %s\n", pfn,
+				    size, ret == -EPERM ? "reserved range" :
+				    "no allocation starts there");
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_free);
+
+/**
+ * vtd_iova_reserve() - make frames a hole that is never handed out
+ * @dom:	the domain
+ * @pfn_lo:	first frame of the hole
+ * @pfn_last:	last frame of the hole (inclusive)
+ * @gfp:	allocation flags for the hole's node
+ *
+ * The hole is clipped to the domain; one wholly outside it is a no-op.
+ * Holes that overlap or touch merge into one range.
+ *
+ * Return: 0, -EINVAL if @pfn_last < @pfn_lo, -EBUSY if an allocated frame
+ * lies inside (nothing is reserved then), -ENOMEM.
+ */
+int vtd_iova_reserve(struct vtd_iova_domain *dom, unsigned long pfn_lo,
+		     unsigned long pfn_last, gfp_t gfp)
+{
+	struct vtd_iova_node *node, *gone = NULL;
+	unsigned long flags, lo, last;
+	int ret;
+
+	if (pfn_last < pfn_lo)
+		return -EINVAL;
+	if (pfn_last < dom->start_pfn || pfn_lo > dom->last_pfn)
+		return 0;
+	lo = max(pfn_lo, dom->start_pfn);
+	last = min(pfn_last, dom->last_pfn);
+
+	node = iova_node_alloc(gfp);
+	if (!node)
+		return -ENOMEM;
+
+	spin_lock_irqsave(&dom->lock, flags);
+	ret = iova_reserve_span_locked(dom, &lo, &last);
+	if (!ret) {
+		node->pfn_lo = lo;
+		node->pfn_last = last;
+		node->reserved = true;
+		gone = iova_reserve_commit_locked(dom, node);
+		iova_debug_check_locked(dom);
+		node = NULL;
+	}
+	spin_unlock_irqrestore(&dom->lock, flags);
+
+	if (node)
+		kmem_cache_free(iova_node_cache, node);
+	iova_free_list(gone);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_reserve);
+
+/* Copy up to @max of @src's reserved ranges, clipped to @dst, into @nodes. */
+static unsigned long iova_copy_reserved_locked(struct vtd_iova_domain *src,
+					       struct vtd_iova_domain *dst,
+					       struct vtd_iova_node **nodes,
+					       unsigned long max)
+{
+	struct vtd_iova_node *n, *c;
+	unsigned long i = 0;
+	struct rb_node *rb;
+
+	lockdep_assert_held(&src->lock);
+	for (rb = rb_first(&src->root); rb; rb = rb_next(rb)) {
+		n = iova_node(rb);
+		if (!n->reserved || n->pfn_last < dst->start_pfn ||
+		    n->pfn_lo > dst->last_pfn)
+			continue;
+		if (WARN_ON_ONCE(i == max))
+			break;
+		c = nodes[i++];
+		c->pfn_lo = max(n->pfn_lo, dst->start_pfn);
+		c->pfn_last = min(n->pfn_last, dst->last_pfn);
+		c->reserved = true;
+	}
+	return i;
+}
+
+/*
+ * Build @dst's tree from @nr sorted, disjoint, non-touching reserved nodes
+ * and the anchor in linear time: each new node is the maximum so far, so it
+ * hangs off the rightmost node, which never has a right child. Plain
+ * rb_insert_color() keeps the colours; the gaps and maxima are filled in
+ * afterwards by one post-order pass, children before parents.
+ */
+static void iova_build_sorted_locked(struct vtd_iova_domain *dst,
+				     struct vtd_iova_node **nodes,
+				     unsigned long nr)
+{
+	struct vtd_iova_node *n, *tmp, *prev = NULL;
+	struct rb_node *rightmost = NULL;
+	unsigned long i;
+
+	lockdep_assert_held(&dst->lock);
+	rb_erase(&dst->anchor->rb, &dst->root);
+	for (i = 0; i <= nr; i++) {
+		n = i < nr ? nodes[i] : dst->anchor;
+		rb_link_node(&n->rb, rightmost,
+			     rightmost ? &rightmost->rb_right : &dst->root.rb_node);
+		rb_insert_color(&n->rb, &dst->root);
+		iova_set_gap(n, prev ? prev->pfn_last + 1 : dst->start_pfn);
+		rightmost = &n->rb;
+		prev = n;
+		if (n != dst->anchor) {
+			dst->nr_reserved++;
+			dst->reserved_frames += n->pfn_last - n->pfn_lo + 1;
+		}
+	}
+	rbtree_postorder_for_each_entry_safe(n, tmp, &dst->root, rb)
+		iova_sub_update(n);
+}
+
+/**
+ * vtd_iova_clone_reserved() - copy a domain's holes into an empty domain
+ * @dst:	the new domain; it must hold no ranges
+ * @src:	the template domain
+ * @gfp:	allocation flags for the new nodes
+ *
+ * Every reserved range of @src, clipped to @dst's space, becomes a reserved
+ * range of @dst. Takes time linear in the number of ranges copied.
+ *
+ * Return: 0, -EBUSY if @dst already holds ranges, -ENOMEM.
+ */
+int vtd_iova_clone_reserved(struct vtd_iova_domain *dst,
+			    struct vtd_iova_domain *src, gfp_t gfp)
+{
+	unsigned long want, nr, used = 0, flags, i;
+	struct vtd_iova_node **nodes;
+	int ret = 0;
+
+	for (;;) {
+		want = READ_ONCE(src->nr_reserved);
+		nodes = kvcalloc(max(want, 1UL), sizeof(*nodes), gfp);
+		if (!nodes)
+			return -ENOMEM;
+		for (nr = 0; nr < want; nr++) {
+			nodes[nr] = iova_node_alloc(gfp);
+			if (!nodes[nr]) {
+				ret = -ENOMEM;
+				goto out_free_unused;
+			}
+		}
+		/* Allocated with the lock dropped: re-check the count under it. */
+		spin_lock_irqsave(&src->lock, flags);
+		if (src->nr_reserved <= want)
+			break;
+		spin_unlock_irqrestore(&src->lock, flags);
+		for (i = 0; i < nr; i++)
+			kmem_cache_free(iova_node_cache, nodes[i]);
+		kvfree(nodes);
+	}
+	used = iova_copy_reserved_locked(src, dst, nodes, want);
+	spin_unlock_irqrestore(&src->lock, flags);
+
+	spin_lock_irqsave(&dst->lock, flags);
+	if (dst->nr_allocated || dst->nr_reserved) {
+		ret = -EBUSY;
+		used = 0;
+	} else {
+		iova_build_sorted_locked(dst, nodes, used);
+		iova_debug_check_locked(dst);
+	}
+	spin_unlock_irqrestore(&dst->lock, flags);
+
+out_free_unused:
+	/* nodes[0, used) now belong to @dst; the rest were not needed. */
+	for (i = used; i < nr; i++)
+		kmem_cache_free(iova_node_cache, nodes[i]);
+	kvfree(nodes);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_clone_reserved);
+
+/**
+ * vtd_iova_find() - the range that contains a frame
+ * @dom:	the domain
+ * @pfn:	the frame
+ * @out:	a copy of the range; it describes the range as it was under the
+ *		lock, and stays valid whatever happens to the range later
+ *
+ * Return: 0, or -ENOENT if @pfn is free or outside the domain.
+ */
+int vtd_iova_find(struct vtd_iova_domain *dom, unsigned long pfn,
+		  struct vtd_iova_range *out)
+{
+	struct vtd_iova_node *n;
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	spin_lock_irqsave(&dom->lock, flags);
+	n = iova_first_ending_at_or_above(dom, pfn);
+	if (n && n != dom->anchor && n->pfn_lo <= pfn) {
+		out->pfn_lo = n->pfn_lo;
+		out->pfn_last = n->pfn_last;
+		out->reserved = n->reserved;
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&dom->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_find);
+
+/**
+ * vtd_iova_get_stats() - a consistent snapshot of a domain's counters
+ * @dom:	the domain
+ * @st:		filled in
+ */
+void vtd_iova_get_stats(struct vtd_iova_domain *dom, struct vtd_iova_stats *st)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dom->lock, flags);
+	st->nr_allocated = dom->nr_allocated;
+	st->nr_reserved = dom->nr_reserved;
+	st->allocated_frames = dom->allocated_frames;
+	st->reserved_frames = dom->reserved_frames;
+	st->largest_gap = iova_node(dom->root.rb_node)->sub_gap;
+	spin_unlock_irqrestore(&dom->lock, flags);
+	st->bytes = (st->nr_allocated + st->nr_reserved + 1) *
+		    kmem_cache_size(iova_node_cache);
+}
+EXPORT_SYMBOL_GPL(vtd_iova_get_stats);
+
+/**
+ * vtd_iova_check() - verify every invariant of a domain (O(n))
+ * @dom:	the domain
+ *
+ * Prints the first broken invariant it finds.
+ *
+ * Return: 0 if the tree is sound, -EUCLEAN otherwise.
+ */
+int vtd_iova_check(struct vtd_iova_domain *dom)
+{
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&dom->lock, flags);
+	ret = iova_check_locked(dom);
+	spin_unlock_irqrestore(&dom->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_check);
+
+/**
+ * vtd_iova_node_bytes() - memory one range costs
+ *
+ * Return: the slab object size of a range node, debug padding included.
+ */
+size_t vtd_iova_node_bytes(void)
+{
+	return kmem_cache_size(iova_node_cache);
+}
+EXPORT_SYMBOL_GPL(vtd_iova_node_bytes);
+
+/**
+ * vtd_iova_domain_init() - set up an empty domain
+ * @dom:	the domain to initialise
+ * @granule:	bytes per frame, a power of two (1 for an ID allocator)
+ * @start_pfn:	first frame that may be handed out
+ * @last_pfn:	last frame that may be handed out, below ULONG_MAX
+ *
+ * May sleep.
+ *
+ * Return: 0, -EINVAL for a bad granule or bounds, -ENOMEM.
+ */
+int vtd_iova_domain_init(struct vtd_iova_domain *dom, unsigned long granule,
+			 unsigned long start_pfn, unsigned long last_pfn)
+{
+	struct vtd_iova_node *anchor;
+
+	if (!is_power_of_2(granule) || start_pfn > last_pfn ||
+	    last_pfn == ULONG_MAX)
+		return -EINVAL;
+	anchor = iova_node_alloc(GFP_KERNEL);
+	if (!anchor)
+		return -ENOMEM;
+
+	memset(dom, 0, sizeof(*dom));
+	spin_lock_init(&dom->lock);
+	dom->root = RB_ROOT;
+	dom->start_pfn = start_pfn;
+	dom->last_pfn = last_pfn;
+	dom->granule_lg2 = ilog2(granule);
+	anchor->pfn_lo = last_pfn + 1;
+	anchor->pfn_last = last_pfn + 1;
+	iova_set_gap(anchor, start_pfn);
+	anchor->sub_gap = anchor->own_gap;
+	anchor->sub_blk = anchor->own_blk;
+	rb_link_node(&anchor->rb, NULL, &dom->root.rb_node);
+	rb_insert_color(&anchor->rb, &dom->root);
+	dom->anchor = anchor;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_domain_init);
+
+/**
+ * vtd_iova_domain_destroy() - free every range of a domain, and the anchor
+ * @dom:	the domain; nobody may use it during or after the call
+ */
+void vtd_iova_domain_destroy(struct vtd_iova_domain *dom)
+{
+	struct vtd_iova_node *n, *next;
+
+	rbtree_postorder_for_each_entry_safe(n, next, &dom->root, rb)
+		kmem_cache_free(iova_node_cache, n);
+	dom->root = RB_ROOT;
+	dom->anchor = NULL;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_domain_destroy);
+
+/* --- module init / exit ---------------------------------------------- */
+
+int vtd_iova_init(void)
+{
+	iova_node_cache = kmem_cache_create("vtd_iova_node",
+					    sizeof(struct vtd_iova_node), 0, 0,
+					    NULL);
+	return iova_node_cache ? 0 : -ENOMEM;
+}
+
+void vtd_iova_exit(void)
+{
+	kmem_cache_destroy(iova_node_cache);
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vtd-remap IOVA allocator: public interface.
+ *
+ * Hands out ranges of frames inside [start, last] top-down under a caller's
+ * limit, with reserved holes that are never handed out, and clones a
+ * domain's reserved ranges into a new domain. A frame is one granule; with a
+ * granule of 1 the allocator is a generic ID allocator (VT-d domain IDs).
+ * The theory of operation opens the allocator's source file.
+ *
+ * Names carry the vtd_iova_ prefix: the kernel's <linux/iova.h> already owns
+ * struct iova, iova_domain and the iova_* helpers, and the benchmark module
+ * links against both allocators.
+ */
+#ifndef VTD_IOVA_H
+#define VTD_IOVA_H
+
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+/**
+ * struct vtd_iova_domain - one address space of frames
+ * @lock:	protects @root, every node in it and the counters below.
+ *		Taken with spin_lock_irqsave(): callers may be in any context.
+ * @root:	ranges keyed by first frame; never empty (see @anchor).
+ * @anchor:	sentinel range [last + 1, last + 1], always the rightmost node,
+ *		so the free gap at the top of the space has a node to live in.
+ * @start_pfn:	first frame of the space.
+ * @last_pfn:	last frame of the space (inclusive), below ULONG_MAX.
+ * @granule_lg2: log2 of the bytes per frame (0 in ID mode).
+ * @nr_allocated: live allocated ranges.
+ * @nr_reserved: reserved ranges (after merging).
+ * @allocated_frames: frames in live allocated ranges.
+ * @reserved_frames: frames in reserved ranges.
+ *
+ * Embed it anywhere; initialise it with vtd_iova_domain_init() and tear it
+ * down with vtd_iova_domain_destroy(). The fields are private to iova.c.
+ */
+struct vtd_iova_domain {
+	spinlock_t lock;	/* protects every field below */
+	struct rb_root root;
+	struct vtd_iova_node *anchor;
+	unsigned long start_pfn;
+	unsigned long last_pfn;
+	unsigned int granule_lg2;
+	unsigned long nr_allocated;
+	unsigned long nr_reserved;
+	unsigned long allocated_frames;
+	unsigned long reserved_frames;
+};
+
+/**
+ * struct vtd_iova_range - a range as seen by callers (a copy, never a pointer
+ *	into the tree: it stays valid after the domain's lock is dropped, and
+ *	describes the range as it was when the lookup ran)
+ * @pfn_lo:	first frame.
+ * @pfn_last:	last frame (inclusive).
+ * @reserved:	true for a reserved hole, false for an allocation.
+ */
+struct vtd_iova_range {
+	unsigned long pfn_lo;
+	unsigned long pfn_last;
+	bool reserved;
+};
+
+/**
+ * struct vtd_iova_stats - a snapshot of a domain's counters
+ * @nr_allocated:	live allocated ranges.
+ * @nr_reserved:	reserved ranges, after merging.
+ * @allocated_frames:	frames held by allocations.
+ * @reserved_frames:	frames held by reserved ranges.
+ * @largest_gap:	size in frames of the largest free gap.
+ * @bytes:		memory the domain's tree uses now, in bytes (nodes,
+ *			anchor included, at their slab object size).
+ */
+struct vtd_iova_stats {
+	unsigned long nr_allocated;
+	unsigned long nr_reserved;
+	unsigned long allocated_frames;
+	unsigned long reserved_frames;
+	unsigned long largest_gap;
+	size_t bytes;
+};
+
+/*
+ * Memory: every live range (allocated or reserved, after merging) costs one
+ * node of VTD_IOVA_NODE_BYTES from a dedicated slab cache, plus the anchor.
+ * The bound for a domain is therefore
+ *	sizeof(struct vtd_iova_domain) +
+ *	VTD_IOVA_NODE_BYTES * (nr_allocated + nr_reserved + 1)
+ * and, since ranges are disjoint and reserved ranges never touch, at most
+ * VTD_IOVA_NODE_BYTES * (last - start + 2) for the whole space. The slab
+ * object size actually used (which debug options may enlarge) is reported by
+ * vtd_iova_node_bytes() and printed when the module loads.
+ */
+#define VTD_IOVA_NODE_BYTES	64
+
+int vtd_iova_domain_init(struct vtd_iova_domain *dom, unsigned long granule,
+			 unsigned long start_pfn, unsigned long last_pfn);
+void vtd_iova_domain_destroy(struct vtd_iova_domain *dom);
+
+int vtd_iova_alloc(struct vtd_iova_domain *dom, unsigned long size,
+		   unsigned long limit_pfn, unsigned long align, gfp_t gfp,
+		   unsigned long *pfn_out);
+int vtd_iova_free(struct vtd_iova_domain *dom, unsigned long pfn,
+		  unsigned long size);
+int vtd_iova_reserve(struct vtd_iova_domain *dom, unsigned long pfn_lo,
+		     unsigned long pfn_last, gfp_t gfp);
+int vtd_iova_clone_reserved(struct vtd_iova_domain *dst,
+			    struct vtd_iova_domain *src, gfp_t gfp);
+int vtd_iova_find(struct vtd_iova_domain *dom, unsigned long pfn,
+		  struct vtd_iova_range *out);
+void vtd_iova_get_stats(struct vtd_iova_domain *dom,
+			struct vtd_iova_stats *st);
+int vtd_iova_check(struct vtd_iova_domain *dom);
+size_t vtd_iova_node_bytes(void);
+
+/**
+ * vtd_iova_shift() - log2 of a domain's bytes per frame
+ * @dom: the domain
+ *
+ * Return: the shift from an address to its frame number.
+ */
+static inline unsigned int vtd_iova_shift(const struct vtd_iova_domain *dom)
+{
+	return dom->granule_lg2;
+}
+
+int vtd_iova_init(void);
+void vtd_iova_exit(void);
+
+#endif /* VTD_IOVA_H */

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vtd-remap module entry: brings the parts up in order and takes them down
+ * in reverse. For now that is the IOVA allocator, and a template domain
+ * holding the holes every DMA domain must keep (the MSI/APIC window), which
+ * later domains clone.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/sizes.h>
+
+#include "iova.h"
+
+#define VTD_PAGE_SHIFT		12
+#define VTD_PAGE_SIZE		BIT(VTD_PAGE_SHIFT)
+
+/*
+ * Interrupt messages: the CPU treats DMA writes to this window as MSIs and
+ * the unit does not translate them (VT-d 3.14), so no domain may hand it out.
+ */
+#define VTD_MSI_BASE		0xfee00000UL
+#define VTD_MSI_LAST		0xfeefffffUL
+
+/* Widest input address any domain may have: 4-level tables, 48 bits. */
+#define VTD_MAX_AW		48
+
+static struct vtd_iova_domain vtd_template;
+
+static int vtd_template_init(void)
+{
+	struct vtd_iova_stats st;
+	int ret;
+
+	/* Frame 0 stays out: a DMA address of 0 hides too many bugs. */
+	ret = vtd_iova_domain_init(&vtd_template, VTD_PAGE_SIZE, 1,
+				   (1UL << (VTD_MAX_AW - VTD_PAGE_SHIFT)) - 1);
+	if (ret)
+		return ret;
+	ret = vtd_iova_reserve(&vtd_template, VTD_MSI_BASE >> VTD_PAGE_SHIFT,
+			       VTD_MSI_LAST >> VTD_PAGE_SHIFT, GFP_KERNEL);
+	if (ret) {
+		vtd_iova_domain_destroy(&vtd_template);
+		return ret;
+	}
+	vtd_iova_get_stats(&vtd_template, &st);
+	pr_info("template domain: %lu reserved range(s), %lu frames, largest gap %lu frames\n",
+		st.nr_reserved, st.reserved_frames, st.largest_gap);
+	return 0;
+}
+
+static int __init vtd_init(void)
+{
+	int ret;
+
+	ret = vtd_iova_init();
+	if (ret)
+		return ret;
+	ret = vtd_template_init();
+	if (ret) {
+		vtd_iova_exit();
+		return ret;
+	}
+	pr_info("loaded; an IOVA range costs %zu bytes\n", vtd_iova_node_bytes());
+	return 0;
+}
+
+static void __exit vtd_exit(void)
+{
+	vtd_iova_domain_destroy(&vtd_template);
+	vtd_iova_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(vtd_init);
+module_exit(vtd_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Standalone Intel VT-d DMA remapping");
