@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every test layer of vtd-remap, fastest first. Prints one line
+# per suite or check and ends with "N passed, N failed"; exits non-zero if
+# anything failed. Logs go to build/logs/.
+#
+#   1. userspace: the allocator under ASan/UBSan (tools/), a short fuzz pass
+#   2. KUnit suites in the test kernel in QEMU, at aw-bits 39 and 48
+#   3. static: checkpatch --strict, sparse (C=2), W=1 builds
+#
+# Environment: VTD_CHECK_ONLY=userspace|kunit|static runs one layer.
+
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+logs=build/logs
+mkdir -p "$logs"
+passed=0
+failed=0
+
+# Count one check: $1 name, $2 exit status, $3 log to point at on failure.
+record() {
+	if [ "$2" -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS  %s\n' "$1"
+	else
+		failed=$((failed + 1))
+		printf 'FAIL  %s  (see %s)\n' "$1" "$3"
+	fi
+}
+
+# Add the counts of a "N passed, N failed" line in log $1 (0 0 if none).
+add_counts() {
+	local line p f
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+want() {
+	[ -z "${VTD_CHECK_ONLY:-}" ] || [ "$VTD_CHECK_ONLY" = "$1" ]
+}
+
+scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+# --- 1. userspace ----------------------------------------------------------
+if want userspace && [ -f tools/Makefile ]; then
+	make -s -C tools test > "$logs/userspace.log" 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL) ' "$logs/userspace.log"
+	add_counts "$logs/userspace.log"
+	[ $rc -eq 0 ] || grep -qE '^[0-9]+ passed, [1-9]' "$logs/userspace.log" ||
+		record "userspace build and run" $rc "$logs/userspace.log"
+	if grep -q '^fuzz-iova-short:' tools/Makefile; then
+		make -s -C tools fuzz-iova-short > "$logs/fuzz-iova.log" 2>&1
+		record "fuzz iova (short pass)" $? "$logs/fuzz-iova.log"
+	fi
+fi
+
+# --- 2. KUnit in the guest -------------------------------------------------
+if want kunit; then
+	make -s test-modules > "$logs/test-modules.log" 2>&1
+	rc=$?
+	record "build test kernel and test modules" $rc "$logs/test-modules.log"
+	if [ $rc -eq 0 ]; then
+		: > "$logs/kunit-totals"
+		for aw in 39 48; do
+			log="$logs/kunit-aw$aw.log"
+			scripts/qemu-boot.sh --no-build --kernel test --aw-bits "$aw" \
+				--scenario kunit --timeout 900 --log "$log" \
+				> "$logs/kunit-aw$aw.out" 2>&1
+			rc=$?
+			tail -n 1 "$logs/kunit-aw$aw.out" | sed 's/^/      /'
+			record "guest run, kunit, aw-bits $aw (sanitizers silent)" $rc "$log"
+			scripts/ktap.py "$log" --label "aw$aw" --totals "$logs/kunit-totals" \
+				> "$logs/ktap-aw$aw.txt" 2>&1
+			rc=$?
+			cat "$logs/ktap-aw$aw.txt"
+			[ $rc -eq 0 ] || [ -s "$logs/kunit-totals" ] ||
+				record "KTAP results, aw-bits $aw" $rc "$log"
+		done
+		while read -r p f _; do
+			passed=$((passed + p))
+			failed=$((failed + f))
+		done < "$logs/kunit-totals"
+	fi
+fi
+
+# --- 3. static checks ------------------------------------------------------
+if want static; then
+	kdir=$(scripts/test-kernel.sh --print-dir)
+	cp=$(ls -d "${VTD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtd-remap}"/src-*/linux-source-6.1/scripts/checkpatch.pl 2>/dev/null | tail -n 1)
+	files=$(git ls-files '*.c' '*.h')
+	if [ -n "$cp" ]; then
+		# shellcheck disable=SC2086
+		perl "$cp" --no-tree --strict --terse --show-types -f $files \
+			> "$logs/checkpatch.log" 2>&1
+		! grep -qE ': (ERROR|WARNING|CHECK):' "$logs/checkpatch.log"
+		record "checkpatch --strict ($(echo "$files" | wc -w) files)" $? "$logs/checkpatch.log"
+	else
+		echo "no checkpatch.pl: run scripts/test-kernel.sh" > "$logs/checkpatch.log"
+		record "checkpatch --strict" 1 "$logs/checkpatch.log"
+	fi
+
+	# W=1, then sparse over every file, against the stock headers and
+	# against the test kernel (the only one where the KUnit code compiles).
+	for k in stock test; do
+		if [ $k = stock ]; then kd=$(ls -d /lib/modules/*/build | sort -V | tail -n 1)
+		else kd=$kdir; fi
+		d=build/static-$k
+		mkdir -p "$d/kunit"
+		for f in Kbuild $(git ls-files '*.c' '*.h' 'kunit/Kbuild' | grep -v '^tools/'); do
+			ln -sfn "$top/$f" "$d/$f"
+		done
+		make -C "$kd" M="$top/$d" W=1 modules > "$logs/w1-$k.log" 2>&1
+		rc=$?
+		[ $rc -eq 0 ] && ! grep -qE 'warning:|error:' "$logs/w1-$k.log"
+		record "W=1 build without warnings ($k kernel)" $? "$logs/w1-$k.log"
+		make -C "$kd" M="$top/$d" C=2 modules > "$logs/sparse-$k.log" 2>&1
+		rc=$?
+		[ $rc -eq 0 ] && ! grep -qE 'warning:|error:' "$logs/sparse-$k.log"
+		record "sparse C=2 clean ($k kernel)" $? "$logs/sparse-$k.log"
+	done
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
