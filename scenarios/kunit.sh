@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# kunit: load vtd_remap.ko and each KUnit test module, print every suite's KTAP results for scripts/ktap.py.
+#
+# Args: seed=N is passed to every test module as its "seed" parameter.
+# Test failures are judged on the host from the KTAP between the
+# VTD-KTAP-BEGIN/END lines; this script fails only if a step fails
+# (insmod, rmmod, no test modules, no results).
+
+ko=/modules/vtd_remap.ko
+params=
+
+for a in "$@"; do
+	case "$a" in
+	seed=*) params="$params $a" ;;
+	*) echo "kunit: unknown argument $a"; exit 2 ;;
+	esac
+done
+
+status=0
+if ! insmod "$ko"; then
+	echo "kunit: FAIL: insmod $ko"
+	exit 1
+fi
+
+loaded=
+for t in /modules/kunit/*.ko; do
+	[ -e "$t" ] || { echo "kunit: FAIL: no test modules in /modules/kunit"; status=1; break; }
+	echo "kunit: insmod $t$params"
+	# shellcheck disable=SC2086
+	if insmod "$t" $params; then
+		loaded="$(basename "$t" .ko | tr - _) $loaded"
+	else
+		echo "kunit: FAIL: insmod $t"
+		status=1
+	fi
+done
+
+n=0
+for d in /sys/kernel/debug/kunit/*/; do
+	[ -f "$d/results" ] || continue
+	s=$(basename "$d")
+	echo "VTD-KTAP-BEGIN $s"
+	cat "$d/results"
+	echo "VTD-KTAP-END $s"
+	n=$((n + 1))
+done
+if [ $n -eq 0 ]; then
+	echo "kunit: FAIL: no results under /sys/kernel/debug/kunit (a kernel without KUnit debugfs? use --kernel test)"
+	status=1
+fi
+
+for m in $loaded; do
+	if ! rmmod "$m"; then
+		echo "kunit: FAIL: rmmod $m"
+		status=1
+	fi
+done
+if ! rmmod vtd_remap; then
+	echo "kunit: FAIL: rmmod vtd_remap"
+	status=1
+fi
+echo "kunit: $n suite(s) reported, status $status"
+exit $status
