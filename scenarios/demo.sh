@@ -23,7 +23,7 @@ for d in /sys/bus/pci/devices/*; do
 	printf '  %s %s:%s %s %s\n' "${d##*/}" "$(sed 's/^0x//' "$d/vendor")" \
 		"$(sed 's/^0x//' "$d/device")" "$(cat "$d/class")" "$drv"
 done
-ls /sys/block 2>/dev/null | sed 's/^/demo: block device /'
+ls /sys/block 2>/dev/null | grep -vE "^(loop|ram|sr)" | sed "s/^/demo: block device /"
 
 echo "demo: insmod $ko"
 if ! insmod "$ko"; then

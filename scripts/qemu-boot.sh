@@ -171,6 +171,7 @@ fi
 
 run_name=$scenario-$kernel-aw$aw-cm$cm-smp$smp
 [ -n "$log" ] || log=$top/build/logs/$run_name.log
+case "$log" in /*) ;; *) log=$PWD/$log ;; esac
 mkdir -p "$(dirname "$log")" || fail "cannot create the directory of $log"
 
 cd "$top" || exit 1
@@ -339,24 +340,29 @@ secs=$(($(date +%s) - start))
 # "<line number>\t<reason>\t<line>". Per line, the most specific kind wins.
 scan_log() {
 	awk '
-	/^# qemu-boot: / { next }
-	function hit(reason) {
-		printf "%d\t%s\t%s\n", NR, reason, $0
-		found = 1
+	function hit(reason, n, line) {
+		printf "%d\t%s\t%s\n", n, reason, line
+		done = 1
 		exit
 	}
-	/BUG: KASAN/ { hit("KASAN report") }
-	/UBSAN:/ { hit("UBSAN report") }
+	/^# qemu-boot: / { next }
+	# A "cut here" line heads a splat: report the line that names it,
+	# or the "cut here" line itself if none follows soon.
+	cut && NR > cut + 5 { hit("kernel WARNING or BUG", cut, cutline) }
+	/cut here/ { if (!cut) { cut = NR; cutline = $0 }; next }
+	/BUG: KASAN/ { hit("KASAN report", NR, $0) }
+	/UBSAN:/ { hit("UBSAN report", NR, $0) }
 	/possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|INFO: lockdep|BUG: sleeping function called|possible irq lock inversion|bad unlock balance|held lock freed|lock held when returning to user space/ {
-		hit("lockdep report")
+		hit("lockdep report", NR, $0)
 	}
-	/unreferenced object/ { hit("kmemleak: unreferenced object") }
-	/INFO: task .* blocked/ { hit("hung task") }
-	/Kernel panic/ { hit("kernel panic") }
-	/general protection fault/ { hit("oops: general protection fault") }
-	/Oops:/ { hit("oops") }
-	/BUG:/ { hit("kernel BUG") }
-	/WARNING:|cut here/ { hit("kernel WARNING") }
+	/unreferenced object/ { hit("kmemleak: unreferenced object", NR, $0) }
+	/INFO: task .* blocked/ { hit("hung task", NR, $0) }
+	/Kernel panic/ { hit("kernel panic", NR, $0) }
+	/general protection fault/ { hit("oops: general protection fault", NR, $0) }
+	/Oops:/ { hit("oops", NR, $0) }
+	/BUG:|kernel BUG at/ { hit("kernel BUG", NR, $0) }
+	/WARNING:/ { hit("kernel WARNING", NR, $0) }
+	END { if (cut && !done) hit("kernel WARNING or BUG", cut, cutline) }
 	' "$log"
 }
 
