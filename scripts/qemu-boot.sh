@@ -286,6 +286,7 @@ qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none
 	-device "intel-iommu,intremap=off,aw-bits=$aw,caching-mode=$cm"
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+# Disks are numbered from 0 in the order given.
 n=0
 for d in ${devices[@]+"${devices[@]}"}; do
 	case "$d" in
@@ -305,7 +306,7 @@ for d in ${devices[@]+"${devices[@]}"}; do
 			-device "virtio-blk-pci,drive=vd$n,iommu_platform=on,disable-legacy=on")
 		;;
 	esac
-	n=$((n + 1))
+	[ "$d" = edu ] || n=$((n + 1))
 done
 
 # Every message on the console; any oops ends the guest at once. Under TCG
