@@ -932,7 +932,8 @@ EXPORT_SYMBOL_GPL(vtd_iova_check);
 /**
  * vtd_iova_node_bytes() - memory one range costs
  *
- * Return: the slab object size of a range node, debug padding included.
+ * Return: the object size of a range node in its slab cache (the slab's
+ * own per-object metadata, if debugging adds any, comes on top).
  */
 size_t vtd_iova_node_bytes(void)
 {

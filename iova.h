@@ -90,9 +90,10 @@ struct vtd_iova_stats {
  *	sizeof(struct vtd_iova_domain) +
  *	VTD_IOVA_NODE_BYTES * (nr_allocated + nr_reserved + 1)
  * and, since ranges are disjoint and reserved ranges never touch, at most
- * VTD_IOVA_NODE_BYTES * (last - start + 2) for the whole space. The slab
- * object size actually used (which debug options may enlarge) is reported by
- * vtd_iova_node_bytes() and printed when the module loads.
+ * VTD_IOVA_NODE_BYTES * (last - start + 2) for the whole space. The object
+ * size actually used is reported by vtd_iova_node_bytes() and printed when
+ * the module loads; /sys/kernel/slab/vtd_iova_node/slab_size adds what the
+ * slab allocator's debugging options, if on, put around each object.
  */
 #define VTD_IOVA_NODE_BYTES	64
 
