@@ -6,6 +6,7 @@
 #                      (build/stock/vtd_remap.ko); KDIR=... builds elsewhere
 #   make test-modules  the module and the KUnit modules for the test kernel
 #                      (build/test/), building that kernel once if needed
+#   make tools         userspace tools (tools/dmar-dump)
 #   make check         every test layer; ends with "N passed, N failed"
 #   make clean
 #
@@ -13,12 +14,13 @@
 # objects for two kernels never mix and the source tree stays clean.
 
 SRC := $(CURDIR)
-SOURCES := Kbuild vtd_main.c iova.c iova.h kunit/Kbuild kunit/iova_kunit.c
+SOURCES := Kbuild vtd_main.c iova.c iova.h vtd_dmar.c vtd_dmar.h \
+	   kunit/Kbuild kunit/iova_kunit.c kunit/dmar_kunit.c
 
 # The newest installed kernel headers (Debian's linux-headers-amd64).
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 
-.PHONY: all modules test-modules check clean
+.PHONY: all modules test-modules tools check clean
 
 all: modules
 
@@ -40,6 +42,9 @@ test-modules:
 	$(eval TKDIR := $(shell scripts/test-kernel.sh | tail -n 1))
 	@test -n "$(TKDIR)" || { echo "test kernel build failed" >&2; exit 1; }
 	$(call build_in,test,$(TKDIR))
+
+tools:
+	$(MAKE) -C tools/dmar
 
 check:
 	scripts/check.sh

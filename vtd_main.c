@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vtd-remap module entry: brings the parts up in order and takes them down
- * in reverse. For now that is the IOVA allocator, and a template domain
+ * in reverse. For now that is the IOVA allocator, a template domain
  * holding the holes every DMA domain must keep (the MSI/APIC window), which
- * later domains clone.
+ * later domains clone, and the firmware's DMAR table, parsed and matched to
+ * the PCI devices present.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -12,6 +13,7 @@
 #include <linux/sizes.h>
 
 #include "iova.h"
+#include "vtd_dmar.h"
 
 #define VTD_PAGE_SHIFT		12
 #define VTD_PAGE_SIZE		BIT(VTD_PAGE_SHIFT)
@@ -27,6 +29,28 @@
 #define VTD_MAX_AW		48
 
 static struct vtd_iova_domain vtd_template;
+
+/* The firmware's DMAR table, or NULL on a machine without one. */
+static struct vtd_dmar_table *vtd_dmar;
+
+static int vtd_dmar_init(void)
+{
+	unsigned int resolved;
+	int ret;
+
+	ret = vtd_dmar_parse_firmware(&vtd_dmar);
+	if (ret == -ENODEV) {
+		pr_info("no DMAR table: no remapping hardware to drive\n");
+		return 0;
+	}
+	if (ret)
+		return ret;
+	resolved = vtd_dmar_resolve_pci(vtd_dmar);
+	pr_info("DMAR: %u unit(s), %u RMRR(s), %u device scope(s) resolved%s\n",
+		vtd_dmar->nr_drhd, vtd_dmar->nr_rmrr, resolved,
+		vtd_dmar_has_errors(vtd_dmar) ? "; the table has errors" : "");
+	return 0;
+}
 
 static int vtd_template_init(void)
 {
@@ -58,16 +82,24 @@ static int __init vtd_init(void)
 	if (ret)
 		return ret;
 	ret = vtd_template_init();
-	if (ret) {
-		vtd_iova_exit();
-		return ret;
-	}
+	if (ret)
+		goto out_iova_exit;
+	ret = vtd_dmar_init();
+	if (ret)
+		goto out_destroy_template;
 	pr_info("loaded; an IOVA range costs %zu bytes\n", vtd_iova_node_bytes());
 	return 0;
+
+out_destroy_template:
+	vtd_iova_domain_destroy(&vtd_template);
+out_iova_exit:
+	vtd_iova_exit();
+	return ret;
 }
 
 static void __exit vtd_exit(void)
 {
+	vtd_dmar_free(vtd_dmar);
 	vtd_iova_domain_destroy(&vtd_template);
 	vtd_iova_exit();
 	pr_info("unloaded\n");

@@ -55,6 +55,15 @@ if want userspace && [ -f tools/Makefile ]; then
 	add_counts "$logs/userspace.log"
 	[ $rc -eq 0 ] || grep -qE '^[0-9]+ passed, [1-9]' "$logs/userspace.log" ||
 		record "userspace build and run" $rc "$logs/userspace.log"
+	make -s -C tools/dmar test > "$logs/dmar.log" 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL) ' "$logs/dmar.log" | grep -v '^PASS' || true
+	grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/dmar.log" | sed 's/^/      dmar: /'
+	add_counts "$logs/dmar.log"
+	[ $rc -eq 0 ] || grep -qE '^[0-9]+ passed, [1-9]' "$logs/dmar.log" ||
+		record "dmar tests build and run" $rc "$logs/dmar.log"
+	make -s -C tools/dmar fuzz-short > "$logs/fuzz-dmar.log" 2>&1
+	record "fuzz dmar (short pass)" $? "$logs/fuzz-dmar.log"
 	if grep -q '^fuzz-iova-short:' tools/Makefile; then
 		make -s -C tools fuzz-iova-short > "$logs/fuzz-iova.log" 2>&1
 		record "fuzz iova (short pass)" $? "$logs/fuzz-iova.log"
