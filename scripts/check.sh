@@ -80,7 +80,7 @@ if want kunit; then
 		for aw in 39 48; do
 			log="$logs/kunit-aw$aw.log"
 			scripts/qemu-boot.sh --no-build --kernel test --aw-bits "$aw" \
-				--scenario kunit --timeout 900 --log "$log" \
+				--scenario kunit --mem 1G --timeout 900 --log "$log" \
 				> "$logs/kunit-aw$aw.out" 2>&1
 			rc=$?
 			tail -n 1 "$logs/kunit-aw$aw.out" | sed 's/^/      /'
