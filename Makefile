@@ -15,7 +15,8 @@
 
 SRC := $(CURDIR)
 SOURCES := Kbuild vtd_main.c iova.c iova.h vtd_dmar.c vtd_dmar.h \
-	   kunit/Kbuild kunit/iova_kunit.c kunit/dmar_kunit.c
+	   vtd_pgtable.c vtd_pgtable.h vtd_pool.c vtd_pool.h \
+	   kunit/Kbuild kunit/iova_kunit.c kunit/dmar_kunit.c kunit/pgtable_kunit.c
 
 # The newest installed kernel headers (Debian's linux-headers-amd64).
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)

@@ -62,6 +62,12 @@ if want userspace && [ -f tools/Makefile ]; then
 	add_counts "$logs/dmar.log"
 	[ $rc -eq 0 ] || grep -qE '^[0-9]+ passed, [1-9]' "$logs/dmar.log" ||
 		record "dmar tests build and run" $rc "$logs/dmar.log"
+	make -s -C tools/pgtable test > "$logs/pgtable.log" 2>&1
+	rc=$?
+	grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/pgtable.log" | sed 's/^/      pgtable: /'
+	add_counts "$logs/pgtable.log"
+	[ $rc -eq 0 ] || grep -qE '^[0-9]+ passed, [1-9]' "$logs/pgtable.log" ||
+		record "pgtable tests build and run" $rc "$logs/pgtable.log"
 	make -s -C tools/dmar fuzz-short > "$logs/fuzz-dmar.log" 2>&1
 	record "fuzz dmar (short pass)" $? "$logs/fuzz-dmar.log"
 	if grep -q '^fuzz-iova-short:' tools/Makefile; then

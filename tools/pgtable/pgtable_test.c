@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace tests of vtd_pgtable.c and vtd_pool.c, built unmodified against
+ * tools/pgtable/shim under ASan and UBSan. Every test runs on a 3-level
+ * (39-bit) and a 4-level (48-bit) table. Prints PASS/FAIL per test and ends
+ * with "N passed, N failed".
+ *
+ * usage: pgtable_test [seed]   (the random test's seed; printed either way)
+ */
+#include "shim/vtd_shim.h"
+#include "vtd_pgtable.h"
+#include "vtd_pool.h"
+
+#define SZ_4K	0x1000ULL
+#define SZ_2M	0x200000ULL
+#define SZ_1G	0x40000000ULL
+#define T_PHYS	0x40000000000ULL
+#define RW	(VTD_PGT_READ | VTD_PGT_WRITE)
+
+static int failures;	/* in the current test */
+
+#define CHECK(c) do {							\
+	if (!(c)) {							\
+		failures++;						\
+		fprintf(stderr, "  %s:%d: CHECK(%s) failed\n",		\
+			__FILE__, __LINE__, #c);			\
+	} } while (0)
+#define CHECK_EQ(a, b) do {						\
+	unsigned long long _a = (a), _b = (b);				\
+	if (_a != _b) {							\
+		failures++;						\
+		fprintf(stderr, "  %s:%d: %s == %#llx, expected %#llx\n",\
+			__FILE__, __LINE__, #a, _a, _b);		\
+	} } while (0)
+
+struct ctx {
+	unsigned int aw, sagaw, levels;
+	struct vtd_pool pool;
+	struct vtd_pgtable pgt;
+	struct vtd_pgtable_cfg cfg;
+	struct vtd_pgtable_gather g;
+	long syncs, bad;
+	unsigned long base;
+};
+
+static void fake_sync(void *cookie, u64 iova, u64 size, bool tables)
+{
+	struct ctx *c = cookie;
+
+	if (!size || (iova | size) & (SZ_4K - 1) ||
+	    iova + size > (1ULL << c->pgt.aw_bits))
+		__atomic_add_fetch(&c->bad, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->syncs, 1, __ATOMIC_RELAXED);
+}
+
+static const struct vtd_pgtable_flush_ops fake_ops = { .iotlb_sync = fake_sync };
+
+static void setup(struct ctx *c, unsigned int levels, bool coherent)
+{
+	struct vtd_pool_stats st;
+
+	memset(c, 0, sizeof(*c));
+	c->levels = levels;
+	c->aw = levels == 3 ? 39 : 48;
+	c->sagaw = levels == 3 ? 0x2 : 0x6;
+	if (vtd_pool_init(&c->pool, 16, 64))
+		abort();
+	c->cfg = (struct vtd_pgtable_cfg) {
+		.sagaw = c->sagaw, .page_sizes = VTD_PGT_SZ_2M | VTD_PGT_SZ_1G,
+		.aw_bits = c->aw, .coherent = coherent, .ops = &fake_ops,
+		.cookie = c, .pool = &c->pool,
+	};
+	if (vtd_pgtable_init(&c->pgt, &c->cfg))
+		abort();
+	vtd_pgtable_gather_init(&c->g);
+	vtd_pool_get_stats(&c->pool, &st);
+	c->base = st.in_use;
+}
+
+static void expect_baseline(struct ctx *c)
+{
+	struct vtd_pool_stats st;
+
+	vtd_pgtable_sync(&c->pgt, &c->g);
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	CHECK_EQ(atomic_long_read(&c->pgt.nr_tables), 1);
+	vtd_pool_get_stats(&c->pool, &st);
+	CHECK_EQ(st.in_use, c->base);
+	CHECK_EQ(c->bad, 0);
+}
+
+static void teardown(struct ctx *c)
+{
+	vtd_pgtable_sync(&c->pgt, &c->g);
+	vtd_pgtable_destroy(&c->pgt);
+	vtd_pool_destroy(&c->pool);
+	CHECK_EQ(shim_pages_live, 0);
+	CHECK_EQ(shim_warnings, 0);
+}
+
+static int map(struct ctx *c, u64 iova, u64 phys, u64 size, int prot)
+{
+	return vtd_pgtable_map(&c->pgt, iova, phys, size, prot, GFP_KERNEL,
+			       NULL, &c->g);
+}
+
+static u64 unmap(struct ctx *c, u64 iova, u64 size)
+{
+	u64 r = vtd_pgtable_unmap(&c->pgt, iova, size, GFP_KERNEL, NULL, &c->g);
+
+	vtd_pgtable_sync(&c->pgt, &c->g);
+	return r;
+}
+
+static u64 xlate(struct ctx *c, u64 iova)
+{
+	phys_addr_t p;
+
+	return vtd_pgtable_lookup(&c->pgt, iova, &p) ? ~0ULL : p;
+}
+
+/* --- tests ---------------------------------------------------------- */
+
+static void t_empty(struct ctx *c)
+{
+	phys_addr_t p;
+
+	CHECK_EQ(c->pgt.levels, c->levels);
+	CHECK_EQ(vtd_pgtable_context_aw(&c->pgt), c->levels - 2);
+	CHECK_EQ(xlate(c, 0), ~0ULL);
+	CHECK_EQ(xlate(c, (1ULL << c->aw) - 1), ~0ULL);
+	CHECK_EQ(vtd_pgtable_lookup(&c->pgt, 1ULL << c->aw, &p), -ERANGE);
+	CHECK_EQ(unmap(c, 0, SZ_1G), 0);
+	expect_baseline(c);
+}
+
+static void t_sizes(struct ctx *c)
+{
+	static const u64 sz[] = { SZ_4K, SZ_2M, SZ_1G };
+	unsigned int i, level;
+	u64 iova, phys, off, pte;
+
+	for (i = 0; i < 3; i++) {
+		iova = 3 * SZ_1G + sz[i] * 5;
+		phys = T_PHYS + sz[i] * 7;
+		off = sz[i] / 2 + 0x123;
+		CHECK_EQ(map(c, iova, phys, sz[i], RW), 0);
+		CHECK_EQ(xlate(c, iova + off), phys + off);
+		CHECK_EQ(xlate(c, iova + sz[i]), ~0ULL);
+		CHECK_EQ(vtd_pgtable_leaf(&c->pgt, iova, &pte, &level), 0);
+		CHECK_EQ(level, i + 1);
+		CHECK_EQ(!!(pte & (1ULL << 7)), i > 0);
+		CHECK_EQ(pte & 3, 3);
+		CHECK_EQ((pte & GENMASK_ULL(51, 12)), phys);
+		CHECK_EQ(pte & ~(GENMASK_ULL(51, 12) | (1ULL << 7) | 3), 0);
+		CHECK_EQ(unmap(c, iova, sz[i]), sz[i]);
+	}
+	expect_baseline(c);
+}
+
+static void t_overlap_last(struct ctx *c)
+{
+	u64 x = 7 * SZ_1G + 4 * SZ_2M, top = 1ULL << c->aw;
+
+	CHECK_EQ(map(c, x, T_PHYS, SZ_2M, RW), 0);
+	CHECK_EQ(map(c, x + SZ_4K, T_PHYS, SZ_4K, RW), -EEXIST);
+	CHECK_EQ(map(c, x - SZ_2M, T_PHYS, 2 * SZ_2M, RW), -EEXIST);
+	CHECK_EQ(map(c, x - 4 * SZ_4K, T_PHYS, 8 * SZ_4K, RW), -EEXIST);
+	CHECK_EQ(xlate(c, x - SZ_4K), ~0ULL);
+	CHECK_EQ(xlate(c, x - SZ_2M), ~0ULL);
+	CHECK_EQ(unmap(c, x, SZ_2M), SZ_2M);
+	CHECK_EQ(map(c, top - SZ_4K, T_PHYS, SZ_4K, RW), 0);
+	CHECK_EQ(xlate(c, top - 1), T_PHYS + SZ_4K - 1);
+	CHECK_EQ(map(c, top - SZ_4K, T_PHYS, 2 * SZ_4K, RW), -ERANGE);
+	CHECK_EQ(map(c, top, T_PHYS, SZ_4K, RW), -ERANGE);
+	CHECK_EQ(unmap(c, top - SZ_4K, SZ_4K), SZ_4K);
+	expect_baseline(c);
+}
+
+static void t_split(struct ctx *c)
+{
+	u64 x = 2 * SZ_1G, hole = x + SZ_2M + 2 * SZ_4K;
+
+	CHECK_EQ(map(c, x, T_PHYS, SZ_1G, VTD_PGT_READ), 0);
+	CHECK_EQ(unmap(c, hole, SZ_4K), SZ_4K);
+	CHECK_EQ(xlate(c, hole + 5), ~0ULL);
+	CHECK_EQ(xlate(c, hole - 1), T_PHYS + SZ_2M + 2 * SZ_4K - 1);
+	CHECK_EQ(xlate(c, hole + SZ_4K), T_PHYS + SZ_2M + 3 * SZ_4K);
+	CHECK_EQ(xlate(c, x + SZ_1G - 1), T_PHYS + SZ_1G - 1);
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	CHECK_EQ(unmap(c, x, SZ_1G), SZ_1G - SZ_4K);
+	expect_baseline(c);
+}
+
+/* The random sequence against a model of 2 GiB + 4 MiB at the top. */
+#define RND_PAGES	((2 * SZ_1G + 2 * SZ_2M) / SZ_4K)
+static unsigned long long rnd_state;
+
+static u32 rnd(u32 n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (u32)(rnd_state >> 33) % n;
+}
+
+static void t_random(struct ctx *c)
+{
+	u32 *model = calloc(RND_PAGES, sizeof(u32)), n, p, i, live, frame;
+	u64 base = (1ULL << c->aw) - RND_PAGES * SZ_4K, iova, mask;
+	int op, ret;
+
+	for (op = 0; op < 3000 && !failures; op++) {
+		n = rnd(16) == 0 ? 512 * (1 + rnd(4)) : rnd(64) == 0 ?
+		    SZ_1G / SZ_4K : 1 + rnd(64);
+		p = rnd(RND_PAGES - n + 1);
+		if (n >= 512 && rnd(2)) {
+			mask = n >= SZ_1G / SZ_4K ? SZ_1G / SZ_4K - 1 : 511;
+			iova = ((base / SZ_4K + p) & ~mask) + mask + 1;
+			if (iova - base / SZ_4K + n <= RND_PAGES)
+				p = iova - base / SZ_4K;
+		}
+		iova = base + (u64)p * SZ_4K;
+		for (live = 0, i = 0; i < n; i++)
+			live += !!model[p + i];
+		if (rnd(2)) {
+			frame = rnd(4) ? (iova / SZ_4K) & ((1U << 27) - 1) : rnd(1U << 20);
+			ret = map(c, iova, T_PHYS + (u64)frame * SZ_4K, (u64)n * SZ_4K, RW);
+			vtd_pgtable_sync(&c->pgt, &c->g);
+			CHECK_EQ(ret, live ? -EEXIST : 0);
+			for (i = 0; !ret && i < n; i++)
+				model[p + i] = frame + i + 1;
+		} else {
+			CHECK_EQ(unmap(c, iova, (u64)n * SZ_4K), (u64)live * SZ_4K);
+			for (i = 0; i < n; i++)
+				model[p + i] = 0;
+		}
+		if (op % 100 == 0)
+			CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	}
+	if (failures)
+		fprintf(stderr, "  stopped at op %d\n", op);
+	for (i = 0; i < RND_PAGES; i += 1 + rnd(7)) {
+		iova = base + (u64)i * SZ_4K + rnd(4096);
+		CHECK_EQ(xlate(c, iova), model[i] ?
+			 T_PHYS + (u64)(model[i] - 1) * SZ_4K + (iova & 0xfff) : ~0ULL);
+		if (failures > 10)
+			break;
+	}
+	unmap(c, base, RND_PAGES * SZ_4K);
+	free(model);
+	expect_baseline(c);
+}
+
+static void t_exhaustion(struct ctx *c)
+{
+	struct vtd_pool_resv resv = { 0 };
+	u64 iova = 3 * SZ_1G + SZ_2M - SZ_4K;
+	LIST_HEAD(held);
+	void *va;
+
+	shim_fail_alloc_nth = 1;
+	CHECK_EQ(vtd_pool_reserve(&c->pool, &resv,
+				  vtd_pgtable_map_pages(c->levels, 2 * SZ_4K),
+				  GFP_KERNEL), 0);
+	while ((va = vtd_pool_get(&c->pool, NULL, GFP_ATOMIC)))
+		list_add(&virt_to_page(va)->lru, &held);
+	CHECK_EQ(vtd_pgtable_map(&c->pgt, iova, T_PHYS, 2 * SZ_4K, RW,
+				 GFP_ATOMIC, NULL, &c->g), -ENOMEM);
+	CHECK_EQ(map(c, iova, T_PHYS, 2 * SZ_4K, RW), -ENOMEM);
+	vtd_pgtable_sync(&c->pgt, &c->g);
+	CHECK_EQ(xlate(c, iova), ~0ULL);
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	shim_atomic_depth++;	/* as if in atomic context */
+	CHECK_EQ(vtd_pgtable_map(&c->pgt, iova, T_PHYS, 2 * SZ_4K, RW,
+				 GFP_ATOMIC, &resv, &c->g), 0);
+	shim_atomic_depth--;
+	CHECK_EQ(xlate(c, iova + SZ_4K + 1), T_PHYS + SZ_4K + 1);
+	vtd_pool_unreserve(&c->pool, &resv);
+	vtd_pool_put_list(&c->pool, &held);
+	shim_fail_alloc_nth = 0;
+	CHECK_EQ(unmap(c, iova, 2 * SZ_4K), 2 * SZ_4K);
+	vtd_pool_flush_refill(&c->pool);
+	expect_baseline(c);
+}
+
+static void t_inject(struct ctx *c)
+{
+	u64 iova = 6 * SZ_1G - 2 * SZ_4K, size = SZ_2M + 4 * SZ_4K, off;
+	int nth, ret, failed = 0;
+
+	for (nth = 1; nth <= 8; nth++) {
+		atomic_set(&c->pool.gets, 0);
+		c->pool.fail_get_nth = nth;
+		ret = map(c, iova, T_PHYS, size, RW);
+		c->pool.fail_get_nth = 0;
+		CHECK(ret == 0 || ret == -ENOMEM);
+		if (ret) {
+			failed++;
+			for (off = 0; off < size; off += SZ_4K)
+				CHECK_EQ(xlate(c, iova + off), ~0ULL);
+			expect_baseline(c);
+		} else {
+			CHECK_EQ(unmap(c, iova, size), size);
+		}
+	}
+	CHECK(failed >= (int)c->levels - 1);
+	expect_baseline(c);
+}
+
+static void t_clflush(struct ctx *c)
+{
+	long before = shim_clflush_calls;
+
+	CHECK_EQ(map(c, SZ_1G, T_PHYS, SZ_4K, RW), 0);
+	CHECK(shim_clflush_calls > before);	/* ECAP.C=0: flushed */
+	CHECK_EQ(unmap(c, SZ_1G, SZ_4K), SZ_4K);
+	expect_baseline(c);
+}
+
+static void t_coherent(struct ctx *c)
+{
+	struct ctx *k = calloc(1, sizeof(*k));
+	long before;
+
+	setup(k, c->levels, true);
+	before = shim_clflush_calls;
+	CHECK_EQ(map(k, SZ_1G, T_PHYS, SZ_4K, RW), 0);
+	CHECK_EQ(unmap(k, SZ_1G, SZ_4K), SZ_4K);
+	CHECK_EQ(shim_clflush_calls, before);	/* ECAP.C=1: none */
+	expect_baseline(k);
+	vtd_pgtable_destroy(&k->pgt);
+	vtd_pool_destroy(&k->pool);
+	free(k);
+	expect_baseline(c);
+}
+
+/* Threads own interleaved pages of one region and share every table. */
+struct thr { struct ctx *c; int id, nr; long errors; };
+
+static void *thr_fn(void *arg)
+{
+	struct thr *t = arg;
+	struct vtd_pgtable_gather g;
+	struct vtd_pool_resv resv;
+	u64 base = 8 * SZ_1G - 16 * SZ_4K, iova;
+	int it, k, ret;
+
+	vtd_pgtable_gather_init(&g);
+	for (it = 0; it < 300; it++) {
+		for (k = 0; k < 48; k++) {
+			iova = base + ((u64)k * t->nr + t->id) * SZ_4K;
+			resv.nr = 0;
+			if (vtd_pool_reserve(&t->c->pool, &resv, t->c->levels - 1,
+					     GFP_KERNEL))
+				t->errors++;
+			ret = vtd_pgtable_map(&t->c->pgt, iova, iova + T_PHYS,
+					      SZ_4K, RW, k & 1 ? GFP_KERNEL :
+					      GFP_ATOMIC, &resv, &g);
+			vtd_pool_unreserve(&t->c->pool, &resv);
+			t->errors += !!ret;
+		}
+		for (k = 0; k < 48; k++) {
+			iova = base + ((u64)k * t->nr + t->id) * SZ_4K;
+			t->errors += xlate(t->c, iova + 9) != iova + T_PHYS + 9;
+			t->errors += vtd_pgtable_unmap(&t->c->pgt, iova, SZ_4K,
+						       GFP_KERNEL, NULL, &g) != SZ_4K;
+			vtd_pgtable_sync(&t->c->pgt, &g);
+		}
+	}
+	return NULL;
+}
+
+static void t_concurrent(struct ctx *c)
+{
+	struct thr t[4];
+	pthread_t th[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		t[i] = (struct thr){ .c = c, .id = i, .nr = 4 };
+		pthread_create(&th[i], NULL, thr_fn, &t[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(t[i].errors, 0);
+	}
+	expect_baseline(c);
+}
+
+static void t_cost(struct ctx *c)
+{
+	static const u64 page[] = { SZ_4K, SZ_2M, SZ_1G };
+	u64 size = 2 * SZ_1G;
+	long before, tables;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		before = atomic_long_read(&c->pgt.nr_tables);
+		CHECK_EQ(map(c, 4 * SZ_1G, T_PHYS + (page[i] < SZ_1G ? page[i] : 0),
+			     size, RW), 0);
+		tables = atomic_long_read(&c->pgt.nr_tables) - before;
+		printf("  %d-level, %llu KiB pages: %ld table pages for %llu MiB = %.4f per MiB\n",
+		       c->levels, (unsigned long long)(page[i] >> 10), tables,
+		       (unsigned long long)(size >> 20),
+		       (double)tables / (size >> 20));
+		CHECK_EQ(unmap(c, 4 * SZ_1G, size), size);
+	}
+	expect_baseline(c);
+}
+
+static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
+	{ "empty", t_empty }, { "page sizes and entry bits", t_sizes },
+	{ "overlap and last page", t_overlap_last }, { "superpage split", t_split },
+	{ "random vs model", t_random }, { "pool exhaustion", t_exhaustion },
+	{ "failure injection", t_inject }, { "clflush when not coherent", t_clflush },
+	{ "no clflush when coherent", t_coherent },
+	{ "concurrent disjoint map/unmap", t_concurrent },
+	{ "table pages per MiB", t_cost },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned long long seed = argc > 1 ? strtoull(argv[1], NULL, 0) :
+				  (unsigned long long)time(NULL);
+	int passed = 0, failed = 0, levels;
+	struct ctx *c = calloc(1, sizeof(*c));
+	unsigned int i;
+
+	printf("seed %llu (pass it as the argument to replay)\n", seed);
+	for (levels = 3; levels <= 4; levels++) {
+		for (i = 0; i < ARRAY_SIZE(tests); i++) {
+			rnd_state = seed;
+			failures = 0;
+			shim_warnings = 0;
+			setup(c, levels, false);
+			tests[i].fn(c);
+			teardown(c);
+			printf("%s  %s, %d-level\n", failures ? "FAIL" : "PASS",
+			       tests[i].name, levels);
+			if (failures)
+				failed++;
+			else
+				passed++;
+		}
+	}
+	free(c);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

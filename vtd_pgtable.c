@@ -1,0 +1,981 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vtd-remap second-level page tables: the tables a VT-d unit walks to
+ * translate a device's DMA address (IOVA) into a physical address.
+ *
+ * 1. Concepts (VT-d specification, 3.7 "Second-Level Translation" and
+ *    9.8 "Second-Level Paging Entries")
+ *
+ *    A table page holds 512 64-bit entries; each level resolves 9 bits of
+ *    the IOVA above the 12-bit page offset. This file numbers levels from
+ *    the leaves up, the way the specification's entry names stack:
+ *
+ *      level 4  SL-PML4E  IOVA bits 47:39  512 GiB per entry, always a table
+ *      level 3  SL-PDPE   IOVA bits 38:30  1 GiB page (PS=1) or a table
+ *      level 2  SL-PDE    IOVA bits 29:21  2 MiB page (PS=1) or a table
+ *      level 1  SL-PTE    IOVA bits 20:12  4 KiB page
+ *
+ *    A 3-level table (39-bit input, context-entry AW=1, SAGAW bit 1) has
+ *    its root at level 3; a 4-level table (48-bit, AW=2, SAGAW bit 2) at
+ *    level 4 (9.3 "Context Entry", 10.4.2 "Capability Register"). An entry
+ *    is present iff R or W is set. Every present entry carries its
+ *    permissions and the unit checks them at every level (3.7.1), so a
+ *    non-leaf entry has both R and W and the leaf decides. SNP (bit 11) is
+ *    reserved unless ECAP.SC is set. Superpages need CAP.SLLPS bit 0 (2 MiB)
+ *    or bit 1 (1 GiB).
+ *
+ * 2. Data structures
+ *
+ *    struct vtd_pgtable holds the root table page and a few numbers from
+ *    which every level's shift and size are computed. Table pages come
+ *    from a struct vtd_pool and are identified by their kernel address;
+ *    entries hold physical addresses. Pages taken out of the tree go on a
+ *    caller-owned gather (linked through struct page, never through the
+ *    page's contents: the unit may walk the page until it is invalidated).
+ *
+ * 3. Invariants (checked by vtd_pgtable_check())
+ *
+ *    a. An entry is a leaf iff it is at level 1, or it is at level 2 or 3
+ *       with PS set; PS is set only where the unit supports that size.
+ *    b. A non-leaf entry is R | W | the address of a table page in the
+ *       tree, and nothing else.
+ *    c. A leaf's address is aligned to its level's size; its reserved bits
+ *       (6:2, 10:8, SNP without ECAP.SC, 63:52, 20:12 of a 2 MiB and 29:12
+ *       of a 1 GiB page) are clear.
+ *    d. A table page other than the root has at least one present entry
+ *       once the operation that emptied it has returned (unmaps and failed
+ *       maps reclaim what they empty).
+ *    e. nr_tables counts the table pages in the tree, root included.
+ *    f. With ECAP.C=0, every entry the unit may read is in memory, not only
+ *       in a CPU cache, before the entry that points at it is published.
+ *
+ * 4. Operations
+ *
+ *    map() walks down one level per step and puts each chunk in the
+ *    largest page that the alignment of IOVA and physical address, the
+ *    bytes left and the unit allow. A missing table is made from the pool
+ *    and published with cmpxchg(); whoever loses that race puts its page
+ *    back and uses the winner's. A leaf is installed with cmpxchg() from
+ *    zero, so a live entry is never overwritten: -EEXIST.
+ *    unmap() clears whole leaves inside the range; a superpage the range
+ *    only partly covers is first replaced by a table of the next size
+ *    down with the same translations (the unit sees the old or the new
+ *    entry, both translate the same), and the walk continues in it.
+ *
+ * 5. Locking
+ *
+ *    No lock orders table writes: callers own disjoint IOVA ranges, and two
+ *    operations on disjoint ranges touch disjoint entries except where they
+ *    create the same table, which cmpxchg() settles. Freeing an emptied
+ *    table is the one step that can hurt another range's operation (it
+ *    may be about to fill that table), so pgt->reclaim_lock, a rwlock, is
+ *    held shared by map, unmap and lookup and exclusive (irqsave) by the
+ *    reclaim pass, which re-checks emptiness after taking it. Readers never
+ *    wait on each other. Lock order: reclaim_lock, then pool->lock.
+ *
+ * 6. Failure policy
+ *
+ *    A map either succeeds whole or changes nothing: on failure it undoes
+ *    what it installed and reclaims the tables it made, giving back through
+ *    the gather what the unit may have seen. -EINVAL for misaligned or
+ *    empty requests or no permission, -ERANGE outside the address width,
+ *    -EEXIST over a live entry, -ENOMEM when the pool has no page for it
+ *    (in atomic context without a reservation, or by failure injection).
+ *    A caller that may sleep (GFP_KERNEL) has the map or unmap reserve its
+ *    worst case first, before any lock, so that inside the walk no
+ *    operation ever calls the page allocator.
+ *    An unmap that cannot split a superpage for lack of a page stops there
+ *    and returns the bytes it did unmap. Bad arguments are API misuse:
+ *    WARN_ON_ONCE and recover. The parameter pgtable_check runs the O(n)
+ *    checker after every map and unmap, for the tests.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": pgtable: " fmt
+
+#include <linux/bitfield.h>
+#include <linux/bits.h>
+#include <linux/build_bug.h>
+#include <linux/err.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <asm/cacheflush.h>
+
+#include "vtd_pgtable.h"
+
+static bool pgtable_check;
+module_param(pgtable_check, bool, 0644);
+MODULE_PARM_DESC(pgtable_check, "Run the O(n) page-table checker after every map and unmap");
+
+/* Entry format, VT-d 9.8 (the same four bits in every level). */
+#define PGT_R			BIT_ULL(0)
+#define PGT_W			BIT_ULL(1)
+#define PGT_PS			BIT_ULL(7)	/* level 2 and 3 only */
+#define PGT_SNP			BIT_ULL(11)	/* leaves, with ECAP.SC */
+#define PGT_ADDR		GENMASK_ULL(51, 12)
+#define PGT_LEAF_ATTR		(PGT_R | PGT_W | PGT_SNP)
+
+#define PGT_PAGE_SHIFT		12
+#define PGT_LEVEL_BITS		9
+#define PGT_ENTRIES		BIT(PGT_LEVEL_BITS)
+#define PGT_MIN_AW		30	/* one level-3 entry: 1 GiB */
+#define PGT_MAX_AW		48	/* 4 levels */
+
+/* CAP.SAGAW bits (10.4.2). */
+#define PGT_SAGAW_3LVL		BIT(1)
+#define PGT_SAGAW_4LVL		BIT(2)
+
+static_assert(PGT_ENTRIES * sizeof(u64) == PAGE_SIZE);
+static_assert(PGT_PAGE_SHIFT + 4 * PGT_LEVEL_BITS == PGT_MAX_AW);
+
+/* --- level arithmetic ------------------------------------------------ */
+
+static unsigned int pgt_level_shift(unsigned int level)
+{
+	return PGT_PAGE_SHIFT + (level - 1) * PGT_LEVEL_BITS;
+}
+
+/* Bytes one entry at @level maps. */
+static u64 pgt_level_size(unsigned int level)
+{
+	return 1ULL << pgt_level_shift(level);
+}
+
+static unsigned int pgt_index(u64 iova, unsigned int level)
+{
+	return (iova >> pgt_level_shift(level)) & (PGT_ENTRIES - 1);
+}
+
+/* End (exclusive) of the span the table at @level holding @iova covers. */
+static u64 pgt_table_end(u64 iova, unsigned int level)
+{
+	unsigned int shift = pgt_level_shift(level) + PGT_LEVEL_BITS;
+
+	return ((iova >> shift) + 1) << shift;
+}
+
+static bool pgt_leaf_ok(const struct vtd_pgtable *pgt, unsigned int level)
+{
+	return pgt->leaf_levels & BIT(level);
+}
+
+/* --- entries --------------------------------------------------------- */
+
+static bool pgt_present(u64 pte)
+{
+	return pte & (PGT_R | PGT_W);
+}
+
+static bool pgt_is_leaf(u64 pte, unsigned int level)
+{
+	return level == 1 || (pte & PGT_PS);
+}
+
+static phys_addr_t pgt_pte_phys(u64 pte)
+{
+	return (phys_addr_t)FIELD_GET(PGT_ADDR, pte) << PGT_PAGE_SHIFT;
+}
+
+static u64 *pgt_pte_table(u64 pte)
+{
+	return phys_to_virt(pgt_pte_phys(pte));
+}
+
+static u64 pgt_mk_table(u64 *table)
+{
+	return PGT_R | PGT_W |
+	       FIELD_PREP(PGT_ADDR, virt_to_phys(table) >> PGT_PAGE_SHIFT);
+}
+
+/* A leaf at @level; @attr holds only PGT_LEAF_ATTR bits. */
+static u64 pgt_mk_leaf(phys_addr_t phys, unsigned int level, u64 attr)
+{
+	return attr | (level > 1 ? PGT_PS : 0) |
+	       FIELD_PREP(PGT_ADDR, phys >> PGT_PAGE_SHIFT);
+}
+
+/* --- cache maintenance and gathering --------------------------------- */
+
+/* Push table memory out to RAM for a unit whose walk does not snoop. */
+static void pgt_flush(const struct vtd_pgtable *pgt, void *va, size_t len)
+{
+	if (!pgt->cfg.coherent)
+		clflush_cache_range(va, len);
+}
+
+/* Flush entries [first, last] of @table, if any were written (first >= 0). */
+static void pgt_flush_entries(const struct vtd_pgtable *pgt, u64 *table,
+			      int first, int last)
+{
+	if (first >= 0)
+		pgt_flush(pgt, &table[first], (last - first + 1) * sizeof(u64));
+}
+
+static void pgt_gather_add(struct vtd_pgtable_gather *g, u64 iova, u64 size)
+{
+	g->start = min(g->start, iova);
+	g->last = max(g->last, iova + size - 1);
+}
+
+/* Take a table page out of the tree: it goes free after invalidation. */
+static void pgt_gather_table(struct vtd_pgtable *pgt,
+			     struct vtd_pgtable_gather *g, u64 *table)
+{
+	list_add_tail(&virt_to_page(table)->lru, &g->freelist);
+	g->nr_freed++;
+	g->tables = true;
+	atomic_long_dec(&pgt->nr_tables);
+}
+
+/* --- map ------------------------------------------------------------- */
+
+/* One map call's progress; [iova, end) is what is left to map. */
+struct pgt_map_state {
+	u64 iova;
+	u64 end;
+	phys_addr_t phys;
+	u64 attr;		/* PGT_LEAF_ATTR bits of every leaf */
+	struct vtd_pool_resv *resv;
+};
+
+/*
+ * The table below *@ptep (at @level > 1), made and published if missing.
+ * Sets *@made if this call published it. Return: the table, or ERR_PTR.
+ */
+static u64 *pgt_get_table(struct vtd_pgtable *pgt, u64 *ptep,
+			  unsigned int level, struct pgt_map_state *s,
+			  bool *made)
+{
+	u64 pte = READ_ONCE(*ptep);
+	u64 *table;
+
+	if (!pte) {
+		table = vtd_pool_get(pgt->cfg.pool, s->resv, GFP_NOWAIT);
+		if (!table)
+			return ERR_PTR(-ENOMEM);
+		/* The zeroed page must be in RAM before the unit can reach it. */
+		pgt_flush(pgt, table, PAGE_SIZE);
+		/*
+		 * Order the zeroing (and the clflush) before the entry that
+		 * publishes the table; cmpxchg() is fully ordered for CPUs,
+		 * dma_wmb() states the order the unit relies on.
+		 */
+		dma_wmb();
+		pte = cmpxchg64(ptep, 0ULL, pgt_mk_table(table));
+		if (!pte) {
+			atomic_long_inc(&pgt->nr_tables);
+			*made = true;
+			return table;
+		}
+		/* Lost the race: use the winner's table, ours is still zero. */
+		vtd_pool_put(pgt->cfg.pool, table);
+	}
+	if (pgt_is_leaf(pte, level))
+		return ERR_PTR(-EEXIST);
+	return pgt_pte_table(pte);
+}
+
+/* Map what of [s->iova, s->end) lies in @table, at @level; advances @s. */
+static int pgt_map_level(struct vtd_pgtable *pgt, u64 *table,
+			 unsigned int level, struct pgt_map_state *s)
+{
+	u64 limit = min(s->end, pgt_table_end(s->iova, level));
+	u64 size = pgt_level_size(level);
+	int first = -1, last = -1, ret = 0;
+	bool made;
+	u64 *ptep, *child;
+
+	while (s->iova < limit) {
+		ptep = &table[pgt_index(s->iova, level)];
+		made = false;
+		/* A leaf here if the unit, alignment and length allow it. */
+		if (pgt_leaf_ok(pgt, level) && limit - s->iova >= size &&
+		    IS_ALIGNED(s->iova | s->phys, size)) {
+			if (cmpxchg64(ptep, 0ULL,
+				      pgt_mk_leaf(s->phys, level, s->attr))) {
+				ret = -EEXIST;
+				break;
+			}
+			made = true;
+			s->iova += size;
+			s->phys += size;
+		} else {
+			/* Otherwise one level down. */
+			child = pgt_get_table(pgt, ptep, level, s, &made);
+			if (IS_ERR(child))
+				ret = PTR_ERR(child);
+			else
+				ret = pgt_map_level(pgt, child, level - 1, s);
+		}
+		if (made) {
+			if (first < 0)
+				first = ptep - table;
+			last = ptep - table;
+		}
+		if (ret)
+			break;
+	}
+	pgt_flush_entries(pgt, table, first, last);
+	return ret;
+}
+
+/* --- unmap ----------------------------------------------------------- */
+
+/* One unmap call's progress; [iova, end) is what is left to unmap. */
+struct pgt_unmap_state {
+	u64 iova;
+	u64 end;
+	u64 unmapped;
+	bool maybe_empty;	/* some table other than the root emptied */
+	struct vtd_pool_resv *resv;
+	struct vtd_pgtable_gather *g;
+};
+
+/*
+ * Replace the superpage *@ptep (== @pte, at @level) by a table of pages one
+ * level down that translate the same. Return: the table, or ERR_PTR.
+ */
+static u64 *pgt_split(struct vtd_pgtable *pgt, u64 *ptep, u64 pte,
+		      unsigned int level, struct pgt_unmap_state *s)
+{
+	u64 attr = pte & PGT_LEAF_ATTR, size = pgt_level_size(level - 1);
+	phys_addr_t phys = pgt_pte_phys(pte);
+	u64 *table;
+	int i;
+
+	table = vtd_pool_get(pgt->cfg.pool, s->resv, GFP_NOWAIT);
+	if (!table)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < PGT_ENTRIES; i++)
+		table[i] = pgt_mk_leaf(phys + i * size, level - 1, attr);
+	pgt_flush(pgt, table, PAGE_SIZE);
+	/* The new table is complete and in RAM before the swap (as above). */
+	dma_wmb();
+	if (WARN_ON_ONCE(cmpxchg64(ptep, pte, pgt_mk_table(table)) != pte)) {
+		/* Someone else changed a range we own: the caller's bug. */
+		memset(table, 0, PAGE_SIZE);
+		vtd_pool_put(pgt->cfg.pool, table);
+		return ERR_PTR(-EBUSY);
+	}
+	atomic_long_inc(&pgt->nr_tables);
+	pgt_flush(pgt, ptep, sizeof(*ptep));
+	return table;
+}
+
+/* Clear what of [s->iova, s->end) lies in @table, at @level. */
+static int pgt_unmap_level(struct vtd_pgtable *pgt, u64 *table,
+			   unsigned int level, struct pgt_unmap_state *s)
+{
+	u64 limit = min(s->end, pgt_table_end(s->iova, level));
+	u64 size = pgt_level_size(level), start, pte;
+	int first = -1, last = -1, ret = 0;
+	u64 *ptep, *child;
+
+	while (s->iova < limit) {
+		ptep = &table[pgt_index(s->iova, level)];
+		start = s->iova & ~(size - 1);
+		pte = READ_ONCE(*ptep);
+		if (!pte) {
+			/* Nothing here: on to the next entry. */
+			s->iova = min(start + size, limit);
+			continue;
+		}
+		if (pgt_is_leaf(pte, level) && s->iova == start &&
+		    limit - start >= size) {
+			/* A whole leaf inside the range: clear it. */
+			WRITE_ONCE(*ptep, 0);
+			if (first < 0)
+				first = ptep - table;
+			last = ptep - table;
+			pgt_gather_add(s->g, start, size);
+			s->unmapped += size;
+			s->iova = start + size;
+			continue;
+		}
+		/* Part of a superpage, or a table: one level down. */
+		if (pgt_is_leaf(pte, level))
+			child = pgt_split(pgt, ptep, pte, level, s);
+		else
+			child = pgt_pte_table(pte);
+		if (IS_ERR(child)) {
+			ret = PTR_ERR(child);
+			break;
+		}
+		ret = pgt_unmap_level(pgt, child, level - 1, s);
+		if (ret)
+			break;
+	}
+	pgt_flush_entries(pgt, table, first, last);
+	if (first >= 0 && level < pgt->levels &&
+	    !memchr_inv(table, 0, PAGE_SIZE))
+		s->maybe_empty = true;
+	return ret;
+}
+
+/*
+ * Take every empty table below @table whose span meets [start, end) out of
+ * the tree, bottom up. Under the exclusive reclaim_lock: no walk is in a
+ * table it frees. Return: true if @table itself is now empty.
+ */
+static bool pgt_reclaim_level(struct vtd_pgtable *pgt, u64 *table,
+			      unsigned int level, u64 start, u64 end,
+			      struct vtd_pgtable_gather *g)
+{
+	u64 limit = min(end, pgt_table_end(start, level));
+	u64 size = pgt_level_size(level), estart, pte;
+	u64 iova = start;
+	u64 *ptep;
+
+	while (iova < limit) {
+		ptep = &table[pgt_index(iova, level)];
+		estart = iova & ~(size - 1);
+		pte = READ_ONCE(*ptep);
+		if (pte && !pgt_is_leaf(pte, level) &&
+		    pgt_reclaim_level(pgt, pgt_pte_table(pte), level - 1,
+				      iova, min(limit, estart + size), g)) {
+			WRITE_ONCE(*ptep, 0);
+			pgt_flush(pgt, ptep, sizeof(*ptep));
+			pgt_gather_table(pgt, g, pgt_pte_table(pte));
+			/* The unit may cache walks anywhere in its span. */
+			pgt_gather_add(g, estart, size);
+		}
+		iova = estart + size;
+	}
+	return !memchr_inv(table, 0, PAGE_SIZE);
+}
+
+static void pgt_reclaim(struct vtd_pgtable *pgt, u64 start, u64 end,
+			struct vtd_pgtable_gather *g)
+{
+	unsigned long flags;
+
+	write_lock_irqsave(&pgt->reclaim_lock, flags);
+	pgt_reclaim_level(pgt, pgt->root, pgt->levels, start, end, g);
+	write_unlock_irqrestore(&pgt->reclaim_lock, flags);
+}
+
+/*
+ * Reserve @nr pages in @own when @gfp may sleep: the walks run under
+ * reclaim_lock and never call the page allocator. Return: the reservation
+ * the walk draws on (@own, or the caller's @resv), or ERR_PTR(-ENOMEM).
+ */
+static struct vtd_pool_resv *pgt_resv(struct vtd_pgtable *pgt, gfp_t gfp,
+				      unsigned long nr,
+				      struct vtd_pool_resv *resv,
+				      struct vtd_pool_resv *own)
+{
+	if (!gfpflags_allow_blocking(gfp))
+		return resv;
+	if (vtd_pool_reserve(pgt->cfg.pool, own, nr, gfp))
+		return ERR_PTR(-ENOMEM);
+	return own;
+}
+
+/* Unmap under the shared lock, then reclaim what emptied. */
+static u64 pgt_unmap_range(struct vtd_pgtable *pgt, u64 iova, u64 size,
+			   struct vtd_pool_resv *resv,
+			   struct vtd_pgtable_gather *g)
+{
+	struct pgt_unmap_state s = {
+		.iova = iova, .end = iova + size, .resv = resv, .g = g,
+	};
+
+	read_lock(&pgt->reclaim_lock);
+	pgt_unmap_level(pgt, pgt->root, pgt->levels, &s);
+	read_unlock(&pgt->reclaim_lock);
+	if (s.maybe_empty)
+		pgt_reclaim(pgt, iova, iova + size, g);
+	return s.unmapped;
+}
+
+/* --- checks ---------------------------------------------------------- */
+
+/* -EINVAL for an empty or misaligned range, -ERANGE outside the width. */
+static int pgt_check_range(const struct vtd_pgtable *pgt, u64 iova, u64 size)
+{
+	if (!size || !IS_ALIGNED(iova | size, PAGE_SIZE))
+		return -EINVAL;
+	if (iova + size < iova || iova + size > BIT_ULL(pgt->aw_bits))
+		return -ERANGE;
+	return 0;
+}
+
+/* The reserved bits a present entry at @level must keep clear (9.8). */
+static u64 pgt_reserved_bits(const struct vtd_pgtable *pgt, u64 pte,
+			     unsigned int level)
+{
+	u64 rsvd = GENMASK_ULL(63, 52) | GENMASK_ULL(10, 8) | GENMASK_ULL(6, 2);
+
+	if (!pgt_is_leaf(pte, level))
+		return rsvd | PGT_SNP | PGT_PS;
+	if (!pgt->cfg.snoop_ctl)
+		rsvd |= PGT_SNP;
+	if (level > 1)
+		rsvd |= GENMASK_ULL(pgt_level_shift(level) - 1, PGT_PAGE_SHIFT);
+	else
+		rsvd |= PGT_PS;
+	return rsvd;
+}
+
+/* Invariants 3a-3c for one non-zero entry. */
+static bool pgt_entry_ok(const struct vtd_pgtable *pgt, u64 pte,
+			 unsigned int level)
+{
+	if (!pgt_present(pte) || (pte & pgt_reserved_bits(pgt, pte, level)))
+		return false;
+	if (pgt_is_leaf(pte, level))
+		return pgt_leaf_ok(pgt, level);
+	return (pte & PGT_LEAF_ATTR) == (PGT_R | PGT_W);
+}
+
+/*
+ * Check @table (at @level, mapping from @base) and what is below it,
+ * counting table pages into *@tables. With @strict, an empty table other
+ * than the root is an error too (invariant 3d, which holds only when no
+ * operation is in flight).
+ */
+static int pgt_check_level(struct vtd_pgtable *pgt, u64 *table,
+			   unsigned int level, u64 base, long *tables,
+			   bool strict)
+{
+	u64 pte, iova;
+	int i, ret;
+
+	(*tables)++;
+	for (i = 0; i < PGT_ENTRIES; i++) {
+		pte = READ_ONCE(table[i]);
+		iova = base + i * pgt_level_size(level);
+		if (!pte)
+			continue;
+		if (!pgt_entry_ok(pgt, pte, level)) {
+			pr_err("bad entry %#llx at level %u for IOVA %#llx\n",
+			       pte, level, iova);
+			return -EINVAL;
+		}
+		if (pgt_is_leaf(pte, level))
+			continue;
+		ret = pgt_check_level(pgt, pgt_pte_table(pte), level - 1,
+				      iova, tables, strict);
+		if (ret)
+			return ret;
+	}
+	if (strict && level < pgt->levels && !memchr_inv(table, 0, PAGE_SIZE)) {
+		pr_err("empty table left at level %u for IOVA %#llx\n",
+		       level, base);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Under the exclusive lock no walk is half done, so the entries and the
+ * count agree; only an unmap between its walk and its reclaim can have
+ * left an empty table, which @strict does not allow.
+ */
+static int pgt_check(struct vtd_pgtable *pgt, bool strict)
+{
+	unsigned long flags;
+	long tables = 0, counted;
+	int ret;
+
+	write_lock_irqsave(&pgt->reclaim_lock, flags);
+	ret = pgt_check_level(pgt, pgt->root, pgt->levels, 0, &tables, strict);
+	counted = atomic_long_read(&pgt->nr_tables);
+	write_unlock_irqrestore(&pgt->reclaim_lock, flags);
+	if (!ret && tables != counted) {
+		pr_err("%ld table pages in the tree, %ld counted\n", tables,
+		       counted);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+/**
+ * vtd_pgtable_check() - verify every entry and count (invariants 3a-3e)
+ * @pgt: the table; no operation may run on it meanwhile
+ *
+ * O(number of table pages). Logs the first problem found.
+ * Context: any; takes reclaim_lock exclusively.
+ * Return: 0, or -EINVAL if an invariant does not hold.
+ */
+int vtd_pgtable_check(struct vtd_pgtable *pgt)
+{
+	return pgt_check(pgt, true);
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_check);
+
+/* After each operation, with pgtable_check: other operations may be live. */
+static void pgt_debug_check(struct vtd_pgtable *pgt)
+{
+	if (READ_ONCE(pgtable_check))
+		WARN_ON_ONCE(pgt_check(pgt, false));
+}
+
+/* --- exported API ---------------------------------------------------- */
+
+/**
+ * vtd_pgtable_map() - map [iova, iova + size) to [phys, phys + size)
+ * @pgt: the table
+ * @iova: first IOVA, 4 KiB aligned
+ * @phys: first physical address, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @prot: VTD_PGT_READ and/or VTD_PGT_WRITE, optionally VTD_PGT_SNOOP
+ *	  (ignored unless the unit has snoop control)
+ * @gfp: if it may sleep (GFP_KERNEL), the map first reserves the worst
+ *	 case itself (vtd_pgtable_map_pages_at()), allocating what the pool
+ *	 lacks; otherwise (GFP_ATOMIC) it never calls the page allocator
+ * @resv: with a @gfp that does not sleep: pages reserved for this map
+ *	  (vtd_pgtable_map_pages()), or NULL to use only unreserved pool
+ *	  pages; what is not used stays in it
+ * @gather: on failure, what the undo took out of the tree; the caller
+ *	    must vtd_pgtable_sync() it (it is left untouched on success)
+ *
+ * All or nothing. Ranges of concurrent calls must be disjoint.
+ * Context: any if @gfp does not block; the iotlb_map callback is called
+ * in this context.
+ * Return: 0, -EINVAL, -ERANGE, -EEXIST or -ENOMEM (see the theory
+ * statement, section 6).
+ */
+int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
+		    u64 size, int prot, gfp_t gfp, struct vtd_pool_resv *resv,
+		    struct vtd_pgtable_gather *gather)
+{
+	struct pgt_map_state s = {
+		.iova = iova, .end = iova + size, .phys = phys,
+	};
+	struct vtd_pool_resv own = {};
+	int ret;
+
+	ret = pgt_check_range(pgt, iova, size);
+	if (ret)
+		return ret;
+	if (!(prot & (VTD_PGT_READ | VTD_PGT_WRITE)) ||
+	    !IS_ALIGNED(phys, PAGE_SIZE) ||
+	    (phys + size - 1) >> 52)
+		return -EINVAL;
+	if (prot & VTD_PGT_READ)
+		s.attr |= PGT_R;
+	if (prot & VTD_PGT_WRITE)
+		s.attr |= PGT_W;
+	if ((prot & VTD_PGT_SNOOP) && pgt->cfg.snoop_ctl)
+		s.attr |= PGT_SNP;
+	s.resv = pgt_resv(pgt, gfp, vtd_pgtable_map_pages_at(pgt->levels,
+							     iova, size),
+			  resv, &own);
+	if (IS_ERR(s.resv))
+		return PTR_ERR(s.resv);
+
+	read_lock(&pgt->reclaim_lock);
+	ret = pgt_map_level(pgt, pgt->root, pgt->levels, &s);
+	read_unlock(&pgt->reclaim_lock);
+	vtd_pool_unreserve(pgt->cfg.pool, &own);
+	if (!ret) {
+		if (pgt->cfg.ops && pgt->cfg.ops->iotlb_map)
+			pgt->cfg.ops->iotlb_map(pgt->cfg.cookie, iova, size);
+		pgt_debug_check(pgt);
+		return 0;
+	}
+	/* Undo: clear our leaves, then free the tables on the way to s.iova. */
+	if (s.iova > iova)
+		pgt_unmap_range(pgt, iova, s.iova - iova, NULL, gather);
+	pgt_reclaim(pgt, iova, min(s.iova + PAGE_SIZE, iova + size), gather);
+	pgt_debug_check(pgt);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_map);
+
+/**
+ * vtd_pgtable_unmap() - unmap whatever is mapped in [iova, iova + size)
+ * @pgt: the table
+ * @iova: first IOVA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @gfp: as for vtd_pgtable_map(); a split needs a page
+ * @resv: with a @gfp that does not sleep: pages reserved for splits (at
+ *	  most VTD_PGT_UNMAP_PAGES), or NULL
+ * @gather: collects the range to invalidate and the freed table pages
+ *
+ * Superpages the range only partly covers are split first; table pages
+ * left empty go on @gather. Nothing is free until vtd_pgtable_sync().
+ * Ranges of concurrent calls must be disjoint.
+ * Context: any if @gfp does not block.
+ * Return: the bytes unmapped: @size if all of it was mapped; less if some
+ * was not, or if a split failed for lack of a page (the rest of the
+ * range is then left as it was).
+ */
+u64 vtd_pgtable_unmap(struct vtd_pgtable *pgt, u64 iova, u64 size,
+		      gfp_t gfp, struct vtd_pool_resv *resv,
+		      struct vtd_pgtable_gather *gather)
+{
+	struct vtd_pool_resv own = {};
+	u64 unmapped;
+
+	if (WARN_ON_ONCE(pgt_check_range(pgt, iova, size)))
+		return 0;
+	resv = pgt_resv(pgt, gfp, VTD_PGT_UNMAP_PAGES, resv, &own);
+	if (IS_ERR(resv))
+		return 0;
+	unmapped = pgt_unmap_range(pgt, iova, size, resv, gather);
+	vtd_pool_unreserve(pgt->cfg.pool, &own);
+	pgt_debug_check(pgt);
+	return unmapped;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_unmap);
+
+/**
+ * vtd_pgtable_sync() - invalidate what a gather holds, then free its pages
+ * @pgt: the table
+ * @gather: filled by map failures and unmaps; empty afterwards
+ *
+ * Calls the iotlb_sync callback if any translation changed.
+ * Context: that of the callback (the unit code documents it).
+ */
+void vtd_pgtable_sync(struct vtd_pgtable *pgt,
+		      struct vtd_pgtable_gather *gather)
+{
+	if (gather->start <= gather->last && pgt->cfg.ops &&
+	    pgt->cfg.ops->iotlb_sync)
+		pgt->cfg.ops->iotlb_sync(pgt->cfg.cookie, gather->start,
+					 gather->last - gather->start + 1,
+					 gather->tables);
+	vtd_pool_put_list(pgt->cfg.pool, &gather->freelist);
+	vtd_pgtable_gather_init(gather);
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_sync);
+
+/**
+ * vtd_pgtable_leaf() - the leaf entry translating an IOVA
+ * @pgt: the table
+ * @iova: any byte address
+ * @pte: the raw entry (format of VT-d 9.8)
+ * @level: the level it sits at (1: 4 KiB, 2: 2 MiB, 3: 1 GiB)
+ *
+ * Context: any.
+ * Return: 0, -ERANGE outside the width, -ENOENT if not mapped.
+ */
+int vtd_pgtable_leaf(struct vtd_pgtable *pgt, u64 iova, u64 *pte,
+		     unsigned int *level)
+{
+	unsigned int lvl = pgt->levels;
+	u64 *table = pgt->root, e;
+	int ret = -ENOENT;
+
+	if (iova >> pgt->aw_bits)
+		return -ERANGE;
+	read_lock(&pgt->reclaim_lock);
+	for (;;) {
+		e = READ_ONCE(table[pgt_index(iova, lvl)]);
+		if (!pgt_present(e))
+			break;
+		if (pgt_is_leaf(e, lvl)) {
+			*pte = e;
+			*level = lvl;
+			ret = 0;
+			break;
+		}
+		/* One level down. */
+		table = pgt_pte_table(e);
+		lvl--;
+	}
+	read_unlock(&pgt->reclaim_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_leaf);
+
+/**
+ * vtd_pgtable_lookup() - translate an IOVA
+ * @pgt: the table
+ * @iova: any byte address
+ * @phys: the physical address it translates to
+ *
+ * Context: any.
+ * Return: 0, -ERANGE outside the width, -ENOENT if not mapped.
+ */
+int vtd_pgtable_lookup(struct vtd_pgtable *pgt, u64 iova, phys_addr_t *phys)
+{
+	unsigned int level;
+	u64 pte;
+	int ret;
+
+	ret = vtd_pgtable_leaf(pgt, iova, &pte, &level);
+	if (!ret)
+		*phys = pgt_pte_phys(pte) +
+			(iova & (pgt_level_size(level) - 1));
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_lookup);
+
+/**
+ * vtd_pgtable_map_pages_at() - table pages a map of a known range can need
+ * @levels: 3 or 4
+ * @iova: first IOVA
+ * @size: bytes, at least 1
+ *
+ * At each level k below the root, one new table per level-k table span
+ * (512^k * 4 KiB) the range meets: floor(last / span) - floor(iova / span)
+ * + 1. Superpages only ever need fewer.
+ * Return: the number of pages to reserve.
+ */
+unsigned long vtd_pgtable_map_pages_at(unsigned int levels, u64 iova,
+				       u64 size)
+{
+	u64 last = iova + size - 1;
+	unsigned long n = 0;
+	unsigned int k, shift;
+
+	for (k = 1; k < levels; k++) {
+		shift = pgt_level_shift(k) + PGT_LEVEL_BITS;
+		n += (last >> shift) - (iova >> shift) + 1;
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_map_pages_at);
+
+/**
+ * vtd_pgtable_map_pages() - table pages a map of @size bytes can need
+ * @levels: 3 or 4
+ * @size: bytes, a multiple of 4 KiB, at least 4 KiB
+ *
+ * The worst case over every 4 KiB-aligned IOVA. A range of S bytes (a
+ * multiple of 4 KiB) starting r bytes into an aligned span of Z bytes
+ * meets floor((r + S - 1) / Z) + 1 spans; r is at most Z - 4 KiB, so at
+ * most 1 + ceil((S - 4 KiB) / Z). One new table per span per level below
+ * the root:
+ *	R(S, L) = sum for k = 1 .. L-1 of 1 + ceil((S - 4 KiB) / (4 KiB * 512^k))
+ * That is L - 1 for S = 4 KiB (2 or 3 pages), and for S = 2 MiB, 2 at
+ * each level: 4 or 6 pages.
+ * Return: the number of pages to reserve.
+ */
+unsigned long vtd_pgtable_map_pages(unsigned int levels, u64 size)
+{
+	unsigned long n = 0;
+	unsigned int k, shift;
+
+	if (size < PAGE_SIZE)
+		size = PAGE_SIZE;
+	for (k = 1; k < levels; k++) {
+		shift = pgt_level_shift(k) + PGT_LEVEL_BITS;
+		n += 1 + ((size - PAGE_SIZE + BIT_ULL(shift) - 1) >> shift);
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_map_pages);
+
+/**
+ * vtd_pgtable_root_phys() - the root table's physical address
+ * @pgt: the table
+ *
+ * Return: what the context entry's SLPTPTR field (9.3) points at.
+ */
+phys_addr_t vtd_pgtable_root_phys(const struct vtd_pgtable *pgt)
+{
+	return virt_to_phys(pgt->root);
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_root_phys);
+
+/**
+ * vtd_pgtable_context_aw() - the context entry's AW field for this table
+ * @pgt: the table
+ *
+ * Return: 1 for a 3-level (39-bit) table, 2 for a 4-level (48-bit) one
+ * (VT-d 9.3; the same encoding as CAP.SAGAW's bit numbers).
+ */
+unsigned int vtd_pgtable_context_aw(const struct vtd_pgtable *pgt)
+{
+	return pgt->levels - 2;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_context_aw);
+
+/* --- init and exit --------------------------------------------------- */
+
+/*
+ * Levels for the asked width: the smallest the unit supports that covers
+ * it; if none does, the widest the unit supports, with the width cut to
+ * it. 0 if the unit supports neither 3 nor 4 levels.
+ */
+static unsigned int pgt_pick_levels(unsigned int sagaw, unsigned int *aw_bits)
+{
+	if (*aw_bits <= 39 && (sagaw & PGT_SAGAW_3LVL))
+		return 3;
+	if (sagaw & PGT_SAGAW_4LVL)
+		return 4;
+	if (sagaw & PGT_SAGAW_3LVL) {
+		*aw_bits = 39;
+		return 3;
+	}
+	return 0;
+}
+
+/* Give back every page below @table (at @level), then @table itself. */
+static void pgt_free_level(struct vtd_pgtable *pgt, u64 *table,
+			   unsigned int level)
+{
+	u64 pte;
+	int i;
+
+	for (i = 0; i < PGT_ENTRIES && level > 1; i++) {
+		pte = table[i];
+		if (pte && !pgt_is_leaf(pte, level))
+			pgt_free_level(pgt, pgt_pte_table(pte), level - 1);
+	}
+	memset(table, 0, PAGE_SIZE);
+	vtd_pool_put(pgt->cfg.pool, table);
+	atomic_long_dec(&pgt->nr_tables);
+}
+
+/**
+ * vtd_pgtable_init() - make an empty table for a unit
+ * @pgt: the table to initialise
+ * @cfg: the unit's abilities and the width asked for; copied
+ *
+ * Picks 3 or 4 levels from @cfg->sagaw and @cfg->aw_bits (the smallest
+ * supported that covers the width; else the widest supported, with
+ * pgt->aw_bits cut to it).
+ * Context: process; may sleep.
+ * Return: 0, -EINVAL for a width outside [30, 48], a unit with neither 3
+ * nor 4 levels, or no pool; -ENOMEM.
+ */
+int vtd_pgtable_init(struct vtd_pgtable *pgt,
+		     const struct vtd_pgtable_cfg *cfg)
+{
+	unsigned int aw = cfg->aw_bits;
+
+	if (aw < PGT_MIN_AW || aw > PGT_MAX_AW || !cfg->pool)
+		return -EINVAL;
+	memset(pgt, 0, sizeof(*pgt));
+	pgt->cfg = *cfg;
+	pgt->levels = pgt_pick_levels(cfg->sagaw, &aw);
+	if (!pgt->levels)
+		return -EINVAL;
+	pgt->aw_bits = aw;
+	pgt->leaf_levels = BIT(1);
+	if (cfg->page_sizes & VTD_PGT_SZ_2M)
+		pgt->leaf_levels |= BIT(2);
+	if (cfg->page_sizes & VTD_PGT_SZ_1G)
+		pgt->leaf_levels |= BIT(3);
+	rwlock_init(&pgt->reclaim_lock);
+	pgt->root = vtd_pool_get(cfg->pool, NULL, GFP_KERNEL);
+	if (!pgt->root)
+		return -ENOMEM;
+	pgt_flush(pgt, pgt->root, PAGE_SIZE);
+	atomic_long_set(&pgt->nr_tables, 1);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_init);
+
+/**
+ * vtd_pgtable_destroy() - give every table page back to the pool
+ * @pgt: the table; no unit may use it any more (its context entries are
+ *	 cleared and invalidated) and no operation may be running on it
+ *
+ * Context: any.
+ */
+void vtd_pgtable_destroy(struct vtd_pgtable *pgt)
+{
+	if (!pgt->root)
+		return;
+	pgt_free_level(pgt, pgt->root, pgt->levels);
+	WARN_ON_ONCE(atomic_long_read(&pgt->nr_tables));
+	pgt->root = NULL;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_destroy);

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vtd-remap second-level page tables: public interface.
+ *
+ * Builds the tables a VT-d unit walks for DMA remapping (VT-d specification
+ * 3.7 and 9.8): 3-level for 39-bit and 4-level for 48-bit input addresses,
+ * with 4 KiB pages and 2 MiB / 1 GiB superpages. This code never touches
+ * registers: the unit code tells it what the unit can do, and is called
+ * back to invalidate. The theory of operation opens vtd_pgtable.c.
+ */
+#ifndef VTD_PGTABLE_H
+#define VTD_PGTABLE_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "vtd_pool.h"
+
+/* Permissions for vtd_pgtable_map(). */
+#define VTD_PGT_READ		BIT(0)	/* DMA reads allowed */
+#define VTD_PGT_WRITE		BIT(1)	/* DMA writes allowed */
+#define VTD_PGT_SNOOP		BIT(2)	/* force snooping, if the unit can */
+
+/* vtd_pgtable_cfg.page_sizes: what CAP.SLLPS (bits 37:34) allows. */
+#define VTD_PGT_SZ_2M		BIT(0)	/* CAP.SLLPS bit 0: 2 MiB pages */
+#define VTD_PGT_SZ_1G		BIT(1)	/* CAP.SLLPS bit 1: 1 GiB pages */
+
+/**
+ * struct vtd_pgtable_flush_ops - invalidation the unit code does for us
+ * @iotlb_sync: the translations of [@iova, @iova + @size) changed from
+ *	present to not present (and, if @tables is true, some non-leaf
+ *	entries were cleared too): invalidate the IOTLB for the range and,
+ *	with @tables, the paging-structure caches, and wait for completion.
+ *	Called from vtd_pgtable_sync(), in its caller's context.
+ * @iotlb_map: optional; [@iova, @iova + @size) went from not present to
+ *	present. Units with CAP.CM (caching mode) need an invalidation for
+ *	that too; set it to NULL otherwise. Called at the end of a
+ *	successful vtd_pgtable_map(), in its caller's context, so it must not
+ *	block when maps are made in atomic context.
+ */
+struct vtd_pgtable_flush_ops {
+	void (*iotlb_sync)(void *cookie, u64 iova, u64 size, bool tables);
+	void (*iotlb_map)(void *cookie, u64 iova, u64 size);
+};
+
+/**
+ * struct vtd_pgtable_cfg - what the unit supports and what is asked of it
+ * @sagaw:	CAP.SAGAW (CAP bits 12:8): bit 1 for 3-level (39-bit) and
+ *		bit 2 for 4-level (48-bit) tables.
+ * @page_sizes:	CAP.SLLPS (CAP bits 37:34): VTD_PGT_SZ_2M, VTD_PGT_SZ_1G.
+ * @aw_bits:	the input address width asked for (at most 48).
+ * @coherent:	ECAP.C: the unit's page walk snoops the CPU caches. If
+ *		false, every table write is flushed with clflush.
+ * @snoop_ctl:	ECAP.SC: leaf entries may set SNP (otherwise it is
+ *		reserved and setting it faults).
+ * @ops:	invalidation callbacks.
+ * @cookie:	passed to every callback.
+ * @pool:	where table pages come from; outlives the table.
+ */
+struct vtd_pgtable_cfg {
+	unsigned int sagaw;
+	unsigned int page_sizes;
+	unsigned int aw_bits;
+	bool coherent;
+	bool snoop_ctl;
+	const struct vtd_pgtable_flush_ops *ops;
+	void *cookie;
+	struct vtd_pool *pool;
+};
+
+/**
+ * struct vtd_pgtable - one second-level page table
+ * @cfg:	the configuration it was made with.
+ * @root:	the top table page (level @levels); never freed before
+ *		vtd_pgtable_destroy().
+ * @levels:	3 or 4.
+ * @aw_bits:	input addresses are below 2^@aw_bits; -ERANGE above.
+ * @leaf_levels: bit N set iff a leaf may sit at level N (1 always; 2
+ *		with 2 MiB pages; 3 with 1 GiB pages).
+ * @reclaim_lock: shared by map, unmap and lookup, exclusive for freeing
+ *		emptied tables (see the theory statement, section 5).
+ * @nr_tables:	table pages in the tree, root included.
+ */
+struct vtd_pgtable {
+	struct vtd_pgtable_cfg cfg;
+	u64 *root;
+	unsigned int levels;
+	unsigned int aw_bits;
+	unsigned int leaf_levels;
+	rwlock_t reclaim_lock;	/* excludes table freeing from walks */
+	atomic_long_t nr_tables;
+};
+
+/**
+ * struct vtd_pgtable_gather - what a map or unmap leaves to invalidate
+ * @freelist:	table pages taken out of the tree (struct page lru); the
+ *		unit may still walk them until the invalidation completes.
+ * @nr_freed:	pages on @freelist.
+ * @start:	lowest IOVA whose translation changed.
+ * @last:	highest such IOVA (inclusive); @start > @last: none.
+ * @tables:	non-leaf entries were cleared.
+ *
+ * Initialise with vtd_pgtable_gather_init(); finish with
+ * vtd_pgtable_sync(), which invalidates and then frees @freelist.
+ */
+struct vtd_pgtable_gather {
+	struct list_head freelist;
+	unsigned long nr_freed;
+	u64 start;
+	u64 last;
+	bool tables;
+};
+
+/**
+ * vtd_pgtable_gather_init() - make a gather empty
+ * @g: the gather
+ */
+static inline void vtd_pgtable_gather_init(struct vtd_pgtable_gather *g)
+{
+	INIT_LIST_HEAD(&g->freelist);
+	g->nr_freed = 0;
+	g->start = U64_MAX;
+	g->last = 0;
+	g->tables = false;
+}
+
+int vtd_pgtable_init(struct vtd_pgtable *pgt,
+		     const struct vtd_pgtable_cfg *cfg);
+void vtd_pgtable_destroy(struct vtd_pgtable *pgt);
+
+int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
+		    u64 size, int prot, gfp_t gfp, struct vtd_pool_resv *resv,
+		    struct vtd_pgtable_gather *gather);
+u64 vtd_pgtable_unmap(struct vtd_pgtable *pgt, u64 iova, u64 size,
+		      gfp_t gfp, struct vtd_pool_resv *resv,
+		      struct vtd_pgtable_gather *gather);
+void vtd_pgtable_sync(struct vtd_pgtable *pgt,
+		      struct vtd_pgtable_gather *gather);
+int vtd_pgtable_lookup(struct vtd_pgtable *pgt, u64 iova, phys_addr_t *phys);
+int vtd_pgtable_leaf(struct vtd_pgtable *pgt, u64 iova, u64 *pte,
+		     unsigned int *level);
+int vtd_pgtable_check(struct vtd_pgtable *pgt);
+
+unsigned long vtd_pgtable_map_pages(unsigned int levels, u64 size);
+unsigned long vtd_pgtable_map_pages_at(unsigned int levels, u64 iova,
+				       u64 size);
+/*
+ * The most table pages one unmap can need: it splits at most the first and
+ * the last superpage it only partly covers, and a 1 GiB split can lead to
+ * a 2 MiB split below it: 2 * 2.
+ */
+#define VTD_PGT_UNMAP_PAGES	4
+
+phys_addr_t vtd_pgtable_root_phys(const struct vtd_pgtable *pgt);
+unsigned int vtd_pgtable_context_aw(const struct vtd_pgtable *pgt);
+
+#endif /* VTD_PGTABLE_H */
