@@ -8,7 +8,7 @@
  * granule of 1 the allocator is a generic ID allocator (VT-d domain IDs).
  * The theory of operation opens the allocator's source file.
  *
- * Names carry the vtd_iova_ prefix: the kernel's <linux/iova.h> already owns
+ * Names carry the vtd_iova_ prefix: the kernel's own IOVA header already owns
  * struct iova, iova_domain and the iova_* helpers, and the benchmark module
  * links against both allocators.
  */
