@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vtd-remap module entry: brings the parts up in order and takes them down
- * in reverse. For now that is the IOVA allocator, a template domain
- * holding the holes every DMA domain must keep (the MSI/APIC window), which
- * later domains clone, and the firmware's DMAR table, parsed and matched to
- * the PCI devices present.
+ * in reverse: the IOVA allocator, a template domain holding the holes
+ * every DMA domain must keep (the MSI/APIC window), the firmware's DMAR
+ * table (parsed and matched to the PCI devices present), debugfs, the
+ * hardware units (translation on), and the DMA-API shim.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -13,10 +13,10 @@
 #include <linux/sizes.h>
 
 #include "iova.h"
+#include "vtd_debugfs.h"
+#include "vtd_dma.h"
 #include "vtd_dmar.h"
-
-#define VTD_PAGE_SHIFT		12
-#define VTD_PAGE_SIZE		BIT(VTD_PAGE_SHIFT)
+#include "vtd_unit.h"
 
 /*
  * Interrupt messages: the CPU treats DMA writes to this window as MSIs and
@@ -87,9 +87,22 @@ static int __init vtd_init(void)
 	ret = vtd_dmar_init();
 	if (ret)
 		goto out_destroy_template;
+	vtd_debugfs_init();
+	if (vtd_dmar && vtd_dmar->usable) {
+		ret = vtd_units_init(vtd_dmar, &vtd_template);
+		if (ret)
+			goto out_units_exit;
+	}
+	ret = vtd_dma_init();
+	if (ret)
+		goto out_units_exit;
 	pr_info("loaded; an IOVA range costs %zu bytes\n", vtd_iova_node_bytes());
 	return 0;
 
+out_units_exit:
+	vtd_units_exit();
+	vtd_debugfs_exit();
+	vtd_dmar_free(vtd_dmar);
 out_destroy_template:
 	vtd_iova_domain_destroy(&vtd_template);
 out_iova_exit:
@@ -99,6 +112,9 @@ out_iova_exit:
 
 static void __exit vtd_exit(void)
 {
+	vtd_dma_exit();
+	vtd_units_exit();
+	vtd_debugfs_exit();
 	vtd_dmar_free(vtd_dmar);
 	vtd_iova_domain_destroy(&vtd_template);
 	vtd_iova_exit();

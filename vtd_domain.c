@@ -1,0 +1,675 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vtd-remap domains: an IOVA space, a second-level page table and a domain
+ * ID on one unit, with the PCI devices attached to it. The locking and the
+ * invariants shared with the unit code are in the theory statement at the
+ * top of vtd_unit.c; what is particular to domains:
+ *
+ * 1. Kinds. A DMA domain translates through its table and hands out IOVAs
+ *    from its allocator. The unit's default domain is either pass-through
+ *    (context entries with TT=2, no table) or, on units without ECAP.PT or
+ *    with passthrough=0, an identity domain whose table maps all RAM and
+ *    every RMRR 1:1.
+ * 2. Holes. Every DMA domain's IOVA space starts as a clone of its unit's
+ *    @resv domain: the MSI/APIC window (DMA there is an interrupt and is
+ *    never translated), the memory windows of the PCI root buses (a DMA
+ *    to one of those may be routed peer to peer by a switch and never
+ *    reach the unit) and the unit's RMRRs (kept 1:1 for their devices).
+ * 3. Invariants. A device (each of its source IDs) is on exactly one
+ *    domain's device list iff @unit->devices maps its source IDs to that
+ *    domain iff its context entries point at that domain. A DMA domain
+ *    with a device attached that an RMRR names maps that RMRR 1:1.
+ * 4. Mapping. Callers allocate an IOVA range first, so concurrent maps
+ *    and unmaps of one domain touch disjoint ranges, which is what the
+ *    page table requires. Unmap is strict: the IOTLB is invalidated (page
+ *    selective where the unit allows) before vtd_domain_unmap() returns.
+ *    With caching mode, a map is invalidated too.
+ * 5. Failure policy. Attach is all or nothing: on error the device's
+ *    source IDs are back on the default domain. Invalidation errors are
+ *    logged and counted by the unit code; a map that fails leaves nothing
+ *    mapped.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ioport.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "vtd_debugfs.h"
+#include "vtd_unit.h"
+
+static void vtd_domain_iotlb_sync(void *cookie, u64 iova, u64 size,
+				  bool tables)
+{
+	struct vtd_domain *dom = cookie;
+
+	vtd_unit_flush_iotlb_range(dom->unit, dom->did, iova, size, tables);
+}
+
+/*
+ * Caching mode (CAP.CM): the unit may cache not-present entries at any
+ * level, so a new mapping is invalidated like a removed one.
+ */
+static void vtd_domain_iotlb_map(void *cookie, u64 iova, u64 size)
+{
+	struct vtd_domain *dom = cookie;
+
+	vtd_unit_flush_iotlb_range(dom->unit, dom->did, iova, size, true);
+}
+
+static const struct vtd_pgtable_flush_ops vtd_domain_flush_ops = {
+	.iotlb_sync = vtd_domain_iotlb_sync,
+};
+
+static const struct vtd_pgtable_flush_ops vtd_domain_flush_ops_cm = {
+	.iotlb_sync = vtd_domain_iotlb_sync,
+	.iotlb_map = vtd_domain_iotlb_map,
+};
+
+static bool vtd_domain_has_table(const struct vtd_domain *dom)
+{
+	return dom->type != VTD_DOMAIN_PASSTHROUGH;
+}
+
+/* Holes. */
+
+static unsigned long vtd_pfn(u64 addr)
+{
+	return addr >> VTD_PAGE_SHIFT;
+}
+
+/* Reserve every memory window of every PCI root bus in @resv. */
+static int vtd_resv_pci_windows(struct vtd_iova_domain *resv)
+{
+	struct pci_bus *bus = NULL;
+	struct resource *res;
+	unsigned int i;
+	int ret;
+
+	while ((bus = pci_find_next_bus(bus))) {
+		pci_bus_for_each_resource(bus, res, i) {
+			if (!res || !(res->flags & IORESOURCE_MEM) ||
+			    res->end <= res->start)
+				continue;
+			ret = vtd_iova_reserve(resv, vtd_pfn(res->start),
+					       vtd_pfn(res->end), GFP_KERNEL);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static bool vtd_rmrr_usable(const struct vtd_unit *unit,
+			    const struct vtd_dmar_rmrr *rmrr)
+{
+	return !rmrr->ignored && rmrr->segment == unit->drhd->segment &&
+	       rmrr->limit > rmrr->base;
+}
+
+static int vtd_resv_rmrrs(struct vtd_unit *unit, struct vtd_iova_domain *resv)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < unit->dmar->nr_rmrr; i++) {
+		const struct vtd_dmar_rmrr *rmrr = &unit->dmar->rmrr[i];
+
+		if (!vtd_rmrr_usable(unit, rmrr))
+			continue;
+		ret = vtd_iova_reserve(resv, vtd_pfn(rmrr->base),
+				       vtd_pfn(rmrr->limit), GFP_KERNEL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Whether an RMRR's scope names @pdev (an endpoint, or a bridge above it). */
+static bool vtd_rmrr_names(const struct vtd_dmar_rmrr *rmrr,
+			   struct pci_dev *pdev)
+{
+	unsigned int i, bus = pdev->bus->number;
+
+	for (i = 0; i < rmrr->nr_scopes; i++) {
+		const struct vtd_dmar_scope *sc = &rmrr->scopes[i];
+
+		if (!sc->resolved)
+			continue;
+		if (sc->res_bus == bus && sc->res_devfn == pdev->devfn)
+			return true;
+		if (sc->type == VTD_DMAR_SCOPE_PCI_BRIDGE && sc->sec_bus <= bus &&
+		    bus <= sc->sub_bus)
+			return true;
+	}
+	return false;
+}
+
+/* Map [first, last] 1:1, leaving what is already mapped as it is. */
+static int vtd_domain_map_identity(struct vtd_domain *dom, u64 first,
+				   u64 last)
+{
+	u64 start = round_down(first, VTD_PAGE_SIZE);
+	u64 end = round_up(last + 1, VTD_PAGE_SIZE);
+	phys_addr_t phys;
+	int ret;
+
+	if (end > BIT_ULL(dom->unit->aw_bits))
+		end = BIT_ULL(dom->unit->aw_bits);
+	if (start >= end)
+		return 0;
+	ret = vtd_domain_map(dom, start, start, end - start,
+			     VTD_PGT_READ | VTD_PGT_WRITE, GFP_KERNEL);
+	if (ret != -EEXIST)
+		return ret;
+	/* Part of it is mapped already (an RMRR inside RAM): fill the rest. */
+	for (; start < end; start += VTD_PAGE_SIZE) {
+		if (!vtd_domain_lookup(dom, start, &phys))
+			continue;
+		ret = vtd_domain_map(dom, start, start, VTD_PAGE_SIZE,
+				     VTD_PGT_READ | VTD_PGT_WRITE, GFP_KERNEL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Identity-map the RMRRs that name @pdev into its new DMA domain. */
+static int vtd_domain_map_rmrrs(struct vtd_domain *dom, struct pci_dev *pdev)
+{
+	struct vtd_unit *unit = dom->unit;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < unit->dmar->nr_rmrr; i++) {
+		const struct vtd_dmar_rmrr *rmrr = &unit->dmar->rmrr[i];
+
+		if (!vtd_rmrr_usable(unit, rmrr) || !vtd_rmrr_names(rmrr, pdev))
+			continue;
+		pci_info(pdev, "RMRR [%#llx-%#llx] mapped 1:1 in domain %u\n",
+			 rmrr->base, rmrr->limit, dom->did);
+		ret = vtd_domain_map_identity(dom, rmrr->base, rmrr->limit);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int vtd_identity_ram(struct resource *res, void *arg)
+{
+	return vtd_domain_map_identity(arg, res->start, res->end);
+}
+
+/* The identity domain: all RAM and every RMRR of the unit, 1:1. */
+static int vtd_domain_fill_identity(struct vtd_domain *dom)
+{
+	struct vtd_unit *unit = dom->unit;
+	unsigned int i;
+	int ret;
+
+	ret = walk_iomem_res_desc(IORES_DESC_NONE,
+				  IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0,
+				  BIT_ULL(unit->aw_bits) - 1, dom,
+				  vtd_identity_ram);
+	if (ret && ret != -EINVAL)	/* -EINVAL: no RAM resource at all */
+		return ret;
+	for (i = 0; i < unit->dmar->nr_rmrr; i++) {
+		const struct vtd_dmar_rmrr *rmrr = &unit->dmar->rmrr[i];
+
+		if (!vtd_rmrr_usable(unit, rmrr))
+			continue;
+		ret = vtd_domain_map_identity(dom, rmrr->base, rmrr->limit);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Domain life cycle. */
+
+static void vtd_domain_release(struct vtd_domain *dom)
+{
+	if (vtd_domain_has_table(dom) && dom->pgt.root)
+		vtd_pgtable_destroy(&dom->pgt);
+	vtd_iova_domain_destroy(&dom->iova);
+	vtd_iova_free(&dom->unit->dids, dom->did, 1);
+	kfree(dom);
+}
+
+static int vtd_domain_setup(struct vtd_domain *dom)
+{
+	struct vtd_unit *unit = dom->unit;
+	struct vtd_pgtable_cfg cfg = unit->pgt_cfg;
+	int ret;
+
+	ret = vtd_iova_domain_init(&dom->iova, VTD_PAGE_SIZE, 1,
+				   (1UL << (unit->aw_bits - VTD_PAGE_SHIFT)) - 1);
+	if (ret)
+		return ret;
+	ret = vtd_iova_clone_reserved(&dom->iova, &unit->resv, GFP_KERNEL);
+	if (ret || !vtd_domain_has_table(dom))
+		return ret;
+	cfg.ops = vtd_unit_caching_mode(unit) ? &vtd_domain_flush_ops_cm :
+					   &vtd_domain_flush_ops;
+	cfg.cookie = dom;
+	ret = vtd_pgtable_init(&dom->pgt, &cfg);
+	if (ret)
+		return ret;
+	if (dom->type == VTD_DOMAIN_IDENTITY)
+		ret = vtd_domain_fill_identity(dom);
+	return ret;
+}
+
+/**
+ * vtd_domain_alloc() - make a domain on a unit
+ * @unit: the unit
+ * @type: VTD_DOMAIN_DMA for a translating domain (the others are the
+ *	  unit's default domain)
+ *
+ * Context: process; sleeps.
+ * Return: the domain, or ERR_PTR(-ENOSPC) when the unit's domain IDs are
+ * all taken, ERR_PTR(-ENOMEM).
+ */
+struct vtd_domain *vtd_domain_alloc(struct vtd_unit *unit,
+				    enum vtd_domain_type type)
+{
+	struct vtd_domain *dom;
+	unsigned long did;
+	int ret;
+
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+	if (!dom)
+		return ERR_PTR(-ENOMEM);
+	ret = vtd_iova_alloc(&unit->dids, 1, unit->nr_domain_ids - 1, 1,
+			     GFP_KERNEL, &did);
+	if (ret) {
+		kfree(dom);
+		return ERR_PTR(ret);
+	}
+	dom->unit = unit;
+	dom->type = type;
+	dom->did = did;
+	INIT_LIST_HEAD(&dom->devices);
+	ret = vtd_domain_setup(dom);
+	if (ret) {
+		vtd_domain_release(dom);
+		return ERR_PTR(ret);
+	}
+	mutex_lock(&unit->mutex);
+	list_add_tail(&dom->node, &unit->domains);
+	mutex_unlock(&unit->mutex);
+	vtd_debugfs_add_domain(dom);
+	return dom;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_alloc);
+
+static void vtd_domain_detach_locked(struct vtd_domain *dom,
+				     struct vtd_domain_dev *dd)
+{
+	struct vtd_unit *unit = dom->unit;
+	unsigned int i;
+
+	lockdep_assert_held(&unit->mutex);
+	for (i = 0; i < dd->nr_sids; i++) {
+		vtd_unit_set_context(unit, dd->sids[i], unit->default_domain);
+		xa_erase(&unit->devices, dd->sids[i]);
+	}
+	list_del(&dd->node);
+	dom->nr_devices--;
+	pci_dev_put(dd->pdev);
+	kfree(dd);
+}
+
+/**
+ * vtd_domain_free() - free a domain
+ * @dom: the domain; no device should be attached (any that is gets
+ *	 detached with a warning)
+ *
+ * Context: process; sleeps.
+ */
+void vtd_domain_free(struct vtd_domain *dom)
+{
+	struct vtd_unit *unit = dom->unit;
+	struct vtd_domain_dev *dd, *tmp;
+
+	vtd_debugfs_remove_domain(dom);
+	mutex_lock(&unit->mutex);
+	WARN_ON_ONCE(dom->nr_devices && dom != unit->default_domain);
+	list_for_each_entry_safe(dd, tmp, &dom->devices, node)
+		vtd_domain_detach_locked(dom, dd);
+	list_del(&dom->node);
+	mutex_unlock(&unit->mutex);
+	vtd_domain_release(dom);
+}
+EXPORT_SYMBOL_GPL(vtd_domain_free);
+
+/* Attach and detach. */
+
+static int vtd_domain_attach_locked(struct vtd_domain *dom,
+				    struct vtd_domain_dev *dd)
+{
+	struct vtd_unit *unit = dom->unit;
+	unsigned int i, done;
+	int ret;
+
+	lockdep_assert_held(&unit->mutex);
+	for (i = 0; i < dd->nr_sids; i++) {
+		struct vtd_domain *cur = xa_load(&unit->devices, dd->sids[i]);
+
+		if (cur)
+			return cur == dom ? -EEXIST : -EBUSY;
+	}
+	if (dom->type == VTD_DOMAIN_DMA) {
+		ret = vtd_domain_map_rmrrs(dom, dd->pdev);
+		if (ret)
+			return ret;
+	}
+	for (done = 0; done < dd->nr_sids; done++) {
+		ret = xa_err(xa_store(&unit->devices, dd->sids[done], dom,
+				      GFP_KERNEL));
+		if (!ret)
+			ret = vtd_unit_set_context(unit, dd->sids[done], dom);
+		if (ret)
+			goto out_undo;
+	}
+	list_add_tail(&dd->node, &dom->devices);
+	dom->nr_devices++;
+	return 0;
+
+out_undo:
+	for (i = 0; i <= done && i < dd->nr_sids; i++) {
+		vtd_unit_set_context(unit, dd->sids[i], unit->default_domain);
+		xa_erase(&unit->devices, dd->sids[i]);
+	}
+	return ret;
+}
+
+/**
+ * vtd_domain_attach() - make a device's DMA translate through a domain
+ * @dom: a DMA domain
+ * @pdev: a device of @dom's unit
+ *
+ * Every source ID of @pdev (vtd_pci_sids()) gets a context entry pointing
+ * at @dom; the RMRRs naming @pdev are mapped 1:1 first. When it returns,
+ * the unit's caches hold no older translation for @pdev.
+ *
+ * Context: process; sleeps.
+ * Return: 0; -ENODEV if another unit (or none) translates @pdev; -EBUSY
+ * if @pdev is attached to another domain, -EEXIST if to this one;
+ * -ENOMEM; an invalidation error.
+ */
+int vtd_domain_attach(struct vtd_domain *dom, struct pci_dev *pdev)
+{
+	struct vtd_unit *unit = dom->unit;
+	struct vtd_domain_dev *dd;
+	int ret;
+
+	if (vtd_unit_for_pci(pdev) != unit)
+		return -ENODEV;
+	if (WARN_ON_ONCE(dom->type != VTD_DOMAIN_DMA))
+		return -EINVAL;
+	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
+	if (!dd)
+		return -ENOMEM;
+	dd->pdev = pdev;
+	dd->nr_sids = vtd_pci_sids(pdev, dd->sids);
+	mutex_lock(&unit->mutex);
+	ret = vtd_domain_attach_locked(dom, dd);
+	mutex_unlock(&unit->mutex);
+	if (ret) {
+		kfree(dd);
+		return ret;
+	}
+	pci_dev_get(pdev);
+	pci_info(pdev, "%s: attached to domain %u\n", unit->name, dom->did);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_attach);
+
+/**
+ * vtd_domain_detach() - give a device back to its unit's default domain
+ * @dom: the domain it is attached to
+ * @pdev: the device
+ *
+ * Context: process; sleeps.
+ */
+void vtd_domain_detach(struct vtd_domain *dom, struct pci_dev *pdev)
+{
+	struct vtd_unit *unit = dom->unit;
+	struct vtd_domain_dev *dd, *found = NULL;
+
+	mutex_lock(&unit->mutex);
+	list_for_each_entry(dd, &dom->devices, node) {
+		if (dd->pdev == pdev) {
+			found = dd;
+			break;
+		}
+	}
+	if (!WARN_ON_ONCE(!found))
+		vtd_domain_detach_locked(dom, found);
+	mutex_unlock(&unit->mutex);
+	if (found)
+		pci_info(pdev, "%s: detached from domain %u\n", unit->name,
+			 dom->did);
+}
+EXPORT_SYMBOL_GPL(vtd_domain_detach);
+
+/**
+ * vtd_domain_of() - the domain a device is attached to
+ * @pdev: the device
+ *
+ * Return: the DMA domain, or NULL if @pdev uses its unit's default domain
+ * or no unit translates it. The caller keeps the domain alive.
+ */
+struct vtd_domain *vtd_domain_of(struct pci_dev *pdev)
+{
+	struct vtd_unit *unit = vtd_unit_for_pci(pdev);
+
+	return unit ? xa_load(&unit->devices, pci_dev_id(pdev)) : NULL;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_of);
+
+/* Mapping. */
+
+/**
+ * vtd_domain_map() - map a physical range at an IOVA
+ * @dom: a DMA or identity domain
+ * @iova: 4 KiB aligned; normally from vtd_domain_alloc_iova()
+ * @phys: 4 KiB aligned
+ * @size: a multiple of 4 KiB
+ * @prot: VTD_PGT_READ and/or VTD_PGT_WRITE
+ * @gfp: GFP_KERNEL where sleeping is allowed; GFP_ATOMIC takes table pages
+ *	 only from the unit's pool
+ *
+ * All or nothing. With caching mode the new range is invalidated too.
+ * Context: any, with a matching @gfp.
+ * Return: 0, -EEXIST, -ERANGE, -EINVAL or -ENOMEM.
+ */
+int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
+		   u64 size, int prot, gfp_t gfp)
+{
+	struct vtd_pgtable_gather gather;
+	int ret;
+
+	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
+		return -EINVAL;
+	vtd_pgtable_gather_init(&gather);
+	ret = vtd_pgtable_map(&dom->pgt, iova, phys, size, prot, gfp, NULL,
+			      &gather);
+	if (ret) {
+		vtd_pgtable_sync(&dom->pgt, &gather);
+		return ret;
+	}
+	if (!vtd_unit_caching_mode(dom->unit))
+		vtd_unit_flush_write_buffer(dom->unit);
+	atomic64_add(size, &dom->mapped_bytes);
+	atomic64_inc(&dom->nr_maps);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_map);
+
+/**
+ * vtd_domain_unmap() - unmap a range, strictly
+ * @dom: the domain
+ * @iova: 4 KiB aligned
+ * @size: a multiple of 4 KiB
+ * @gfp: as for vtd_domain_map() (splitting a superpage needs a page)
+ *
+ * The IOTLB (and the paging-structure caches, if tables were freed) is
+ * invalidated before this returns; freed table pages go back to the pool
+ * only after that.
+ * Context: any, with a matching @gfp.
+ * Return: the bytes that were mapped and are not any more.
+ */
+u64 vtd_domain_unmap(struct vtd_domain *dom, u64 iova, u64 size, gfp_t gfp)
+{
+	struct vtd_pgtable_gather gather;
+	u64 unmapped;
+
+	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
+		return 0;
+	vtd_pgtable_gather_init(&gather);
+	unmapped = vtd_pgtable_unmap(&dom->pgt, iova, size, gfp, NULL, &gather);
+	vtd_pgtable_sync(&dom->pgt, &gather);
+	atomic64_sub(unmapped, &dom->mapped_bytes);
+	atomic64_inc(&dom->nr_unmaps);
+	return unmapped;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_unmap);
+
+/**
+ * vtd_domain_lookup() - what an IOVA translates to
+ * @dom: the domain
+ * @iova: any IOVA
+ * @phys: the physical address, if mapped
+ *
+ * Return: 0, or -ENOENT if @iova is not mapped.
+ */
+int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys)
+{
+	if (!vtd_domain_has_table(dom))
+		return -ENOENT;
+	return vtd_pgtable_lookup(&dom->pgt, iova, phys);
+}
+EXPORT_SYMBOL_GPL(vtd_domain_lookup);
+
+/**
+ * vtd_domain_alloc_iova() - take an IOVA range, top-down under a limit
+ * @dom: a DMA domain
+ * @size: bytes, rounded up to 4 KiB pages
+ * @dma_limit: highest address the device can reach (its DMA mask)
+ * @gfp: allocation flags
+ * @iova: the range's first address
+ *
+ * A power-of-two number of pages is aligned to its size, so superpages
+ * can be used and the allocator's fast path applies.
+ * Context: any, with a matching @gfp.
+ * Return: 0, -EINVAL for a zero size, -ENOSPC, -ENOMEM.
+ */
+int vtd_domain_alloc_iova(struct vtd_domain *dom, u64 size, u64 dma_limit,
+			  gfp_t gfp, u64 *iova)
+{
+	unsigned long pages = DIV_ROUND_UP_ULL(size, VTD_PAGE_SIZE);
+	unsigned long pfn;
+	int ret;
+
+	if (!pages)
+		return -EINVAL;
+	ret = vtd_iova_alloc(&dom->iova, pages, vtd_pfn(dma_limit),
+			     is_power_of_2(pages) ? pages : 1, gfp, &pfn);
+	if (!ret)
+		*iova = (u64)pfn << VTD_PAGE_SHIFT;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_alloc_iova);
+
+/**
+ * vtd_domain_free_iova() - give back a range from vtd_domain_alloc_iova()
+ * @dom: the domain
+ * @iova: the range's first address
+ * @size: the size it was allocated with
+ *
+ * Context: any.
+ */
+void vtd_domain_free_iova(struct vtd_domain *dom, u64 iova, u64 size)
+{
+	vtd_iova_free(&dom->iova, vtd_pfn(iova),
+		      DIV_ROUND_UP_ULL(size, VTD_PAGE_SIZE));
+}
+EXPORT_SYMBOL_GPL(vtd_domain_free_iova);
+
+/* Per-unit setup and teardown, called by vtd_unit.c. */
+
+/**
+ * vtd_domains_unit_init() - domain IDs, holes, pool and default domain
+ * @unit: the unit being brought up (translation still off)
+ * @template: the module's holes (the MSI window)
+ * @default_type: VTD_DOMAIN_PASSTHROUGH or VTD_DOMAIN_IDENTITY
+ *
+ * Return: 0 or -errno; vtd_domains_unit_exit() undoes a partial setup.
+ */
+int vtd_domains_unit_init(struct vtd_unit *unit,
+			  struct vtd_iova_domain *template,
+			  enum vtd_domain_type default_type)
+{
+	struct vtd_domain *dom;
+	int ret;
+
+	/* With caching mode, domain ID 0 is the unit's (VT-d 6.1). */
+	ret = vtd_iova_domain_init(&unit->dids, 1,
+				   vtd_unit_caching_mode(unit) ? 1 : 0,
+				   unit->nr_domain_ids - 1);
+	if (ret)
+		return ret;
+	ret = vtd_iova_domain_init(&unit->resv, VTD_PAGE_SIZE, 1,
+				   (1UL << (unit->aw_bits - VTD_PAGE_SHIFT)) - 1);
+	if (ret)
+		return ret;
+	ret = vtd_iova_clone_reserved(&unit->resv, template, GFP_KERNEL);
+	if (!ret)
+		ret = vtd_resv_pci_windows(&unit->resv);
+	if (!ret)
+		ret = vtd_resv_rmrrs(unit, &unit->resv);
+	if (ret)
+		return ret;
+	ret = vtd_pool_init(&unit->pool, VTD_POOL_LOW, VTD_POOL_HIGH);
+	if (ret)
+		return ret;
+	dom = vtd_domain_alloc(unit, default_type);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	unit->default_domain = dom;
+	return 0;
+}
+
+/**
+ * vtd_domains_unit_exit() - free what vtd_domains_unit_init() made
+ * @unit: the unit, with translation off
+ *
+ * DMA domains still there were leaked by a user of the API: they are
+ * detached and freed with a warning.
+ */
+void vtd_domains_unit_exit(struct vtd_unit *unit)
+{
+	struct vtd_domain *dom, *tmp;
+
+	list_for_each_entry_safe(dom, tmp, &unit->domains, node) {
+		if (dom == unit->default_domain)
+			continue;
+		WARN(1, "%s: domain %u still exists at unload\n", unit->name,
+		     dom->did);
+		vtd_domain_free(dom);
+	}
+	if (unit->default_domain)
+		vtd_domain_free(unit->default_domain);
+	unit->default_domain = NULL;
+	if (unit->pool.wq)
+		vtd_pool_destroy(&unit->pool);
+	if (unit->resv.anchor)
+		vtd_iova_domain_destroy(&unit->resv);
+	if (unit->dids.anchor)
+		vtd_iova_domain_destroy(&unit->dids);
+	xa_destroy(&unit->devices);
+}

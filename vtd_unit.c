@@ -1,0 +1,1267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vtd-remap hardware units: one struct vtd_unit per DRHD of the DMAR table.
+ * Registers, root and context tables, invalidation (register-based and
+ * queued), fault recording, and turning translation on and off.
+ *
+ * Theory of operation
+ *
+ * 1. Concepts. A unit (VT-d chapter 10) translates the DMA of the PCI
+ *    devices in its DRHD's scope. A request's source ID (bus << 8 | devfn)
+ *    selects a root entry (by bus) and a context entry (by devfn); the
+ *    context entry names a domain ID and either a second-level page table
+ *    (translation type 0) or pass-through (type 2, ECAP.PT). A domain
+ *    (vtd_domain.c) is an IOVA space plus a page table plus a domain ID.
+ *
+ * 2. Data structures. @root is one 4 KiB page of 256 root entries
+ *    (VT-d 9.1: bit 0 present, bits 63:12 the context table). @ctx[bus] is
+ *    that bus's context table, 256 entries of 16 bytes (VT-d 9.3: low
+ *    qword bit 0 present, bits 3:2 translation type, bits 63:12 the
+ *    second-level table; high qword bits 2:0 address width, bits 23:8
+ *    domain ID). @devices maps a source ID to the DMA or identity domain it
+ *    is attached to; a source ID absent from it uses @default_domain.
+ *
+ * 3. Invariants.
+ *    - A root entry is present iff @ctx[bus] is non-NULL, and it points
+ *      at @ctx[bus].
+ *    - Once translation is on, every source ID of every PCI device the
+ *      module found in the unit's scope at load has a present context
+ *      entry: its attached domain's, or the default domain's.
+ *    - A context entry written while translation is on is followed by a
+ *      device-selective context-cache invalidation before the writer
+ *      returns; a present entry is made not present, and its old domain's
+ *      IOTLB entries invalidated, before it is rewritten (VT-d 6.5.3.3).
+ *    - qi_on iff GSTS.QIES was set by us; while it is on, no register-based
+ *      invalidation is issued (QEMU ignores them and their busy bits never
+ *      clear, and the specification forbids mixing them).
+ *    - The invalidation queue is empty (head == tail, last descriptor a
+ *      wait descriptor) whenever @inv_lock is free: every submission waits
+ *      for its own wait descriptor before it drops the lock.
+ *    - Domain ID 0 is never handed out when CAP.CM is set (VT-d 6.1: with
+ *      caching mode, ID 0 tags cached not-present entries).
+ *
+ * 4. Locking. Lock order: @mutex, then @ctx_lock, then @inv_lock; the
+ *    fault lock and the allocators' locks are leaves. @mutex (sleeping)
+ *    covers attach, detach and the domain list, so context entries change
+ *    one at a time; @ctx_lock (spinning) covers the table memory; @inv_lock
+ *    (irq-safe spinning) covers the invalidation hardware, which is driven
+ *    from any context because DMA unmaps happen in interrupt handlers.
+ *
+ * 5. Waiting. Every wait for hardware is a bounded poll (VTD_WAIT_US); it
+ *    spins with udelay() so it is legal in atomic context. On timeout the
+ *    request fails with -ETIMEDOUT, is counted and logged; nothing panics.
+ *
+ * 6. Failure policy. A unit that cannot be used (registers read all ones,
+ *    translation or queued invalidation already on, no supported table
+ *    depth) is refused with a message and the module goes on without it.
+ *    An error while bringing a unit up undoes everything done to that unit.
+ *    Faults are drained by polling (see vtd_unit_poll_faults() for why).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitfield.h>
+#include <linux/delay.h>
+#include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include <asm/cacheflush.h>
+
+#include "vtd_debugfs.h"
+#include "vtd_unit.h"
+
+/* Register offsets, VT-d 11.4; the comment gives the access width. */
+#define VTD_VER_REG		0x00	/* 32 */
+#define VTD_CAP_REG		0x08	/* 64 */
+#define VTD_ECAP_REG		0x10	/* 64 */
+#define VTD_GCMD_REG		0x18	/* 32 */
+#define VTD_GSTS_REG		0x1c	/* 32 */
+#define VTD_RTADDR_REG		0x20	/* 64 */
+#define VTD_CCMD_REG		0x28	/* 64 */
+#define VTD_FSTS_REG		0x34	/* 32 */
+#define VTD_FECTL_REG		0x38	/* 32 */
+#define VTD_IQH_REG		0x80	/* 64 */
+#define VTD_IQT_REG		0x88	/* 64 */
+#define VTD_IQA_REG		0x90	/* 64 */
+
+/* CAP_REG fields, VT-d 11.4.2. */
+#define VTD_CAP_ND		GENMASK_ULL(2, 0)
+#define VTD_CAP_RWBF		BIT_ULL(4)
+#define VTD_CAP_CM		BIT_ULL(7)	/* vtd_unit_caching_mode() */
+#define VTD_CAP_SAGAW		GENMASK_ULL(12, 8)
+#define VTD_CAP_FRO		GENMASK_ULL(33, 24)
+#define VTD_CAP_SLLPS		GENMASK_ULL(37, 34)
+#define VTD_CAP_PSI		BIT_ULL(39)
+#define VTD_CAP_NFR		GENMASK_ULL(47, 40)
+#define VTD_CAP_MAMV		GENMASK_ULL(53, 48)
+#define VTD_CAP_DWD		BIT_ULL(54)
+#define VTD_CAP_DRD		BIT_ULL(55)
+
+/* ECAP_REG fields, VT-d 11.4.3. */
+#define VTD_ECAP_C		BIT_ULL(0)
+#define VTD_ECAP_QI		BIT_ULL(1)
+#define VTD_ECAP_PT		BIT_ULL(6)
+#define VTD_ECAP_SC		BIT_ULL(7)
+#define VTD_ECAP_IRO		GENMASK_ULL(17, 8)
+
+/* GCMD_REG / GSTS_REG bits, VT-d 11.4.4 and 11.4.5 (same positions). */
+#define VTD_GCMD_TE		BIT(31)
+#define VTD_GCMD_SRTP		BIT(30)
+#define VTD_GCMD_WBF		BIT(27)
+#define VTD_GCMD_QIE		BIT(26)
+#define VTD_GCMD_IRE		BIT(25)
+#define VTD_GCMD_CFI		BIT(23)
+/*
+ * The bits of GSTS that reflect a persistent command (TE, QIE, IRE, CFI):
+ * a GCMD write must carry them as they are, or it turns them off. The
+ * one-shot bits (SRTP, SFL, WBF, SIRTP) must not be carried.
+ */
+#define VTD_GSTS_PERSISTENT	(VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE | \
+				 VTD_GCMD_CFI)
+
+/* CCMD_REG, VT-d 11.4.7.1. */
+#define VTD_CCMD_ICC		BIT_ULL(63)
+#define VTD_CCMD_CIRG		GENMASK_ULL(62, 61)
+#define VTD_CCMD_CAIG		GENMASK_ULL(60, 59)
+#define VTD_CCMD_SID		GENMASK_ULL(31, 16)
+#define VTD_CCMD_DID		GENMASK_ULL(15, 0)
+
+/* IOTLB_REG and IVA_REG at ECAP.IRO * 16, VT-d 11.4.8. */
+#define VTD_IOTLB_IVT		BIT_ULL(63)
+#define VTD_IOTLB_IIRG		GENMASK_ULL(61, 60)
+#define VTD_IOTLB_IAIG		GENMASK_ULL(58, 57)
+#define VTD_IOTLB_DR		BIT_ULL(49)
+#define VTD_IOTLB_DW		BIT_ULL(48)
+#define VTD_IOTLB_DID		GENMASK_ULL(47, 32)
+#define VTD_IVA_IH		BIT_ULL(6)
+#define VTD_IVA_AM		GENMASK_ULL(5, 0)
+
+/* Granularities shared by CCMD.CIRG, IOTLB.IIRG and the descriptors' G. */
+#define VTD_GRAN_GLOBAL		1
+#define VTD_GRAN_DOMAIN		2
+#define VTD_GRAN_DEVICE		3	/* context cache: one source ID */
+#define VTD_GRAN_PAGE		3	/* IOTLB: an aligned range */
+
+/* FSTS_REG, VT-d 11.4.9.1. */
+#define VTD_FSTS_PFO		BIT(0)
+#define VTD_FSTS_PPF		BIT(1)
+#define VTD_FSTS_IQE		BIT(4)
+#define VTD_FSTS_ICE		BIT(5)
+#define VTD_FSTS_ITE		BIT(6)
+#define VTD_FSTS_FRI		GENMASK(15, 8)
+
+/* Fault recording register, high qword, VT-d 11.4.14. */
+#define VTD_FRCD_F		BIT_ULL(63)
+#define VTD_FRCD_T		BIT_ULL(62)
+#define VTD_FRCD_FR		GENMASK_ULL(39, 32)
+#define VTD_FRCD_SID		GENMASK_ULL(15, 0)
+
+/* FECTL_REG: interrupt mask. */
+#define VTD_FECTL_IM		BIT(31)
+
+/* Invalidation queue descriptors, VT-d 6.5.2 (128-bit form). */
+#define VTD_QI_TYPE		GENMASK_ULL(3, 0)
+#define VTD_QI_CC		1
+#define VTD_QI_IOTLB		2
+#define VTD_QI_WAIT		5
+#define VTD_QI_GRAN		GENMASK_ULL(5, 4)
+#define VTD_QI_CC_DID		GENMASK_ULL(31, 16)
+#define VTD_QI_CC_SID		GENMASK_ULL(47, 32)
+#define VTD_QI_IOTLB_DW		BIT_ULL(6)
+#define VTD_QI_IOTLB_DR		BIT_ULL(7)
+#define VTD_QI_IOTLB_DID	GENMASK_ULL(31, 16)
+#define VTD_QI_WAIT_SW		BIT_ULL(5)
+#define VTD_QI_WAIT_FN		BIT_ULL(6)
+#define VTD_QI_WAIT_DATA	GENMASK_ULL(63, 32)
+/* One page of 128-bit descriptors: IQA.QS = 0 gives 2^0 pages. */
+#define VTD_QI_ENTRIES		(PAGE_SIZE / 16)
+#define VTD_QI_STATUS_DONE	1
+
+/* Context entry, VT-d 9.3. */
+#define VTD_CTX_P		BIT_ULL(0)
+#define VTD_CTX_TT		GENMASK_ULL(3, 2)
+#define VTD_CTX_TT_PT		2
+#define VTD_CTX_SLPTPTR		GENMASK_ULL(63, 12)
+#define VTD_CTX_AW		GENMASK_ULL(2, 0)
+#define VTD_CTX_DID		GENMASK_ULL(23, 8)
+/* Root entry, VT-d 9.1. */
+#define VTD_ROOT_P		BIT_ULL(0)
+
+/*
+ * Longest wait for the hardware to finish a command. QEMU completes every
+ * command inside the register write; real units take microseconds. 100 ms
+ * is far beyond both, short enough that a dead unit is reported promptly.
+ */
+#define VTD_WAIT_US		100000
+
+static char *invalidation = "auto";
+module_param(invalidation, charp, 0444);
+MODULE_PARM_DESC(invalidation,
+		 "auto (queued if ECAP.QI), qi, or register: how caches are invalidated");
+
+static bool passthrough = true;
+module_param(passthrough, bool, 0444);
+MODULE_PARM_DESC(passthrough,
+		 "devices the module does not own use pass-through (ECAP.PT); 0: an identity domain");
+
+static unsigned int fault_poll_ms = 10;
+module_param(fault_poll_ms, uint, 0644);
+MODULE_PARM_DESC(fault_poll_ms, "how often the fault recording registers are polled (ms)");
+
+LIST_HEAD(vtd_units);
+EXPORT_SYMBOL_GPL(vtd_units);
+
+/* The DMAR table the units came from; set while any unit exists. */
+static struct vtd_dmar_table *vtd_units_dmar;
+
+/* Register access at the width VT-d 11.4 gives each register. */
+static u32 vtd_readl(struct vtd_unit *unit, unsigned int off)
+{
+	return readl(unit->regs + off);
+}
+
+static void vtd_writel(struct vtd_unit *unit, unsigned int off, u32 val)
+{
+	writel(val, unit->regs + off);
+}
+
+static u64 vtd_readq(struct vtd_unit *unit, unsigned int off)
+{
+	return readq(unit->regs + off);
+}
+
+static void vtd_writeq(struct vtd_unit *unit, unsigned int off, u64 val)
+{
+	writeq(val, unit->regs + off);
+}
+
+static unsigned int vtd_iotlb_reg(struct vtd_unit *unit)
+{
+	return FIELD_GET(VTD_ECAP_IRO, unit->ecap) * 16;
+}
+
+static unsigned int vtd_frcd_reg(struct vtd_unit *unit, unsigned int i)
+{
+	return FIELD_GET(VTD_CAP_FRO, unit->cap) * 16 + i * 16;
+}
+
+static unsigned int vtd_nr_frcd(struct vtd_unit *unit)
+{
+	return FIELD_GET(VTD_CAP_NFR, unit->cap) + 1;
+}
+
+/* Wait until (32-bit register & @mask) == @want; bounded, atomic-safe. */
+static int vtd_wait32(struct vtd_unit *unit, unsigned int off, u32 mask,
+		      u32 want, const char *what)
+{
+	unsigned int us;
+
+	for (us = 0; us < VTD_WAIT_US; us++) {
+		if ((vtd_readl(unit, off) & mask) == want)
+			return 0;
+		udelay(1);
+	}
+	pr_err_ratelimited("%s: timed out waiting for %s\n", unit->name, what);
+	return -ETIMEDOUT;
+}
+
+/* Wait until a 64-bit command register's busy bit @busy clears. */
+static int vtd_wait64_clear(struct vtd_unit *unit, unsigned int off, u64 busy,
+			    u64 *val, const char *what)
+{
+	unsigned int us;
+
+	for (us = 0; us < VTD_WAIT_US; us++) {
+		*val = vtd_readq(unit, off);
+		if (!(*val & busy))
+			return 0;
+		udelay(1);
+	}
+	pr_err_ratelimited("%s: timed out waiting for %s\n", unit->name, what);
+	return -ETIMEDOUT;
+}
+
+/*
+ * Turn a persistent global command (TE, QIE) on or off, keeping the other
+ * persistent bits as GSTS shows them (VT-d 11.4.4).
+ */
+static int vtd_gcmd_set(struct vtd_unit *unit, u32 bit, bool on,
+			const char *what)
+{
+	u32 val = vtd_readl(unit, VTD_GSTS_REG) & VTD_GSTS_PERSISTENT;
+
+	val = on ? val | bit : val & ~bit;
+	vtd_writel(unit, VTD_GCMD_REG, val);
+	return vtd_wait32(unit, VTD_GSTS_REG, bit, on ? bit : 0, what);
+}
+
+/* A one-shot global command: SRTP waits for RTPS set, WBF for WBFS clear. */
+static int vtd_gcmd_oneshot(struct vtd_unit *unit, u32 bit, bool wait_set,
+			    const char *what)
+{
+	u32 val = vtd_readl(unit, VTD_GSTS_REG) & VTD_GSTS_PERSISTENT;
+
+	vtd_writel(unit, VTD_GCMD_REG, val | bit);
+	return vtd_wait32(unit, VTD_GSTS_REG, bit, wait_set ? bit : 0, what);
+}
+
+/* Make CPU writes to tables visible to a unit whose walk does not snoop. */
+static void vtd_flush_table(struct vtd_unit *unit, void *addr, size_t size)
+{
+	if (!(unit->ecap & VTD_ECAP_C))
+		clflush_cache_range(addr, size);
+}
+
+/*
+ * Write-buffer flush (VT-d 6.8): units with CAP.RWBF may hold table writes
+ * in a buffer; a non-present to present change needs it flushed.
+ */
+void vtd_unit_flush_write_buffer(struct vtd_unit *unit)
+{
+	unsigned long flags;
+
+	if (!(unit->cap & VTD_CAP_RWBF))
+		return;
+	spin_lock_irqsave(&unit->inv_lock, flags);
+	if (!vtd_gcmd_oneshot(unit, VTD_GCMD_WBF, false, "write-buffer flush"))
+		atomic64_inc(&unit->stats.wbf);
+	spin_unlock_irqrestore(&unit->inv_lock, flags);
+}
+
+/* Queued invalidation, VT-d 6.5.2. */
+
+/*
+ * After an invalidation queue error the unit stops at the bad descriptor
+ * (IQH points at it). Put a harmless wait descriptor there, clear IQE and
+ * let the queue run on to our own wait descriptor.
+ */
+static void vtd_qi_recover_locked(struct vtd_unit *unit, const u64 *wait)
+{
+	unsigned int head = (vtd_readq(unit, VTD_IQH_REG) >> 4) %
+			    VTD_QI_ENTRIES;
+
+	lockdep_assert_held(&unit->inv_lock);
+	pr_err_ratelimited("%s: invalidation queue error at descriptor %u (%#llx %#llx)\n",
+			   unit->name, head, unit->qi_queue[head * 2],
+			   unit->qi_queue[head * 2 + 1]);
+	unit->qi_queue[head * 2] = FIELD_PREP(VTD_QI_TYPE, VTD_QI_WAIT) |
+				   VTD_QI_WAIT_FN;
+	unit->qi_queue[head * 2 + 1] = 0;
+	vtd_flush_table(unit, &unit->qi_queue[head * 2], 16);
+	if (&unit->qi_queue[head * 2] == wait)
+		pr_err_ratelimited("%s: the queue refused our own wait descriptor\n",
+				   unit->name);
+	vtd_writel(unit, VTD_FSTS_REG, VTD_FSTS_IQE);
+}
+
+/*
+ * Submit @n descriptors followed by a wait descriptor that writes
+ * VTD_QI_STATUS_DONE to @qi_status, and wait for it. The wait descriptor
+ * uses Status Write only: QEMU 7.2 aborts on SW and IF together.
+ */
+static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
+			 unsigned int n)
+{
+	unsigned long flags;
+	unsigned int i, us;
+	u64 *wait = NULL;
+	int ret = -ETIMEDOUT;
+	u32 fsts;
+
+	spin_lock_irqsave(&unit->inv_lock, flags);
+	for (i = 0; i <= n; i++) {
+		u64 *slot = &unit->qi_queue[unit->qi_tail * 2];
+
+		if (i < n) {
+			slot[0] = desc[i][0];
+			slot[1] = desc[i][1];
+		} else {
+			WRITE_ONCE(*unit->qi_status, 0);
+			slot[0] = FIELD_PREP(VTD_QI_TYPE, VTD_QI_WAIT) |
+				  VTD_QI_WAIT_SW | VTD_QI_WAIT_FN |
+				  FIELD_PREP(VTD_QI_WAIT_DATA,
+					     VTD_QI_STATUS_DONE);
+			slot[1] = virt_to_phys(unit->qi_status);
+			wait = slot;
+		}
+		vtd_flush_table(unit, slot, 16);
+		unit->qi_tail = (unit->qi_tail + 1) % VTD_QI_ENTRIES;
+	}
+	atomic64_add(n + 1, &unit->stats.qi_submitted);
+	/* The descriptors are in memory before the unit is told of them. */
+	wmb();
+	vtd_writeq(unit, VTD_IQT_REG, (u64)unit->qi_tail << 4);
+
+	for (us = 0; us < VTD_WAIT_US; us++) {
+		if (READ_ONCE(*unit->qi_status) == VTD_QI_STATUS_DONE) {
+			ret = ret == -EIO ? -EIO : 0;
+			break;
+		}
+		fsts = vtd_readl(unit, VTD_FSTS_REG);
+		if (fsts & VTD_FSTS_IQE) {
+			vtd_qi_recover_locked(unit, wait);
+			ret = -EIO;
+		}
+		if (fsts & (VTD_FSTS_ICE | VTD_FSTS_ITE)) {
+			/* Device-TLB errors: we issue no device-TLB requests. */
+			vtd_writel(unit, VTD_FSTS_REG,
+				   fsts & (VTD_FSTS_ICE | VTD_FSTS_ITE));
+		}
+		udelay(1);
+	}
+	spin_unlock_irqrestore(&unit->inv_lock, flags);
+	if (us == VTD_WAIT_US)
+		pr_err_ratelimited("%s: invalidation wait descriptor timed out\n",
+				   unit->name);
+	return ret;
+}
+
+static int vtd_qi_enable(struct vtd_unit *unit)
+{
+	int ret;
+
+	unit->qi_queue = (u64 *)get_zeroed_page(GFP_KERNEL);
+	unit->qi_status = kzalloc(sizeof(*unit->qi_status), GFP_KERNEL);
+	if (!unit->qi_queue || !unit->qi_status)
+		return -ENOMEM;
+	unit->qi_tail = 0;
+	vtd_writeq(unit, VTD_IQT_REG, 0);
+	/* IQA: base, DW=0 (128-bit descriptors), QS=0 (one page). */
+	vtd_writeq(unit, VTD_IQA_REG, virt_to_phys(unit->qi_queue));
+	ret = vtd_gcmd_set(unit, VTD_GCMD_QIE, true, "queued invalidation on");
+	if (ret)
+		return ret;
+	unit->qi_on = true;
+	return 0;
+}
+
+/*
+ * QEMU turns QI off only when the last descriptor processed was a wait
+ * descriptor and the queue is empty; every submission ends that way.
+ */
+static void vtd_qi_disable(struct vtd_unit *unit)
+{
+	if (unit->qi_on) {
+		if (vtd_readq(unit, VTD_IQH_REG) != vtd_readq(unit, VTD_IQT_REG))
+			pr_warn("%s: invalidation queue not empty at disable\n",
+				unit->name);
+		vtd_gcmd_set(unit, VTD_GCMD_QIE, false, "queued invalidation off");
+		unit->qi_on = false;
+	}
+	free_page((unsigned long)unit->qi_queue);
+	kfree(unit->qi_status);
+	unit->qi_queue = NULL;
+	unit->qi_status = NULL;
+}
+
+/* Invalidation requests, either way. */
+
+static int vtd_inv_done(struct vtd_unit *unit, enum vtd_inv_kind kind,
+			int ret)
+{
+	if (ret)
+		atomic64_inc(&unit->stats.inv_failed);
+	else
+		atomic64_inc(&unit->stats.inv[kind]);
+	return ret;
+}
+
+/* Context-cache invalidation: global, or one source ID of domain @did. */
+static int vtd_inv_context(struct vtd_unit *unit, bool global, u16 did,
+			   u16 sid)
+{
+	unsigned int gran = global ? VTD_GRAN_GLOBAL : VTD_GRAN_DEVICE;
+	enum vtd_inv_kind kind = global ? VTD_INV_CC_GLOBAL : VTD_INV_CC_DEVICE;
+	unsigned long flags;
+	u64 val;
+	int ret;
+
+	if (unit->qi_on) {
+		u64 desc[1][2] = { {
+			FIELD_PREP(VTD_QI_TYPE, VTD_QI_CC) |
+			FIELD_PREP(VTD_QI_GRAN, gran) |
+			FIELD_PREP(VTD_QI_CC_DID, did) |
+			FIELD_PREP(VTD_QI_CC_SID, sid), 0 } };
+
+		return vtd_inv_done(unit, kind, vtd_qi_submit(unit, desc, 1));
+	}
+	spin_lock_irqsave(&unit->inv_lock, flags);
+	vtd_writeq(unit, VTD_CCMD_REG, VTD_CCMD_ICC |
+		   FIELD_PREP(VTD_CCMD_CIRG, gran) |
+		   FIELD_PREP(VTD_CCMD_SID, sid) | FIELD_PREP(VTD_CCMD_DID, did));
+	ret = vtd_wait64_clear(unit, VTD_CCMD_REG, VTD_CCMD_ICC, &val,
+			       "context-cache invalidation");
+	if (!ret && !FIELD_GET(VTD_CCMD_CAIG, val))
+		ret = -EIO;
+	spin_unlock_irqrestore(&unit->inv_lock, flags);
+	return vtd_inv_done(unit, kind, ret);
+}
+
+/*
+ * IOTLB invalidation (and, unless @leaf_only, the paging-structure caches):
+ * @gran global, domain @did, or the 2^@am pages at @addr in domain @did.
+ */
+static int vtd_inv_iotlb(struct vtd_unit *unit, unsigned int gran, u16 did,
+			 u64 addr, unsigned int am, bool leaf_only)
+{
+	enum vtd_inv_kind kind = gran == VTD_GRAN_GLOBAL ? VTD_INV_IOTLB_GLOBAL :
+				 gran == VTD_GRAN_DOMAIN ? VTD_INV_IOTLB_DOMAIN :
+				 VTD_INV_IOTLB_PAGE;
+	u64 iva = gran == VTD_GRAN_PAGE ?
+		  addr | FIELD_PREP(VTD_IVA_AM, am) |
+		  (leaf_only ? VTD_IVA_IH : 0) : 0;
+	bool dr = unit->cap & VTD_CAP_DRD, dw = unit->cap & VTD_CAP_DWD;
+	unsigned int reg = vtd_iotlb_reg(unit);
+	unsigned long flags;
+	u64 val;
+	int ret;
+
+	if (unit->qi_on) {
+		u64 desc[1][2] = { {
+			FIELD_PREP(VTD_QI_TYPE, VTD_QI_IOTLB) |
+			FIELD_PREP(VTD_QI_GRAN, gran) |
+			(dr ? VTD_QI_IOTLB_DR : 0) | (dw ? VTD_QI_IOTLB_DW : 0) |
+			FIELD_PREP(VTD_QI_IOTLB_DID, did), iva } };
+
+		return vtd_inv_done(unit, kind, vtd_qi_submit(unit, desc, 1));
+	}
+	spin_lock_irqsave(&unit->inv_lock, flags);
+	if (gran == VTD_GRAN_PAGE)
+		vtd_writeq(unit, reg, iva);
+	vtd_writeq(unit, reg + 8, VTD_IOTLB_IVT |
+		   FIELD_PREP(VTD_IOTLB_IIRG, gran) |
+		   (dr ? VTD_IOTLB_DR : 0) | (dw ? VTD_IOTLB_DW : 0) |
+		   FIELD_PREP(VTD_IOTLB_DID, did));
+	ret = vtd_wait64_clear(unit, reg + 8, VTD_IOTLB_IVT, &val,
+			       "IOTLB invalidation");
+	if (!ret && !FIELD_GET(VTD_IOTLB_IAIG, val))
+		ret = -EIO;
+	spin_unlock_irqrestore(&unit->inv_lock, flags);
+	return vtd_inv_done(unit, kind, ret);
+}
+
+/**
+ * vtd_unit_flush_iotlb_domain() - invalidate every IOTLB entry of a domain
+ * @unit: the unit
+ * @did: the domain ID
+ *
+ * Context: any; spins until the unit is done.
+ * Return: 0, -ETIMEDOUT or -EIO.
+ */
+int vtd_unit_flush_iotlb_domain(struct vtd_unit *unit, u16 did)
+{
+	return vtd_inv_iotlb(unit, VTD_GRAN_DOMAIN, did, 0, 0, false);
+}
+EXPORT_SYMBOL_GPL(vtd_unit_flush_iotlb_domain);
+
+/**
+ * vtd_unit_flush_iotlb_range() - invalidate the translations of a range
+ * @unit: the unit
+ * @did: the domain ID
+ * @iova: first IOVA
+ * @size: bytes
+ * @tables: non-leaf entries changed too (paging-structure caches)
+ *
+ * Page-selective when CAP.PSI allows a naturally aligned block of at most
+ * 2^CAP.MAMV pages covering the range, domain-selective otherwise.
+ * Context: any; spins until the unit is done.
+ * Return: 0, -ETIMEDOUT or -EIO.
+ */
+int vtd_unit_flush_iotlb_range(struct vtd_unit *unit, u16 did, u64 iova,
+			       u64 size, bool tables)
+{
+	u64 first = iova >> VTD_PAGE_SHIFT;
+	u64 last = (iova + size - 1) >> VTD_PAGE_SHIFT;
+	unsigned int am = 0;
+
+	if (!size)
+		return 0;
+	/* Smallest aligned block of 2^am pages holding [first, last]. */
+	while ((first >> am) != (last >> am))
+		am++;
+	if (!(unit->cap & VTD_CAP_PSI) || am > FIELD_GET(VTD_CAP_MAMV, unit->cap))
+		return vtd_unit_flush_iotlb_domain(unit, did);
+	return vtd_inv_iotlb(unit, VTD_GRAN_PAGE, did,
+			     (first >> am) << (am + VTD_PAGE_SHIFT), am, !tables);
+}
+EXPORT_SYMBOL_GPL(vtd_unit_flush_iotlb_range);
+
+/* Root and context tables. */
+
+static u64 vtd_unit_context_aw(struct vtd_unit *unit)
+{
+	/* AW encodes 39 bits as 1 and 48 bits as 2 (VT-d 9.3). */
+	return unit->aw_bits == 48 ? 2 : 1;
+}
+
+static void vtd_context_value(struct vtd_unit *unit, struct vtd_domain *dom,
+			      u64 *lo, u64 *hi)
+{
+	if (dom->type == VTD_DOMAIN_PASSTHROUGH) {
+		*lo = VTD_CTX_P | FIELD_PREP(VTD_CTX_TT, VTD_CTX_TT_PT);
+		*hi = FIELD_PREP(VTD_CTX_AW, vtd_unit_context_aw(unit));
+	} else {
+		*lo = VTD_CTX_P | (vtd_pgtable_root_phys(&dom->pgt) &
+				   VTD_CTX_SLPTPTR);
+		*hi = FIELD_PREP(VTD_CTX_AW, vtd_pgtable_context_aw(&dom->pgt));
+	}
+	*hi |= FIELD_PREP(VTD_CTX_DID, dom->did);
+}
+
+/* The context entry of @sid, making the bus's context table if needed. */
+static u64 *vtd_context_entry(struct vtd_unit *unit, u16 sid, bool *new_root)
+{
+	unsigned int bus = sid >> 8;
+	u64 *table = NULL;
+
+	*new_root = false;
+	if (!READ_ONCE(unit->ctx[bus])) {
+		table = (u64 *)get_zeroed_page(GFP_KERNEL);
+		if (!table)
+			return NULL;
+		vtd_flush_table(unit, table, PAGE_SIZE);
+	}
+	spin_lock(&unit->ctx_lock);
+	if (!unit->ctx[bus] && table) {
+		unit->ctx[bus] = table;
+		table = NULL;
+		WRITE_ONCE(unit->root[bus * 2],
+			   virt_to_phys(unit->ctx[bus]) | VTD_ROOT_P);
+		vtd_flush_table(unit, &unit->root[bus * 2], 16);
+		*new_root = true;
+	}
+	spin_unlock(&unit->ctx_lock);
+	free_page((unsigned long)table);
+	return &unit->ctx[bus][(sid & 0xff) * 2];
+}
+
+/**
+ * vtd_unit_set_context() - point a source ID at a domain
+ * @unit: the unit
+ * @sid: the source ID
+ * @dom: the domain, or NULL to make the entry not present
+ *
+ * A present entry is first made not present and its old domain's cached
+ * translations invalidated; the new entry is then written, high qword
+ * first, and the context cache invalidated for @sid (VT-d 6.5.3.3). With
+ * caching mode, the not-present to present change is invalidated with
+ * domain ID 0, which is where such a unit caches not-present entries.
+ *
+ * Context: process, with @unit->mutex held (or during unit bring-up).
+ * Return: 0, -ENOMEM, or an invalidation error.
+ */
+int vtd_unit_set_context(struct vtd_unit *unit, u16 sid,
+			 struct vtd_domain *dom)
+{
+	u64 *entry, lo = 0, hi = 0, old_lo, old_hi;
+	bool new_root;
+	int ret = 0;
+
+	entry = vtd_context_entry(unit, sid, &new_root);
+	if (!entry)
+		return -ENOMEM;
+	if (new_root && unit->translating)
+		ret = vtd_inv_context(unit, true, 0, 0);
+	if (dom)
+		vtd_context_value(unit, dom, &lo, &hi);
+
+	spin_lock(&unit->ctx_lock);
+	old_lo = entry[0];
+	old_hi = entry[1];
+	if (old_lo & VTD_CTX_P) {
+		WRITE_ONCE(entry[0], 0);
+		vtd_flush_table(unit, entry, 16);
+	}
+	spin_unlock(&unit->ctx_lock);
+
+	if ((old_lo & VTD_CTX_P) && unit->translating) {
+		u16 old_did = FIELD_GET(VTD_CTX_DID, old_hi);
+
+		ret = vtd_inv_context(unit, false, old_did, sid) ?: ret;
+		ret = vtd_unit_flush_iotlb_domain(unit, old_did) ?: ret;
+	}
+	if (!dom)
+		return ret;
+
+	spin_lock(&unit->ctx_lock);
+	WRITE_ONCE(entry[1], hi);
+	/* The high qword is in place before the entry becomes present. */
+	wmb();
+	WRITE_ONCE(entry[0], lo);
+	vtd_flush_table(unit, entry, 16);
+	spin_unlock(&unit->ctx_lock);
+
+	if (!unit->translating)
+		return ret;
+	if (vtd_unit_caching_mode(unit)) {
+		ret = vtd_inv_context(unit, false, 0, sid) ?: ret;
+		ret = vtd_unit_flush_iotlb_domain(unit, dom->did) ?: ret;
+	} else {
+		vtd_unit_flush_write_buffer(unit);
+		/* QEMU re-reads an entry only after a context invalidation. */
+		ret = vtd_inv_context(unit, false, dom->did, sid) ?: ret;
+	}
+	return ret;
+}
+
+/* Faults, VT-d 7.1. */
+
+static const char * const vtd_fault_reasons[] = {
+	[0x1] = "root entry not present",
+	[0x2] = "context entry not present",
+	[0x3] = "invalid context entry",
+	[0x4] = "address beyond the domain's width",
+	[0x5] = "write to a page without write permission",
+	[0x6] = "read of a page without read permission",
+	[0x7] = "next-level table address invalid",
+	[0x8] = "root table address invalid",
+	[0x9] = "context table pointer invalid",
+	[0xa] = "reserved bits set in a root entry",
+	[0xb] = "reserved bits set in a context entry",
+	[0xc] = "reserved bits set in a page-table entry",
+	[0xd] = "translation type blocked by the context entry",
+};
+
+/**
+ * vtd_fault_reason() - a fault reason in words
+ * @reason: FRCD.FR (VT-d 7.1.3)
+ *
+ * Return: a constant string; "unknown reason" for codes not listed.
+ */
+const char *vtd_fault_reason(u8 reason)
+{
+	if (reason < ARRAY_SIZE(vtd_fault_reasons) && vtd_fault_reasons[reason])
+		return vtd_fault_reasons[reason];
+	return "unknown reason";
+}
+EXPORT_SYMBOL_GPL(vtd_fault_reason);
+
+static void vtd_fault_log(struct vtd_unit *unit, const struct vtd_fault *f)
+{
+	pr_err_ratelimited("%s: DMA %s fault #%llu from %02x:%02x.%d at IOVA %#llx: reason %#x, %s\n",
+			   unit->name, f->read ? "read" : "write", f->seq,
+			   f->sid >> 8, PCI_SLOT(f->sid & 0xff),
+			   PCI_FUNC(f->sid & 0xff), f->addr, f->reason,
+			   vtd_fault_reason(f->reason));
+}
+
+/* Take one recorded fault out of FRCD @i; false if it holds none. */
+static bool vtd_fault_take_locked(struct vtd_unit *unit, unsigned int i,
+				  struct vtd_fault *f)
+{
+	unsigned int off = vtd_frcd_reg(unit, i);
+	u64 hi = vtd_readq(unit, off + 8);
+
+	lockdep_assert_held(&unit->fault_lock);
+	if (!(hi & VTD_FRCD_F))
+		return false;
+	f->addr = vtd_readq(unit, off) & ~(u64)(VTD_PAGE_SIZE - 1);
+	f->sid = FIELD_GET(VTD_FRCD_SID, hi);
+	f->reason = FIELD_GET(VTD_FRCD_FR, hi);
+	f->read = hi & VTD_FRCD_T;
+	f->time_ns = ktime_get_ns();
+	f->seq = ++unit->fault_seq;
+	unit->fault_ring[(f->seq - 1) % VTD_FAULT_RING] = *f;
+	/* F is write-1-to-clear, in the record's top dword. */
+	vtd_writel(unit, off + 12, BIT(31));
+	return true;
+}
+
+/**
+ * vtd_unit_poll_faults() - drain the unit's fault recording registers
+ * @unit: the unit
+ *
+ * Reads the records from FSTS.FRI on until one has F clear, keeps each in
+ * the ring, counts and logs it (rate-limited), and clears exactly the bits
+ * it handled: each record's F and, if it was set, FSTS.PFO.
+ *
+ * The module polls (every fault_poll_ms) instead of taking the fault event
+ * interrupt: the kernel's helper that allocates a DMAR interrupt
+ * (dmar_alloc_hwirq()) is not exported to modules, and programming
+ * FEADDR/FEDATA with a vector the module cannot own would steal another
+ * interrupt's. FECTL.IM stays set, so the unit never signals.
+ *
+ * Context: any.
+ * Return: the number of faults drained.
+ */
+unsigned int vtd_unit_poll_faults(struct vtd_unit *unit)
+{
+	struct vtd_fault got[4];
+	unsigned int i, n = 0, nfr = vtd_nr_frcd(unit), fri, taken = 0;
+	unsigned long flags;
+	u32 fsts;
+
+	spin_lock_irqsave(&unit->fault_lock, flags);
+	atomic64_inc(&unit->stats.fault_polls);
+	fsts = vtd_readl(unit, VTD_FSTS_REG);
+	if (fsts & VTD_FSTS_PPF) {
+		fri = FIELD_GET(VTD_FSTS_FRI, fsts);
+		for (i = 0; i < nfr; i++) {
+			struct vtd_fault f;
+
+			if (!vtd_fault_take_locked(unit, (fri + i) % nfr, &f))
+				break;
+			if (taken < ARRAY_SIZE(got))
+				got[taken++] = f;
+			n++;
+		}
+	}
+	if (fsts & VTD_FSTS_PFO) {
+		vtd_writel(unit, VTD_FSTS_REG, VTD_FSTS_PFO);
+		atomic64_inc(&unit->stats.fault_overflows);
+	}
+	spin_unlock_irqrestore(&unit->fault_lock, flags);
+
+	atomic64_add(n, &unit->stats.faults);
+	for (i = 0; i < taken; i++)
+		vtd_fault_log(unit, &got[i]);
+	if (fsts & VTD_FSTS_PFO)
+		pr_err_ratelimited("%s: fault records overflowed; faults were lost\n",
+				   unit->name);
+	return n;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_poll_faults);
+
+/**
+ * vtd_unit_fault_seq() - how many faults the unit has drained so far
+ * @unit: the unit
+ *
+ * Return: the sequence number of the last fault (0: none yet).
+ */
+u64 vtd_unit_fault_seq(struct vtd_unit *unit)
+{
+	unsigned long flags;
+	u64 seq;
+
+	spin_lock_irqsave(&unit->fault_lock, flags);
+	seq = unit->fault_seq;
+	spin_unlock_irqrestore(&unit->fault_lock, flags);
+	return seq;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_fault_seq);
+
+/**
+ * vtd_unit_find_fault() - look for a recent fault in the ring
+ * @unit: the unit
+ * @sid: source ID to match
+ * @addr: address to match (compared by 4 KiB page)
+ * @after_seq: only faults with a larger sequence number count
+ * @out: the newest matching fault, if any
+ *
+ * Return: true if one was found.
+ */
+bool vtd_unit_find_fault(struct vtd_unit *unit, u16 sid, u64 addr,
+			 u64 after_seq, struct vtd_fault *out)
+{
+	unsigned long flags;
+	bool found = false;
+	u64 seq;
+
+	spin_lock_irqsave(&unit->fault_lock, flags);
+	for (seq = unit->fault_seq; seq > after_seq; seq--) {
+		const struct vtd_fault *f;
+
+		if (unit->fault_seq - seq >= VTD_FAULT_RING)
+			break;
+		f = &unit->fault_ring[(seq - 1) % VTD_FAULT_RING];
+		if (f->sid == sid && f->addr >> VTD_PAGE_SHIFT ==
+		    addr >> VTD_PAGE_SHIFT) {
+			*out = *f;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&unit->fault_lock, flags);
+	return found;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_find_fault);
+
+static void vtd_fault_work(struct work_struct *work)
+{
+	struct vtd_unit *unit = container_of(to_delayed_work(work),
+					     struct vtd_unit, fault_work);
+
+	vtd_unit_poll_faults(unit);
+	schedule_delayed_work(&unit->fault_work,
+			      msecs_to_jiffies(max(fault_poll_ms, 1U)));
+}
+
+/* Bring-up and teardown of one unit. */
+
+/* Add @sid to @sids (VTD_MAX_SIDS slots holding @n) unless it is there. */
+static void vtd_sid_add(u16 *sids, unsigned int *n, u16 sid)
+{
+	unsigned int i;
+
+	for (i = 0; i < *n; i++)
+		if (sids[i] == sid)
+			return;
+	if (*n < VTD_MAX_SIDS)
+		sids[(*n)++] = sid;
+}
+
+/**
+ * vtd_pci_sids() - the source IDs a PCI device's DMA can carry
+ * @pdev: the device
+ * @sids: VTD_MAX_SIDS slots
+ *
+ * The device's own requester ID and its DMA aliases (a PCIe-to-PCI bridge
+ * above it, quirks), each once. The kernel's pci_for_each_dma_alias() is
+ * not exported to modules, so the walk is done here.
+ * Return: how many were stored (at least 1).
+ */
+unsigned int vtd_pci_sids(struct pci_dev *pdev, u16 *sids)
+{
+	struct pci_dev *bridge;
+	unsigned int n = 0, devfn;
+
+	vtd_sid_add(sids, &n, pci_dev_id(pdev));
+	/* Quirked devices that also use other functions' IDs (same bus). */
+	if (pdev->dma_alias_mask)
+		for_each_set_bit(devfn, pdev->dma_alias_mask, 256)
+			vtd_sid_add(sids, &n, PCI_DEVID(pdev->bus->number, devfn));
+	/*
+	 * Up to the root bus: a PCIe-to-PCI bridge forwards its devices'
+	 * requests as (secondary bus, devfn 0), a conventional PCI bridge
+	 * as itself (PCI Express to PCI/PCI-X Bridge spec 2.3).
+	 */
+	for (bridge = pci_upstream_bridge(pdev); bridge;
+	     bridge = pci_upstream_bridge(bridge)) {
+		if (!pci_is_pcie(bridge))
+			vtd_sid_add(sids, &n, pci_dev_id(bridge));
+		else if (pci_pcie_type(bridge) == PCI_EXP_TYPE_PCI_BRIDGE)
+			vtd_sid_add(sids, &n,
+				    PCI_DEVID(bridge->subordinate->number, 0));
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(vtd_pci_sids);
+
+/**
+ * vtd_unit_for_pci() - the unit that translates a PCI device's DMA
+ * @pdev: the device
+ *
+ * Return: the unit, or NULL if no unit the module drives covers @pdev.
+ */
+struct vtd_unit *vtd_unit_for_pci(struct pci_dev *pdev)
+{
+	const struct vtd_dmar_drhd *drhd;
+	struct vtd_unit *unit;
+
+	if (!vtd_units_dmar)
+		return NULL;
+	drhd = vtd_dmar_unit_for_pci(vtd_units_dmar, pdev);
+	if (!drhd)
+		return NULL;
+	list_for_each_entry(unit, &vtd_units, node)
+		if (unit->drhd == drhd)
+			return unit;
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_for_pci);
+
+/* Read the identification registers and refuse a unit we must not drive. */
+static int vtd_unit_probe_regs(struct vtd_unit *unit)
+{
+	unsigned int sagaw;
+	u32 gsts;
+
+	unit->ver = vtd_readl(unit, VTD_VER_REG);
+	unit->cap = vtd_readq(unit, VTD_CAP_REG);
+	unit->ecap = vtd_readq(unit, VTD_ECAP_REG);
+	if (unit->cap == ~0ULL || unit->ecap == ~0ULL) {
+		pr_err("%s: CAP or ECAP reads all ones: no unit at %#llx\n",
+		       unit->name, unit->drhd->base);
+		return -ENODEV;
+	}
+	gsts = vtd_readl(unit, VTD_GSTS_REG);
+	if (gsts & (VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE)) {
+		pr_err("%s: %s is already on (GSTS %#x): another driver owns this unit (boot with intel_iommu=off intremap=off)\n",
+		       unit->name, gsts & VTD_GCMD_TE ? "translation" :
+		       gsts & VTD_GCMD_IRE ? "interrupt remapping" :
+		       "queued invalidation", gsts);
+		return -EBUSY;
+	}
+	sagaw = FIELD_GET(VTD_CAP_SAGAW, unit->cap);
+	if (sagaw & BIT(2)) {
+		unit->aw_bits = 48;
+	} else if (sagaw & BIT(1)) {
+		unit->aw_bits = 39;
+	} else {
+		pr_err("%s: SAGAW %#x offers neither 3- nor 4-level tables\n",
+		       unit->name, sagaw);
+		return -ENODEV;
+	}
+	unit->nr_domain_ids = 1UL << (4 + 2 * FIELD_GET(VTD_CAP_ND, unit->cap));
+	return 0;
+}
+
+/* Bytes of register window the unit's CAP/ECAP say we will touch. */
+static size_t vtd_unit_reg_size(struct vtd_unit *unit)
+{
+	size_t size = max_t(size_t, vtd_iotlb_reg(unit) + 16,
+			    vtd_frcd_reg(unit, vtd_nr_frcd(unit)));
+
+	size = max_t(size_t, size, PAGE_SIZE << unit->drhd->size);
+	return PAGE_ALIGN(size);
+}
+
+static int vtd_unit_map_regs(struct vtd_unit *unit)
+{
+	size_t size;
+	int ret;
+
+	if (!unit->drhd->base || !PAGE_ALIGNED(unit->drhd->base)) {
+		pr_err("%s: register base %#llx is not usable\n", unit->name,
+		       unit->drhd->base);
+		return -EINVAL;
+	}
+	/* The built-in driver may hold the region even when told off. */
+	unit->regs = ioremap(unit->drhd->base, PAGE_SIZE);
+	if (!unit->regs)
+		return -ENOMEM;
+	ret = vtd_unit_probe_regs(unit);
+	if (ret)
+		return ret;
+	size = vtd_unit_reg_size(unit);
+	if (size > PAGE_SIZE) {
+		iounmap(unit->regs);
+		unit->regs = ioremap(unit->drhd->base, size);
+		if (!unit->regs)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int vtd_unit_choose_inv(struct vtd_unit *unit)
+{
+	bool has_qi = unit->ecap & VTD_ECAP_QI;
+
+	if (!strcmp(invalidation, "register"))
+		return 0;
+	if (!strcmp(invalidation, "qi") && !has_qi) {
+		pr_err("%s: invalidation=qi but the unit has no ECAP.QI\n",
+		       unit->name);
+		return -EINVAL;
+	}
+	if (strcmp(invalidation, "qi") && strcmp(invalidation, "auto")) {
+		pr_err("invalidation=%s: expected auto, qi or register\n",
+		       invalidation);
+		return -EINVAL;
+	}
+	return has_qi ? vtd_qi_enable(unit) : 0;
+}
+
+/* Give every device in the unit's scope its default context entry. */
+static int vtd_unit_default_contexts(struct vtd_unit *unit)
+{
+	struct pci_dev *pdev = NULL;
+	int ret;
+
+	u16 sids[VTD_MAX_SIDS];
+	unsigned int i, n;
+
+	for_each_pci_dev(pdev) {
+		if (vtd_unit_for_pci(pdev) != unit)
+			continue;
+		n = vtd_pci_sids(pdev, sids);
+		for (i = 0; i < n; i++) {
+			ret = vtd_unit_set_context(unit, sids[i],
+						   unit->default_domain);
+			if (ret) {
+				pci_dev_put(pdev);
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Program the root table, flush every cache, then turn translation on. */
+static int vtd_unit_enable(struct vtd_unit *unit)
+{
+	int ret;
+
+	vtd_writeq(unit, VTD_RTADDR_REG, virt_to_phys(unit->root));
+	ret = vtd_gcmd_oneshot(unit, VTD_GCMD_SRTP, true, "root table pointer");
+	if (ret)
+		return ret;
+	ret = vtd_inv_context(unit, true, 0, 0);
+	if (!ret)
+		ret = vtd_inv_iotlb(unit, VTD_GRAN_GLOBAL, 0, 0, 0, false);
+	if (ret)
+		return ret;
+	vtd_unit_flush_write_buffer(unit);
+	ret = vtd_gcmd_set(unit, VTD_GCMD_TE, true, "translation enable");
+	if (ret)
+		return ret;
+	unit->translating = true;
+	return 0;
+}
+
+static void vtd_unit_disable(struct vtd_unit *unit)
+{
+	if (!unit->translating)
+		return;
+	vtd_gcmd_set(unit, VTD_GCMD_TE, false, "translation disable");
+	unit->translating = false;
+}
+
+/* Undo whatever vtd_unit_setup() did; copes with a partial setup. */
+static void vtd_unit_teardown(struct vtd_unit *unit)
+{
+	unsigned int bus;
+
+	if (unit->fault_work.work.func)
+		cancel_delayed_work_sync(&unit->fault_work);
+	vtd_unit_disable(unit);
+	if (unit->regs && unit->root) {
+		/* Drain what is left so nothing stays pending for the next owner. */
+		vtd_unit_poll_faults(unit);
+	}
+	vtd_domains_unit_exit(unit);
+	if (unit->qi_queue || unit->qi_on)
+		vtd_qi_disable(unit);
+	for (bus = 0; bus < ARRAY_SIZE(unit->ctx); bus++)
+		free_page((unsigned long)unit->ctx[bus]);
+	free_page((unsigned long)unit->root);
+	if (unit->regs)
+		iounmap(unit->regs);
+	kfree(unit);
+}
+
+static int vtd_unit_setup(struct vtd_unit *unit,
+			  struct vtd_iova_domain *template)
+{
+	int ret;
+
+	ret = vtd_unit_map_regs(unit);
+	if (ret)
+		return ret;
+	unit->root = (u64 *)get_zeroed_page(GFP_KERNEL);
+	if (!unit->root)
+		return -ENOMEM;
+	vtd_flush_table(unit, unit->root, PAGE_SIZE);
+	unit->pgt_cfg = (struct vtd_pgtable_cfg) {
+		.sagaw = FIELD_GET(VTD_CAP_SAGAW, unit->cap),
+		.page_sizes = FIELD_GET(VTD_CAP_SLLPS, unit->cap),
+		.aw_bits = unit->aw_bits,
+		.coherent = unit->ecap & VTD_ECAP_C,
+		.snoop_ctl = unit->ecap & VTD_ECAP_SC,
+		.pool = &unit->pool,
+	};
+	/* Leave the fault interrupt masked: we poll (see poll_faults). */
+	vtd_writel(unit, VTD_FECTL_REG, VTD_FECTL_IM);
+	ret = vtd_unit_choose_inv(unit);
+	if (ret)
+		return ret;
+	ret = vtd_domains_unit_init(unit, template,
+				    passthrough && (unit->ecap & VTD_ECAP_PT) ?
+				    VTD_DOMAIN_PASSTHROUGH : VTD_DOMAIN_IDENTITY);
+	if (ret)
+		return ret;
+	ret = vtd_unit_default_contexts(unit);
+	if (ret)
+		return ret;
+	vtd_unit_poll_faults(unit);
+	INIT_DELAYED_WORK(&unit->fault_work, vtd_fault_work);
+	ret = vtd_unit_enable(unit);
+	if (ret)
+		return ret;
+	schedule_delayed_work(&unit->fault_work,
+			      msecs_to_jiffies(max(fault_poll_ms, 1U)));
+	return 0;
+}
+
+static struct vtd_unit *vtd_unit_alloc(const struct vtd_dmar_drhd *drhd,
+				       unsigned int index)
+{
+	struct vtd_unit *unit = kzalloc(sizeof(*unit), GFP_KERNEL);
+
+	if (!unit)
+		return NULL;
+	unit->index = index;
+	unit->dmar = vtd_units_dmar;
+	snprintf(unit->name, sizeof(unit->name), "dmar%u", index);
+	unit->drhd = drhd;
+	mutex_init(&unit->mutex);
+	INIT_LIST_HEAD(&unit->domains);
+	xa_init(&unit->devices);
+	spin_lock_init(&unit->ctx_lock);
+	spin_lock_init(&unit->inv_lock);
+	spin_lock_init(&unit->fault_lock);
+	return unit;
+}
+
+static void vtd_unit_report(struct vtd_unit *unit)
+{
+	pr_info("%s: at %#llx, VER %u.%u, CAP %#llx, ECAP %#llx\n",
+		unit->name, unit->drhd->base, (unit->ver >> 4) & 0xf,
+		unit->ver & 0xf, unit->cap, unit->ecap);
+	pr_info("%s: %u-level tables (%u-bit), %lu domain IDs, %s invalidation, faults polled every %u ms%s%s; translation on\n",
+		unit->name, unit->aw_bits == 48 ? 4 : 3, unit->aw_bits,
+		unit->nr_domain_ids, unit->qi_on ? "queued" : "register-based",
+		fault_poll_ms, vtd_unit_caching_mode(unit) ? ", caching mode" : "",
+		unit->default_domain->type == VTD_DOMAIN_PASSTHROUGH ?
+		", others pass through" : ", others identity-mapped");
+}
+
+/**
+ * vtd_units_init() - bring up every unit the DMAR table describes
+ * @dmar: the parsed table; must outlive the units
+ * @template: holes every DMA domain keeps (the MSI window)
+ *
+ * A unit that cannot be used is refused with a message; the others go on.
+ * Return: 0, or -ENODEV if no unit could be brought up.
+ */
+int vtd_units_init(struct vtd_dmar_table *dmar,
+		   struct vtd_iova_domain *template)
+{
+	unsigned int i, up = 0;
+	int ret;
+
+	vtd_units_dmar = dmar;
+	for (i = 0; i < dmar->nr_drhd; i++) {
+		struct vtd_unit *unit;
+
+		if (dmar->drhd[i].ignored)
+			continue;
+		unit = vtd_unit_alloc(&dmar->drhd[i], i);
+		if (!unit)
+			return -ENOMEM;
+		/* vtd_unit_for_pci() looks units up on the list. */
+		list_add_tail(&unit->node, &vtd_units);
+		ret = vtd_unit_setup(unit, template);
+		if (ret) {
+			pr_err("%s: not used (%d)\n", unit->name, ret);
+			list_del(&unit->node);
+			vtd_unit_teardown(unit);
+			continue;
+		}
+		vtd_unit_report(unit);
+		vtd_debugfs_add_unit(unit);
+		up++;
+	}
+	return up ? 0 : -ENODEV;
+}
+
+/**
+ * vtd_units_exit() - turn every unit off and free it
+ *
+ * Every DMA domain must be gone (the shim and the test modules free theirs
+ * first); what is left is detached with a warning.
+ */
+void vtd_units_exit(void)
+{
+	struct vtd_unit *unit, *tmp;
+
+	list_for_each_entry_safe(unit, tmp, &vtd_units, node) {
+		list_del(&unit->node);
+		vtd_unit_teardown(unit);
+	}
+	vtd_units_dmar = NULL;
+}
