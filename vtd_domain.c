@@ -156,8 +156,8 @@ static int vtd_domain_map_identity(struct vtd_domain *dom, u64 first,
 	phys_addr_t phys;
 	int ret;
 
-	if (end > BIT_ULL(dom->unit->aw_bits))
-		end = BIT_ULL(dom->unit->aw_bits);
+	if (end > BIT_ULL(dom->unit->iova_bits))
+		end = BIT_ULL(dom->unit->iova_bits);
 	if (start >= end)
 		return 0;
 	ret = vtd_domain_map(dom, start, start, end - start,
@@ -211,7 +211,7 @@ static int vtd_domain_fill_identity(struct vtd_domain *dom)
 
 	ret = walk_iomem_res_desc(IORES_DESC_NONE,
 				  IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0,
-				  BIT_ULL(unit->aw_bits) - 1, dom,
+				  BIT_ULL(unit->iova_bits) - 1, dom,
 				  vtd_identity_ram);
 	if (ret && ret != -EINVAL)	/* -EINVAL: no RAM resource at all */
 		return ret;
@@ -245,7 +245,7 @@ static int vtd_domain_setup(struct vtd_domain *dom)
 	int ret;
 
 	ret = vtd_iova_domain_init(&dom->iova, VTD_PAGE_SIZE, 1,
-				   (1UL << (unit->aw_bits - VTD_PAGE_SHIFT)) - 1);
+				   (1UL << (unit->iova_bits - VTD_PAGE_SHIFT)) - 1);
 	if (ret)
 		return ret;
 	ret = vtd_iova_clone_reserved(&dom->iova, &unit->resv, GFP_KERNEL);
@@ -624,7 +624,7 @@ int vtd_domains_unit_init(struct vtd_unit *unit,
 	if (ret)
 		return ret;
 	ret = vtd_iova_domain_init(&unit->resv, VTD_PAGE_SIZE, 1,
-				   (1UL << (unit->aw_bits - VTD_PAGE_SHIFT)) - 1);
+				   (1UL << (unit->iova_bits - VTD_PAGE_SHIFT)) - 1);
 	if (ret)
 		return ret;
 	ret = vtd_iova_clone_reserved(&unit->resv, template, GFP_KERNEL);

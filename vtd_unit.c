@@ -93,6 +93,7 @@
 #define VTD_CAP_RWBF		BIT_ULL(4)
 #define VTD_CAP_CM		BIT_ULL(7)	/* vtd_unit_caching_mode() */
 #define VTD_CAP_SAGAW		GENMASK_ULL(12, 8)
+#define VTD_CAP_MGAW		GENMASK_ULL(21, 16)
 #define VTD_CAP_FRO		GENMASK_ULL(33, 24)
 #define VTD_CAP_SLLPS		GENMASK_ULL(37, 34)
 #define VTD_CAP_PSI		BIT_ULL(39)
@@ -987,13 +988,22 @@ static int vtd_unit_probe_regs(struct vtd_unit *unit)
 		return -EBUSY;
 	}
 	sagaw = FIELD_GET(VTD_CAP_SAGAW, unit->cap);
-	if (sagaw & BIT(2)) {
-		unit->aw_bits = 48;
-	} else if (sagaw & BIT(1)) {
+	unit->iova_bits = FIELD_GET(VTD_CAP_MGAW, unit->cap) + 1;
+	/* The shallowest table that covers MGAW; 4 levels only if needed. */
+	if ((sagaw & BIT(1)) && (unit->iova_bits <= 39 || !(sagaw & BIT(2)))) {
 		unit->aw_bits = 39;
+	} else if (sagaw & BIT(2)) {
+		unit->aw_bits = 48;
 	} else {
 		pr_err("%s: SAGAW %#x offers neither 3- nor 4-level tables\n",
 		       unit->name, sagaw);
+		return -ENODEV;
+	}
+	if (unit->iova_bits > unit->aw_bits)
+		unit->iova_bits = unit->aw_bits;
+	if (unit->iova_bits <= 32) {
+		pr_err("%s: MGAW %u bits is too narrow to be useful\n",
+		       unit->name, unit->iova_bits);
 		return -ENODEV;
 	}
 	unit->nr_domain_ids = 1UL << (4 + 2 * FIELD_GET(VTD_CAP_ND, unit->cap));
@@ -1202,8 +1212,8 @@ static void vtd_unit_report(struct vtd_unit *unit)
 	pr_info("%s: at %#llx, VER %u.%u, CAP %#llx, ECAP %#llx\n",
 		unit->name, unit->drhd->base, (unit->ver >> 4) & 0xf,
 		unit->ver & 0xf, unit->cap, unit->ecap);
-	pr_info("%s: %u-level tables (%u-bit), %lu domain IDs, %s invalidation, faults polled every %u ms%s%s; translation on\n",
-		unit->name, unit->aw_bits == 48 ? 4 : 3, unit->aw_bits,
+	pr_info("%s: %u-level tables (%u-bit IOVAs), %lu domain IDs, %s invalidation, faults polled every %u ms%s%s; translation on\n",
+		unit->name, unit->aw_bits == 48 ? 4 : 3, unit->iova_bits,
 		unit->nr_domain_ids, unit->qi_on ? "queued" : "register-based",
 		fault_poll_ms, vtd_unit_caching_mode(unit) ? ", caching mode" : "",
 		unit->default_domain->type == VTD_DOMAIN_PASSTHROUGH ?

@@ -101,8 +101,10 @@ struct vtd_unit_counters {
  * @ver:	VER_REG.
  * @cap:	CAP_REG.
  * @ecap:	ECAP_REG.
- * @aw_bits:	input address width of every domain: 48 with 4-level
- *		tables (SAGAW bit 2), else 39 (SAGAW bit 1).
+ * @aw_bits:	width the domains' tables cover: 39 (3 levels, SAGAW bit 1)
+ *		or 48 (4 levels, SAGAW bit 2), the shallowest covering MGAW.
+ * @iova_bits:	width of every domain's IOVA space: @aw_bits, or less if
+ *		CAP.MGAW says the unit translates fewer bits.
  * @nr_domain_ids: 2^(4 + 2 * CAP.ND).
  * @pgt_cfg:	template configuration of the unit's page tables.
  * @pool:	page-table pages of every domain on this unit.
@@ -147,6 +149,7 @@ struct vtd_unit {
 	u64 cap;
 	u64 ecap;
 	unsigned int aw_bits;
+	unsigned int iova_bits;
 	unsigned long nr_domain_ids;
 	struct vtd_pgtable_cfg pgt_cfg;
 	struct vtd_pool pool;
