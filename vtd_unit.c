@@ -55,7 +55,8 @@
  *    translation or queued invalidation already on, no supported table
  *    depth) is refused with a message and the module goes on without it.
  *    An error while bringing a unit up undoes everything done to that unit.
- *    Faults are drained by polling (see vtd_unit_poll_faults() for why).
+ *    Faults are drained from the fault event interrupt when it can be
+ *    wired, and by a periodic poll in any case (vtd_unit_poll_faults()).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -84,6 +85,9 @@
 #define VTD_CCMD_REG		0x28	/* 64 */
 #define VTD_FSTS_REG		0x34	/* 32 */
 #define VTD_FECTL_REG		0x38	/* 32 */
+#define VTD_FEDATA_REG		0x3c	/* 32 */
+#define VTD_FEADDR_REG		0x40	/* 32 */
+#define VTD_FEUADDR_REG		0x44	/* 32 */
 #define VTD_IQH_REG		0x80	/* 64 */
 #define VTD_IQT_REG		0x88	/* 64 */
 #define VTD_IQA_REG		0x90	/* 64 */
@@ -211,7 +215,12 @@ MODULE_PARM_DESC(passthrough,
 
 static unsigned int fault_poll_ms = 10;
 module_param(fault_poll_ms, uint, 0644);
-MODULE_PARM_DESC(fault_poll_ms, "how often the fault recording registers are polled (ms)");
+MODULE_PARM_DESC(fault_poll_ms,
+		 "how often the fault recording registers are polled (ms); a backstop when the interrupt is on");
+
+static bool fault_irq = true;
+module_param(fault_irq, bool, 0444);
+MODULE_PARM_DESC(fault_irq, "take the fault event interrupt (0: poll only)");
 
 LIST_HEAD(vtd_units);
 EXPORT_SYMBOL_GPL(vtd_units);
@@ -780,11 +789,12 @@ static bool vtd_fault_take_locked(struct vtd_unit *unit, unsigned int i,
  * the ring, counts and logs it (rate-limited), and clears exactly the bits
  * it handled: each record's F and, if it was set, FSTS.PFO.
  *
- * The module polls (every fault_poll_ms) instead of taking the fault event
- * interrupt: the kernel's helper that allocates a DMAR interrupt
- * (dmar_alloc_hwirq()) is not exported to modules, and programming
- * FEADDR/FEDATA with a vector the module cannot own would steal another
- * interrupt's. FECTL.IM stays set, so the unit never signals.
+ * Called from the fault event interrupt (vtd_irq.c wires one, stacked on
+ * the x86 vector domain, since the kernel's dmar_alloc_hwirq() is not
+ * exported) and from a poll every fault_poll_ms, which drains alone when
+ * the interrupt could not be set up (fault_irq=0, or another
+ * architecture) and otherwise catches an event lost while the interrupt
+ * was being moved.
  *
  * Context: any.
  * Return: the number of faults drained.
@@ -889,6 +899,64 @@ static void vtd_fault_work(struct work_struct *work)
 	vtd_unit_poll_faults(unit);
 	schedule_delayed_work(&unit->fault_work,
 			      msecs_to_jiffies(max(fault_poll_ms, 1U)));
+}
+
+/*
+ * Write the fault event message (vtd_irq.c calls this whenever the vector
+ * moves, with the interrupt's descriptor lock held and interrupts off).
+ * IM is set around the writes so the unit never signals a half-written
+ * message; 32-bit writes only (QEMU aborts on wider ones).
+ */
+static void vtd_fault_irq_program(void *data, u32 addr, u32 upper,
+				  u32 msi_data)
+{
+	struct vtd_unit *unit = data;
+
+	vtd_writel(unit, VTD_FECTL_REG, VTD_FECTL_IM);
+	vtd_writel(unit, VTD_FEDATA_REG, msi_data);
+	vtd_writel(unit, VTD_FEADDR_REG, addr);
+	vtd_writel(unit, VTD_FEUADDR_REG, upper);
+	if (READ_ONCE(unit->fault_irq_on))
+		vtd_writel(unit, VTD_FECTL_REG, 0);
+}
+
+static irqreturn_t vtd_fault_irq_handler(int irq, void *data)
+{
+	struct vtd_unit *unit = data;
+
+	atomic64_inc(&unit->fault_irqs);
+	vtd_unit_poll_faults(unit);
+	return IRQ_HANDLED;	/* not shared: the unit is its only source */
+}
+
+static void vtd_unit_fault_irq_setup(struct vtd_unit *unit)
+{
+	char name[32];
+	int ret;
+
+	if (!fault_irq)
+		return;
+	snprintf(name, sizeof(name), "%s-fault", unit->name);
+	WRITE_ONCE(unit->fault_irq_on, true);	/* the first program() unmasks */
+	ret = vtd_irq_setup(&unit->fault_irq, name, vtd_fault_irq_handler,
+			    unit, vtd_fault_irq_program);
+	if (ret) {
+		WRITE_ONCE(unit->fault_irq_on, false);
+		vtd_writel(unit, VTD_FECTL_REG, VTD_FECTL_IM);
+		pr_warn("%s: no fault interrupt (%d); faults are polled\n",
+			unit->name, ret);
+	}
+}
+
+static void vtd_unit_fault_irq_teardown(struct vtd_unit *unit)
+{
+	WRITE_ONCE(unit->fault_irq_on, false);
+	if (unit->regs)
+		vtd_writel(unit, VTD_FECTL_REG, VTD_FECTL_IM);
+	vtd_irq_teardown(&unit->fault_irq);	/* a no-op if never set up */
+	/* A program() racing with the write above may have cleared IM. */
+	if (unit->regs)
+		vtd_writel(unit, VTD_FECTL_REG, VTD_FECTL_IM);
 }
 
 /* Bring-up and teardown of one unit. */
@@ -1128,6 +1196,7 @@ static void vtd_unit_teardown(struct vtd_unit *unit)
 
 	if (unit->fault_work.work.func)
 		cancel_delayed_work_sync(&unit->fault_work);
+	vtd_unit_fault_irq_teardown(unit);
 	vtd_unit_disable(unit);
 	if (unit->regs && unit->root) {
 		/* Drain what is left so nothing stays pending for the next owner. */
@@ -1164,7 +1233,7 @@ static int vtd_unit_setup(struct vtd_unit *unit,
 		.snoop_ctl = unit->ecap & VTD_ECAP_SC,
 		.pool = &unit->pool,
 	};
-	/* Leave the fault interrupt masked: we poll (see poll_faults). */
+	/* Masked until vtd_unit_fault_irq_setup() has a message for it. */
 	vtd_writel(unit, VTD_FECTL_REG, VTD_FECTL_IM);
 	ret = vtd_unit_choose_inv(unit);
 	if (ret)
@@ -1179,6 +1248,7 @@ static int vtd_unit_setup(struct vtd_unit *unit,
 		return ret;
 	vtd_unit_poll_faults(unit);
 	INIT_DELAYED_WORK(&unit->fault_work, vtd_fault_work);
+	vtd_unit_fault_irq_setup(unit);
 	ret = vtd_unit_enable(unit);
 	if (ret)
 		return ret;
@@ -1212,10 +1282,10 @@ static void vtd_unit_report(struct vtd_unit *unit)
 	pr_info("%s: at %#llx, VER %u.%u, CAP %#llx, ECAP %#llx\n",
 		unit->name, unit->drhd->base, (unit->ver >> 4) & 0xf,
 		unit->ver & 0xf, unit->cap, unit->ecap);
-	pr_info("%s: %u-level tables (%u-bit IOVAs), %lu domain IDs, %s invalidation, faults polled every %u ms%s%s; translation on\n",
+	pr_info("%s: %u-level tables (%u-bit IOVAs), %lu domain IDs, %s invalidation, faults %s (poll every %u ms)%s%s; translation on\n",
 		unit->name, unit->aw_bits == 48 ? 4 : 3, unit->iova_bits,
 		unit->nr_domain_ids, unit->qi_on ? "queued" : "register-based",
-		fault_poll_ms, vtd_unit_caching_mode(unit) ? ", caching mode" : "",
+		unit->fault_irq.irq ? "by interrupt" : "polled", fault_poll_ms, vtd_unit_caching_mode(unit) ? ", caching mode" : "",
 		unit->default_domain->type == VTD_DOMAIN_PASSTHROUGH ?
 		", others pass through" : ", others identity-mapped");
 }

@@ -18,6 +18,7 @@
 
 #include "iova.h"
 #include "vtd_dmar.h"
+#include "vtd_irq.h"
 #include "vtd_pgtable.h"
 #include "vtd_pool.h"
 
@@ -134,7 +135,13 @@ struct vtd_unit_counters {
  * @fault_lock:	protects @fault_ring, @fault_seq and fault draining.
  * @fault_ring:	the last VTD_FAULT_RING faults.
  * @fault_seq:	faults drained so far (also the next ring slot).
- * @fault_work:	the fault poll, every vtd_fault_poll_ms.
+ * @fault_work:	the fault poll, every fault_poll_ms: the only way faults
+ *		are drained without the interrupt, a backstop with it.
+ * @fault_irq:	the fault event interrupt; .irq == 0 when faults are only
+ *		polled.
+ * @fault_irq_on: the interrupt is wired, so reprogramming it may leave
+ *		FECTL.IM clear (READ_ONCE/WRITE_ONCE).
+ * @fault_irqs:	fault event interrupts taken.
  * @stats:	counters.
  * @debugfs:	the unit's debugfs directory, or NULL.
  */
@@ -176,6 +183,9 @@ struct vtd_unit {
 	struct vtd_fault fault_ring[VTD_FAULT_RING];
 	u64 fault_seq;
 	struct delayed_work fault_work;
+	struct vtd_irq fault_irq;
+	bool fault_irq_on;
+	atomic64_t fault_irqs;
 
 	struct vtd_unit_counters stats;
 	struct dentry *debugfs;
