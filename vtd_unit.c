@@ -1285,7 +1285,8 @@ static void vtd_unit_report(struct vtd_unit *unit)
 	pr_info("%s: %u-level tables (%u-bit IOVAs), %lu domain IDs, %s invalidation, faults %s (poll every %u ms)%s%s; translation on\n",
 		unit->name, unit->aw_bits == 48 ? 4 : 3, unit->iova_bits,
 		unit->nr_domain_ids, unit->qi_on ? "queued" : "register-based",
-		unit->fault_irq.irq ? "by interrupt" : "polled", fault_poll_ms, vtd_unit_caching_mode(unit) ? ", caching mode" : "",
+		unit->fault_irq.irq ? "by interrupt" : "polled", fault_poll_ms,
+		vtd_unit_caching_mode(unit) ? ", caching mode" : "",
 		unit->default_domain->type == VTD_DOMAIN_PASSTHROUGH ?
 		", others pass through" : ", others identity-mapped");
 }
