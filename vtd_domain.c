@@ -40,23 +40,25 @@
 #include "vtd_debugfs.h"
 #include "vtd_unit.h"
 
-static void vtd_domain_iotlb_sync(void *cookie, u64 iova, u64 size,
-				  bool tables)
+static int vtd_domain_iotlb_sync(void *cookie, u64 iova, u64 size,
+				 bool tables)
 {
 	struct vtd_domain *dom = cookie;
 
-	vtd_unit_flush_iotlb_range(dom->unit, dom->did, iova, size, tables);
+	return vtd_unit_flush_iotlb_range(dom->unit, dom->did, iova, size,
+					  tables);
 }
 
 /*
  * Caching mode (CAP.CM): the unit may cache not-present entries at any
  * level, so a new mapping is invalidated like a removed one.
  */
-static void vtd_domain_iotlb_map(void *cookie, u64 iova, u64 size)
+static int vtd_domain_iotlb_map(void *cookie, u64 iova, u64 size)
 {
 	struct vtd_domain *dom = cookie;
 
-	vtd_unit_flush_iotlb_range(dom->unit, dom->did, iova, size, true);
+	return vtd_unit_flush_iotlb_range(dom->unit, dom->did, iova, size,
+					  true);
 }
 
 static const struct vtd_pgtable_flush_ops vtd_domain_flush_ops = {

@@ -42,12 +42,20 @@
  *    c. A leaf's address is aligned to its level's size; its reserved bits
  *       (6:2, 10:8, SNP without ECAP.SC, 63:52, 20:12 of a 2 MiB and 29:12
  *       of a 1 GiB page) are clear.
- *    d. A table page other than the root has at least one present entry
- *       once the operation that emptied it has returned (unmaps and failed
- *       maps reclaim what they empty).
+ *    d. An unmap, or the undo of a failed map, takes out of the tree every
+ *       table it finds empty whose whole span lies inside its range, and no
+ *       other: a table whose span reaches outside the range may be in use
+ *       by a neighbour (section 5), so it stays, empty or not, until an
+ *       unmap covering its span or vtd_pgtable_destroy(). Empty tables
+ *       other than the root can therefore exist; they cost memory, never
+ *       correctness.
  *    e. nr_tables counts the table pages in the tree, root included.
  *    f. With ECAP.C=0, every entry the unit may read is in memory, not only
- *       in a CPU cache, before the entry that points at it is published.
+ *       in a CPU cache, before the entry that points at it is published;
+ *       and a map returns only once every entry on the walk to its leaves
+ *       is in memory, including table entries another CPU published: the
+ *       walk clflushes the entry it descends through at every level (one
+ *       cache line per table, next to the 512 entries it may write).
  *
  * 4. Operations
  *
@@ -56,7 +64,10 @@
  *    bytes left and the unit allow. A missing table is made from the pool
  *    and published with cmpxchg(); whoever loses that race puts its page
  *    back and uses the winner's. A leaf is installed with cmpxchg() from
- *    zero, so a live entry is never overwritten: -EEXIST.
+ *    zero, so a live entry is never overwritten: -EEXIST. Where a
+ *    superpage would fit but the slot already holds a table (one left
+ *    empty by an earlier partial unmap, 3d), the map descends into it and
+ *    uses smaller pages; -EEXIST only ever means a leaf is in the way.
  *    unmap() clears whole leaves inside the range; a superpage the range
  *    only partly covers is first replaced by a table of the next size
  *    down with the same translations (the unit sees the old or the new
@@ -69,9 +80,23 @@
  *    create the same table, which cmpxchg() settles. Freeing an emptied
  *    table is the one step that can hurt another range's operation (it
  *    may be about to fill that table), so pgt->reclaim_lock, a rwlock, is
- *    held shared by map, unmap and lookup and exclusive (irqsave) by the
+ *    held shared by map, unmap, lookup and walk and exclusive by the
  *    reclaim pass, which re-checks emptiness after taking it. Readers never
- *    wait on each other. Lock order: reclaim_lock, then pool->lock.
+ *    wait on each other. Unmaps, and so reclaims, may run in interrupt
+ *    context, so every side takes the lock with IRQs off (irqsave): a
+ *    reader interrupted on its own CPU by a reclaim would deadlock it. Lock
+ *    order: reclaim_lock, then pool->lock.
+ *
+ *    The lock keeps CPUs out of a freed table, not the unit: until the
+ *    invalidation of vtd_pgtable_sync() the unit may still walk through a
+ *    cleared entry to the table it pointed at (paging-structure caches).
+ *    A neighbour that built a new table in its place and mapped there
+ *    would fault meanwhile. Hence 3d: only a table whose whole span lies
+ *    in the range being unmapped is freed. The caller owns that range
+ *    until its sync has completed, so nobody maps there before the unit
+ *    has forgotten the old table. For the same reason only one unmap can
+ *    empty such a table, and its emptiness check needs no barrier against
+ *    concurrent unmaps.
  *
  * 6. Failure policy
  *
@@ -84,10 +109,15 @@
  *    A caller that may sleep (GFP_KERNEL) has the map or unmap reserve its
  *    worst case first, before any lock, so that inside the walk no
  *    operation ever calls the page allocator.
- *    An unmap that cannot split a superpage for lack of a page stops there
- *    and returns the bytes it did unmap. Bad arguments are API misuse:
- *    WARN_ON_ONCE and recover. The parameter pgtable_check runs the O(n)
- *    checker after every map and unmap, for the tests.
+ *    An unmap that cannot split a superpage for lack of a page stops there,
+ *    counts it in split_failures (with a rate-limited warning) and returns
+ *    the bytes it did unmap; the rest of the range is still mapped and the
+ *    caller must not reuse that IOVA. A failed invalidation (iotlb_sync
+ *    returning an error) leaks the gathered table pages rather than free
+ *    pages the unit may still walk; counted in sync_failures, warned once.
+ *    Bad arguments are API misuse: WARN_ON_ONCE and recover. The parameter
+ *    pgtable_check runs the O(n) checker after every map and unmap, for
+ *    the tests.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": pgtable: " fmt
@@ -241,11 +271,12 @@ struct pgt_map_state {
 
 /*
  * The table below *@ptep (at @level > 1), made and published if missing.
- * Sets *@made if this call published it. Return: the table, or ERR_PTR.
+ * With ECAP.C=0, *@ptep is flushed whoever published it (invariant 3f):
+ * the walk goes on to fill that table, and the unit must reach it from
+ * memory before this map returns. Return: the table, or ERR_PTR.
  */
 static u64 *pgt_get_table(struct vtd_pgtable *pgt, u64 *ptep,
-			  unsigned int level, struct pgt_map_state *s,
-			  bool *made)
+			  unsigned int level, struct pgt_map_state *s)
 {
 	u64 pte = READ_ONCE(*ptep);
 	u64 *table;
@@ -265,14 +296,15 @@ static u64 *pgt_get_table(struct vtd_pgtable *pgt, u64 *ptep,
 		pte = cmpxchg64(ptep, 0ULL, pgt_mk_table(table));
 		if (!pte) {
 			atomic_long_inc(&pgt->nr_tables);
-			*made = true;
-			return table;
+			pte = pgt_mk_table(table);
+		} else {
+			/* Lost the race: use the winner's table, ours is zero. */
+			vtd_pool_put(pgt->cfg.pool, table);
 		}
-		/* Lost the race: use the winner's table, ours is still zero. */
-		vtd_pool_put(pgt->cfg.pool, table);
 	}
 	if (pgt_is_leaf(pte, level))
 		return ERR_PTR(-EEXIST);
+	pgt_flush(pgt, ptep, sizeof(*ptep));
 	return pgt_pte_table(pte);
 }
 
@@ -281,53 +313,57 @@ static int pgt_map_level(struct vtd_pgtable *pgt, u64 *table,
 			 unsigned int level, struct pgt_map_state *s)
 {
 	u64 limit = min(s->end, pgt_table_end(s->iova, level));
-	u64 size = pgt_level_size(level);
+	u64 size = pgt_level_size(level), old;
 	int first = -1, last = -1, ret = 0;
-	bool made;
 	u64 *ptep, *child;
 
 	while (s->iova < limit) {
 		ptep = &table[pgt_index(s->iova, level)];
-		made = false;
 		/* A leaf here if the unit, alignment and length allow it. */
 		if (pgt_leaf_ok(pgt, level) && limit - s->iova >= size &&
 		    IS_ALIGNED(s->iova | s->phys, size)) {
-			if (cmpxchg64(ptep, 0ULL,
-				      pgt_mk_leaf(s->phys, level, s->attr))) {
+			old = cmpxchg64(ptep, 0ULL,
+					pgt_mk_leaf(s->phys, level, s->attr));
+			if (!old) {
+				if (first < 0)
+					first = ptep - table;
+				last = ptep - table;
+				s->iova += size;
+				s->phys += size;
+				continue;
+			}
+			if (pgt_is_leaf(old, level)) {
 				ret = -EEXIST;
 				break;
 			}
-			made = true;
-			s->iova += size;
-			s->phys += size;
-		} else {
-			/* Otherwise one level down. */
-			child = pgt_get_table(pgt, ptep, level, s, &made);
-			if (IS_ERR(child))
-				ret = PTR_ERR(child);
-			else
-				ret = pgt_map_level(pgt, child, level - 1, s);
+			/* A table (maybe left empty, 3d): smaller pages in it. */
 		}
-		if (made) {
-			if (first < 0)
-				first = ptep - table;
-			last = ptep - table;
-		}
+		/* Otherwise one level down. */
+		child = pgt_get_table(pgt, ptep, level, s);
+		if (IS_ERR(child))
+			ret = PTR_ERR(child);
+		else
+			ret = pgt_map_level(pgt, child, level - 1, s);
 		if (ret)
 			break;
 	}
+	/* The leaves this call wrote; tables were flushed on the way down. */
 	pgt_flush_entries(pgt, table, first, last);
 	return ret;
 }
 
 /* --- unmap ----------------------------------------------------------- */
 
-/* One unmap call's progress; [iova, end) is what is left to unmap. */
+/*
+ * One unmap call's progress: [start, end) is the range asked for, [iova,
+ * end) what is left to unmap.
+ */
 struct pgt_unmap_state {
+	u64 start;
 	u64 iova;
 	u64 end;
 	u64 unmapped;
-	bool maybe_empty;	/* some table other than the root emptied */
+	bool maybe_empty;	/* a table inside [start, end) is empty */
 	struct vtd_pool_resv *resv;
 	struct vtd_pgtable_gather *g;
 };
@@ -367,8 +403,9 @@ static u64 *pgt_split(struct vtd_pgtable *pgt, u64 *ptep, u64 pte,
 static int pgt_unmap_level(struct vtd_pgtable *pgt, u64 *table,
 			   unsigned int level, struct pgt_unmap_state *s)
 {
-	u64 limit = min(s->end, pgt_table_end(s->iova, level));
 	u64 size = pgt_level_size(level), start, pte;
+	u64 tend = pgt_table_end(s->iova, level), limit = min(s->end, tend);
+	bool covered = tend - PGT_ENTRIES * size >= s->start && tend <= s->end;
 	int first = -1, last = -1, ret = 0;
 	u64 *ptep, *child;
 
@@ -407,16 +444,18 @@ static int pgt_unmap_level(struct vtd_pgtable *pgt, u64 *table,
 			break;
 	}
 	pgt_flush_entries(pgt, table, first, last);
-	if (first >= 0 && level < pgt->levels &&
-	    !memchr_inv(table, 0, PAGE_SIZE))
+	/* Only a table wholly inside the range may go (3d, section 5). */
+	if (covered && level < pgt->levels && !memchr_inv(table, 0, PAGE_SIZE))
 		s->maybe_empty = true;
 	return ret;
 }
 
 /*
- * Take every empty table below @table whose span meets [start, end) out of
- * the tree, bottom up. Under the exclusive reclaim_lock: no walk is in a
- * table it frees. Return: true if @table itself is now empty.
+ * Take every empty table below @table whose whole span lies in [start,
+ * end) out of the tree, bottom up (invariant 3d); tables the range only
+ * partly covers are searched, never freed. Under the exclusive
+ * reclaim_lock: no walk is in a table it frees. Return: true if @table
+ * itself is now empty.
  */
 static bool pgt_reclaim_level(struct vtd_pgtable *pgt, u64 *table,
 			      unsigned int level, u64 start, u64 end,
@@ -427,13 +466,15 @@ static bool pgt_reclaim_level(struct vtd_pgtable *pgt, u64 *table,
 	u64 iova = start;
 	u64 *ptep;
 
-	while (iova < limit) {
+	while (level > 1 && iova < limit) {
 		ptep = &table[pgt_index(iova, level)];
 		estart = iova & ~(size - 1);
 		pte = READ_ONCE(*ptep);
+		/* Search below first, then free the child if it is covered. */
 		if (pte && !pgt_is_leaf(pte, level) &&
 		    pgt_reclaim_level(pgt, pgt_pte_table(pte), level - 1,
-				      iova, min(limit, estart + size), g)) {
+				      iova, min(limit, estart + size), g) &&
+		    iova == estart && limit - estart >= size) {
 			WRITE_ONCE(*ptep, 0);
 			pgt_flush(pgt, ptep, sizeof(*ptep));
 			pgt_gather_table(pgt, g, pgt_pte_table(pte));
@@ -478,12 +519,21 @@ static u64 pgt_unmap_range(struct vtd_pgtable *pgt, u64 iova, u64 size,
 			   struct vtd_pgtable_gather *g)
 {
 	struct pgt_unmap_state s = {
-		.iova = iova, .end = iova + size, .resv = resv, .g = g,
+		.start = iova, .iova = iova, .end = iova + size, .resv = resv,
+		.g = g,
 	};
+	unsigned long flags;
+	int ret;
 
-	read_lock(&pgt->reclaim_lock);
-	pgt_unmap_level(pgt, pgt->root, pgt->levels, &s);
-	read_unlock(&pgt->reclaim_lock);
+	read_lock_irqsave(&pgt->reclaim_lock, flags);
+	ret = pgt_unmap_level(pgt, pgt->root, pgt->levels, &s);
+	read_unlock_irqrestore(&pgt->reclaim_lock, flags);
+	if (ret) {
+		/* Only a split can fail; [s.iova, end) is still mapped. */
+		atomic_long_inc(&pgt->split_failures);
+		pr_warn_ratelimited("unmap [%#llx, %#llx) stopped at %#llx: no page to split a superpage (%d)\n",
+				    iova, iova + size, s.iova, ret);
+	}
 	if (s.maybe_empty)
 		pgt_reclaim(pgt, iova, iova + size, g);
 	return s.unmapped;
@@ -531,13 +581,10 @@ static bool pgt_entry_ok(const struct vtd_pgtable *pgt, u64 pte,
 
 /*
  * Check @table (at @level, mapping from @base) and what is below it,
- * counting table pages into *@tables. With @strict, an empty table other
- * than the root is an error too (invariant 3d, which holds only when no
- * operation is in flight).
+ * counting table pages into *@tables. Empty tables are allowed (3d).
  */
 static int pgt_check_level(struct vtd_pgtable *pgt, u64 *table,
-			   unsigned int level, u64 base, long *tables,
-			   bool strict)
+			   unsigned int level, u64 base, long *tables)
 {
 	u64 pte, iova;
 	int i, ret;
@@ -556,31 +603,22 @@ static int pgt_check_level(struct vtd_pgtable *pgt, u64 *table,
 		if (pgt_is_leaf(pte, level))
 			continue;
 		ret = pgt_check_level(pgt, pgt_pte_table(pte), level - 1,
-				      iova, tables, strict);
+				      iova, tables);
 		if (ret)
 			return ret;
-	}
-	if (strict && level < pgt->levels && !memchr_inv(table, 0, PAGE_SIZE)) {
-		pr_err("empty table left at level %u for IOVA %#llx\n",
-		       level, base);
-		return -EINVAL;
 	}
 	return 0;
 }
 
-/*
- * Under the exclusive lock no walk is half done, so the entries and the
- * count agree; only an unmap between its walk and its reclaim can have
- * left an empty table, which @strict does not allow.
- */
-static int pgt_check(struct vtd_pgtable *pgt, bool strict)
+/* Under the exclusive lock no walk is half done: entries and count agree. */
+static int pgt_check(struct vtd_pgtable *pgt)
 {
 	unsigned long flags;
 	long tables = 0, counted;
 	int ret;
 
 	write_lock_irqsave(&pgt->reclaim_lock, flags);
-	ret = pgt_check_level(pgt, pgt->root, pgt->levels, 0, &tables, strict);
+	ret = pgt_check_level(pgt, pgt->root, pgt->levels, 0, &tables);
 	counted = atomic_long_read(&pgt->nr_tables);
 	write_unlock_irqrestore(&pgt->reclaim_lock, flags);
 	if (!ret && tables != counted) {
@@ -592,7 +630,7 @@ static int pgt_check(struct vtd_pgtable *pgt, bool strict)
 }
 
 /**
- * vtd_pgtable_check() - verify every entry and count (invariants 3a-3e)
+ * vtd_pgtable_check() - verify every entry and count (invariants 3a-3c, 3e)
  * @pgt: the table; no operation may run on it meanwhile
  *
  * O(number of table pages). Logs the first problem found.
@@ -601,7 +639,7 @@ static int pgt_check(struct vtd_pgtable *pgt, bool strict)
  */
 int vtd_pgtable_check(struct vtd_pgtable *pgt)
 {
-	return pgt_check(pgt, true);
+	return pgt_check(pgt);
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_check);
 
@@ -609,7 +647,7 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_check);
 static void pgt_debug_check(struct vtd_pgtable *pgt)
 {
 	if (READ_ONCE(pgtable_check))
-		WARN_ON_ONCE(pgt_check(pgt, false));
+		WARN_ON_ONCE(pgt_check(pgt));
 }
 
 /* --- exported API ---------------------------------------------------- */
@@ -645,6 +683,7 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		.iova = iova, .end = iova + size, .phys = phys,
 	};
 	struct vtd_pool_resv own = {};
+	unsigned long flags;
 	int ret;
 
 	ret = pgt_check_range(pgt, iova, size);
@@ -660,15 +699,15 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		s.attr |= PGT_W;
 	if ((prot & VTD_PGT_SNOOP) && pgt->cfg.snoop_ctl)
 		s.attr |= PGT_SNP;
-	s.resv = pgt_resv(pgt, gfp, vtd_pgtable_map_pages_at(pgt->levels,
-							     iova, size),
+	s.resv = pgt_resv(pgt, gfp,
+			  vtd_pgtable_map_pages_at(pgt, iova, phys, size),
 			  resv, &own);
 	if (IS_ERR(s.resv))
 		return PTR_ERR(s.resv);
 
-	read_lock(&pgt->reclaim_lock);
+	read_lock_irqsave(&pgt->reclaim_lock, flags);
 	ret = pgt_map_level(pgt, pgt->root, pgt->levels, &s);
-	read_unlock(&pgt->reclaim_lock);
+	read_unlock_irqrestore(&pgt->reclaim_lock, flags);
 	vtd_pool_unreserve(pgt->cfg.pool, &own);
 	if (!ret) {
 		if (pgt->cfg.ops && pgt->cfg.ops->iotlb_map)
@@ -676,10 +715,13 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		pgt_debug_check(pgt);
 		return 0;
 	}
-	/* Undo: clear our leaves, then free the tables on the way to s.iova. */
+	/*
+	 * Undo: clear our leaves, then free the empty tables wholly inside
+	 * the range (3d); ones reaching outside it stay.
+	 */
 	if (s.iova > iova)
 		pgt_unmap_range(pgt, iova, s.iova - iova, NULL, gather);
-	pgt_reclaim(pgt, iova, min(s.iova + PAGE_SIZE, iova + size), gather);
+	pgt_reclaim(pgt, iova, iova + size, gather);
 	pgt_debug_check(pgt);
 	return ret;
 }
@@ -700,8 +742,10 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_map);
  * Ranges of concurrent calls must be disjoint.
  * Context: any if @gfp does not block.
  * Return: the bytes unmapped: @size if all of it was mapped; less if some
- * was not, or if a split failed for lack of a page (the rest of the
- * range is then left as it was).
+ * was not, or if a split failed for lack of a page. In that last case
+ * (counted in pgt->split_failures, warned about) the range from the
+ * superpage on is left mapped as it was: the caller must not reuse that
+ * IOVA, and may retry where it can sleep or with a reservation.
  */
 u64 vtd_pgtable_unmap(struct vtd_pgtable *pgt, u64 iova, u64 size,
 		      gfp_t gfp, struct vtd_pool_resv *resv,
@@ -727,19 +771,34 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_unmap);
  * @pgt: the table
  * @gather: filled by map failures and unmaps; empty afterwards
  *
- * Calls the iotlb_sync callback if any translation changed.
+ * Calls the iotlb_sync callback if any translation changed. If it fails,
+ * the unit may still walk the table pages taken out of the tree: they are
+ * leaked (vtd_pool_abandon()) instead of freed, counted in
+ * pgt->sync_failures, with a warning the first time.
  * Context: that of the callback (the unit code documents it).
+ * Return: 0, or the callback's error.
  */
-void vtd_pgtable_sync(struct vtd_pgtable *pgt,
-		      struct vtd_pgtable_gather *gather)
+int vtd_pgtable_sync(struct vtd_pgtable *pgt,
+		     struct vtd_pgtable_gather *gather)
 {
+	int ret = 0;
+
 	if (gather->start <= gather->last && pgt->cfg.ops &&
 	    pgt->cfg.ops->iotlb_sync)
-		pgt->cfg.ops->iotlb_sync(pgt->cfg.cookie, gather->start,
-					 gather->last - gather->start + 1,
-					 gather->tables);
-	vtd_pool_put_list(pgt->cfg.pool, &gather->freelist);
+		ret = pgt->cfg.ops->iotlb_sync(pgt->cfg.cookie, gather->start,
+					       gather->last - gather->start + 1,
+					       gather->tables);
+	if (ret) {
+		atomic_long_inc(&pgt->sync_failures);
+		if (gather->nr_freed)
+			pr_warn_once("invalidation failed (%d): leaking %lu table pages\n",
+				     ret, gather->nr_freed);
+		vtd_pool_abandon(pgt->cfg.pool, &gather->freelist);
+	} else {
+		vtd_pool_put_list(pgt->cfg.pool, &gather->freelist);
+	}
 	vtd_pgtable_gather_init(gather);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_sync);
 
@@ -758,11 +817,12 @@ int vtd_pgtable_leaf(struct vtd_pgtable *pgt, u64 iova, u64 *pte,
 {
 	unsigned int lvl = pgt->levels;
 	u64 *table = pgt->root, e;
+	unsigned long flags;
 	int ret = -ENOENT;
 
 	if (iova >> pgt->aw_bits)
 		return -ERANGE;
-	read_lock(&pgt->reclaim_lock);
+	read_lock_irqsave(&pgt->reclaim_lock, flags);
 	for (;;) {
 		e = READ_ONCE(table[pgt_index(iova, lvl)]);
 		if (!pgt_present(e))
@@ -777,7 +837,7 @@ int vtd_pgtable_leaf(struct vtd_pgtable *pgt, u64 iova, u64 *pte,
 		table = pgt_pte_table(e);
 		lvl--;
 	}
-	read_unlock(&pgt->reclaim_lock);
+	read_unlock_irqrestore(&pgt->reclaim_lock, flags);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_leaf);
@@ -807,25 +867,36 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_lookup);
 
 /**
  * vtd_pgtable_map_pages_at() - table pages a map of a known range can need
- * @levels: 3 or 4
+ * @pgt: the table (its levels and page sizes)
  * @iova: first IOVA
+ * @phys: first physical address
  * @size: bytes, at least 1
  *
- * At each level k below the root, one new table per level-k table span
- * (512^k * 4 KiB) the range meets: floor(last / span) - floor(iova / span)
- * + 1. Superpages only ever need fewer.
- * Return: the number of pages to reserve.
+ * Below each entry of level k > 1 that the range meets, the map needs a
+ * table where it cannot put a leaf. If level k can hold leaves for this
+ * map (the unit has the size, and @iova and @phys agree modulo it), that
+ * is only in the entries the range covers partly: at most the first and
+ * the last. Otherwise it is every entry the range meets. Leaf levels run
+ * from level 1 up without a gap, so under an entry that takes a leaf (or
+ * an old table, 3d) no new table is ever needed.
+ * Return: the number of pages to reserve; exact for an empty table.
  */
-unsigned long vtd_pgtable_map_pages_at(unsigned int levels, u64 iova,
-				       u64 size)
+unsigned long vtd_pgtable_map_pages_at(const struct vtd_pgtable *pgt,
+				       u64 iova, phys_addr_t phys, u64 size)
 {
-	u64 last = iova + size - 1;
+	u64 last = iova + size - 1, end = iova + size, esize;
 	unsigned long n = 0;
 	unsigned int k, shift;
 
-	for (k = 1; k < levels; k++) {
-		shift = pgt_level_shift(k) + PGT_LEVEL_BITS;
-		n += (last >> shift) - (iova >> shift) + 1;
+	for (k = 2; k <= pgt->levels; k++) {
+		shift = pgt_level_shift(k);
+		esize = pgt_level_size(k);
+		if (!pgt_leaf_ok(pgt, k) || !IS_ALIGNED((u64)phys - iova, esize))
+			n += (last >> shift) - (iova >> shift) + 1;
+		else if ((iova >> shift) == (last >> shift))
+			n += !IS_ALIGNED(iova | end, esize);
+		else
+			n += !IS_ALIGNED(iova, esize) + !IS_ALIGNED(end, esize);
 	}
 	return n;
 }
@@ -949,10 +1020,12 @@ int vtd_pgtable_init(struct vtd_pgtable *pgt,
 		return -EINVAL;
 	pgt->aw_bits = aw;
 	pgt->leaf_levels = BIT(1);
-	if (cfg->page_sizes & VTD_PGT_SZ_2M)
+	/* 1 GiB pages only with 2 MiB ones: an unmap splits 1 GiB to 2 MiB. */
+	if (cfg->page_sizes & VTD_PGT_SZ_2M) {
 		pgt->leaf_levels |= BIT(2);
-	if (cfg->page_sizes & VTD_PGT_SZ_1G)
-		pgt->leaf_levels |= BIT(3);
+		if (cfg->page_sizes & VTD_PGT_SZ_1G)
+			pgt->leaf_levels |= BIT(3);
+	}
 	rwlock_init(&pgt->reclaim_lock);
 	pgt->root = vtd_pool_get(cfg->pool, NULL, GFP_KERNEL);
 	if (!pgt->root)
@@ -979,3 +1052,76 @@ void vtd_pgtable_destroy(struct vtd_pgtable *pgt)
 	pgt->root = NULL;
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_destroy);
+
+/* --- read-only walk, for debugfs ------------------------------------- */
+
+/* Report the present entries of @table (at @level) ending above @from. */
+static int pgt_walk_level(struct vtd_pgtable *pgt, u64 *table,
+			  unsigned int level, u64 base, u64 from,
+			  int (*fn)(void *arg,
+				    const struct vtd_pgtable_walk_entry *e),
+			  void *arg)
+{
+	u64 size = pgt_level_size(level);
+	struct vtd_pgtable_walk_entry e;
+	unsigned int i;
+	u64 pte;
+	int ret;
+
+	i = from > base ? pgt_index(from, level) : 0;
+	for (; i < PGT_ENTRIES; i++) {
+		pte = READ_ONCE(table[i]);
+		if (!pgt_present(pte))
+			continue;
+		e = (struct vtd_pgtable_walk_entry) {
+			.iova = base + i * size, .size = size, .pte = pte,
+			.phys = pgt_pte_phys(pte), .level = level,
+			.leaf = pgt_is_leaf(pte, level),
+		};
+		ret = fn(arg, &e);
+		if (ret)
+			return ret;
+		if (e.leaf)
+			continue;
+		/* One level down. */
+		ret = pgt_walk_level(pgt, pgt_pte_table(pte), level - 1,
+				     e.iova, from, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * vtd_pgtable_walk() - report the present entries of a table, in IOVA order
+ * @pgt: the table
+ * @from: skip the entries whose span ends at or below this IOVA (0: all);
+ *	  lets a reader resume where an earlier walk stopped
+ * @fn: called for each present entry, a table entry before the entries of
+ *	the table it points at; a non-zero return stops the walk
+ * @arg: passed to @fn
+ *
+ * Read only: it holds reclaim_lock shared, so no table is freed under it,
+ * but maps and unmaps may run meanwhile and each entry is reported as it
+ * was when read. @fn must not sleep, and runs with IRQs off (the lock is
+ * taken irqsave, section 5): keep it short, and bound the walk with @from
+ * and a non-zero return.
+ * Context: any.
+ * Return: 0 after the whole table, or what @fn returned to stop the walk.
+ */
+int vtd_pgtable_walk(struct vtd_pgtable *pgt, u64 from,
+		     int (*fn)(void *arg,
+			       const struct vtd_pgtable_walk_entry *e),
+		     void *arg)
+{
+	unsigned long flags;
+	int ret;
+
+	if (!pgt->root || from >> pgt->aw_bits)
+		return 0;
+	read_lock_irqsave(&pgt->reclaim_lock, flags);
+	ret = pgt_walk_level(pgt, pgt->root, pgt->levels, 0, from, fn, arg);
+	read_unlock_irqrestore(&pgt->reclaim_lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_walk);

@@ -33,16 +33,19 @@
  *	present to not present (and, if @tables is true, some non-leaf
  *	entries were cleared too): invalidate the IOTLB for the range and,
  *	with @tables, the paging-structure caches, and wait for completion.
- *	Called from vtd_pgtable_sync(), in its caller's context.
+ *	Called from vtd_pgtable_sync(), in its caller's context. Returns 0,
+ *	or a negative errno if the invalidation may not have completed: the
+ *	table pages taken out of the tree are then never freed.
  * @iotlb_map: optional; [@iova, @iova + @size) went from not present to
  *	present. Units with CAP.CM (caching mode) need an invalidation for
  *	that too; set it to NULL otherwise. Called at the end of a
  *	successful vtd_pgtable_map(), in its caller's context, so it must not
- *	block when maps are made in atomic context.
+ *	block when maps are made in atomic context. Its result is ignored:
+ *	the unit code reports its own invalidation errors.
  */
 struct vtd_pgtable_flush_ops {
-	void (*iotlb_sync)(void *cookie, u64 iova, u64 size, bool tables);
-	void (*iotlb_map)(void *cookie, u64 iova, u64 size);
+	int (*iotlb_sync)(void *cookie, u64 iova, u64 size, bool tables);
+	int (*iotlb_map)(void *cookie, u64 iova, u64 size);
 };
 
 /**
@@ -50,6 +53,8 @@ struct vtd_pgtable_flush_ops {
  * @sagaw:	CAP.SAGAW (CAP bits 12:8): bit 1 for 3-level (39-bit) and
  *		bit 2 for 4-level (48-bit) tables.
  * @page_sizes:	CAP.SLLPS (CAP bits 37:34): VTD_PGT_SZ_2M, VTD_PGT_SZ_1G.
+ *		1 GiB pages are used only together with 2 MiB pages (an
+ *		unmap splits a 1 GiB page into 2 MiB ones).
  * @aw_bits:	the input address width asked for (at most 48).
  * @coherent:	ECAP.C: the unit's page walk snoops the CPU caches. If
  *		false, every table write is flushed with clflush.
@@ -78,10 +83,14 @@ struct vtd_pgtable_cfg {
  * @levels:	3 or 4.
  * @aw_bits:	input addresses are below 2^@aw_bits; -ERANGE above.
  * @leaf_levels: bit N set iff a leaf may sit at level N (1 always; 2
- *		with 2 MiB pages; 3 with 1 GiB pages).
- * @reclaim_lock: shared by map, unmap and lookup, exclusive for freeing
- *		emptied tables (see the theory statement, section 5).
+ *		with 2 MiB pages; 3 with 1 GiB and 2 MiB pages).
+ * @reclaim_lock: shared by map, unmap, lookup and walk, exclusive for
+ *		freeing emptied tables; always taken with IRQs off (see the
+ *		theory statement, section 5).
  * @nr_tables:	table pages in the tree, root included.
+ * @split_failures: unmaps that stopped short because a superpage could
+ *		not be split for lack of a page.
+ * @sync_failures: invalidations that failed; their table pages leaked.
  */
 struct vtd_pgtable {
 	struct vtd_pgtable_cfg cfg;
@@ -91,6 +100,8 @@ struct vtd_pgtable {
 	unsigned int leaf_levels;
 	rwlock_t reclaim_lock;	/* excludes table freeing from walks */
 	atomic_long_t nr_tables;
+	atomic_long_t split_failures;
+	atomic_long_t sync_failures;
 };
 
 /**
@@ -136,16 +147,16 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 u64 vtd_pgtable_unmap(struct vtd_pgtable *pgt, u64 iova, u64 size,
 		      gfp_t gfp, struct vtd_pool_resv *resv,
 		      struct vtd_pgtable_gather *gather);
-void vtd_pgtable_sync(struct vtd_pgtable *pgt,
-		      struct vtd_pgtable_gather *gather);
+int vtd_pgtable_sync(struct vtd_pgtable *pgt,
+		     struct vtd_pgtable_gather *gather);
 int vtd_pgtable_lookup(struct vtd_pgtable *pgt, u64 iova, phys_addr_t *phys);
 int vtd_pgtable_leaf(struct vtd_pgtable *pgt, u64 iova, u64 *pte,
 		     unsigned int *level);
 int vtd_pgtable_check(struct vtd_pgtable *pgt);
 
 unsigned long vtd_pgtable_map_pages(unsigned int levels, u64 size);
-unsigned long vtd_pgtable_map_pages_at(unsigned int levels, u64 iova,
-				       u64 size);
+unsigned long vtd_pgtable_map_pages_at(const struct vtd_pgtable *pgt,
+				       u64 iova, phys_addr_t phys, u64 size);
 /*
  * The most table pages one unmap can need: it splits at most the first and
  * the last superpage it only partly covers, and a 1 GiB split can lead to
@@ -155,5 +166,29 @@ unsigned long vtd_pgtable_map_pages_at(unsigned int levels, u64 iova,
 
 phys_addr_t vtd_pgtable_root_phys(const struct vtd_pgtable *pgt);
 unsigned int vtd_pgtable_context_aw(const struct vtd_pgtable *pgt);
+
+/**
+ * struct vtd_pgtable_walk_entry - one present entry, as vtd_pgtable_walk()
+ *	reports it
+ * @iova:	first IOVA the entry covers.
+ * @size:	bytes it covers: the size of its level.
+ * @pte:	the raw entry (VT-d 9.8).
+ * @phys:	the page it maps (@leaf) or the table it points at.
+ * @level:	1 (SL-PTE) .. 4 (SL-PML4E).
+ * @leaf:	a page (4 KiB, 2 MiB or 1 GiB), not a table pointer.
+ */
+struct vtd_pgtable_walk_entry {
+	u64 iova;
+	u64 size;
+	u64 pte;
+	phys_addr_t phys;
+	unsigned int level;
+	bool leaf;
+};
+
+int vtd_pgtable_walk(struct vtd_pgtable *pgt, u64 from,
+		     int (*fn)(void *arg,
+			       const struct vtd_pgtable_walk_entry *e),
+		     void *arg);
 
 #endif /* VTD_PGTABLE_H */

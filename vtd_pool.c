@@ -42,13 +42,19 @@
  * 5. Failure policy
  *
  *    A get without a reservation (or past it) from an empty pool counts a
- *    miss; if the caller may sleep it falls back to the page allocator,
- *    otherwise it returns NULL and the caller fails with -ENOMEM having
- *    changed nothing. A reservation is all or nothing: -ENOMEM leaves the
- *    pages it did allocate in the pool, unreserved. The parameters
- *    pool_fail_get_nth and pool_fail_alloc_nth (copied into each pool when
- *    it is created, and settable per pool by the tests) make every Nth get,
- *    or every Nth page-allocator call, fail.
+ *    miss and falls back to the page allocator: with the caller's gfp if
+ *    it may sleep, else with GFP_ATOMIC (counted in atomic_allocs); only if
+ *    that fails too does it return NULL, and the caller fails with -ENOMEM
+ *    having changed nothing. A reservation is all or nothing: it allocates
+ *    what the pool lacks onto a private list, outside the lock, and adds
+ *    and reserves those pages under one lock hold, so that no trim (pool
+ *    above high, shrinker above low) can take them in between; -ENOMEM
+ *    frees them and leaves the pool as it was. Pages a unit may still read
+ *    after a failed invalidation are abandoned: never freed, no longer
+ *    counted in use, counted in leaked. The parameters pool_fail_get_nth
+ *    and pool_fail_alloc_nth (copied into each pool when it is created,
+ *    and settable per pool by the tests) make every Nth get without a
+ *    reservation to draw on, or every Nth page-allocator call, fail.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": pool: " fmt
@@ -255,26 +261,37 @@ EXPORT_SYMBOL_GPL(vtd_pool_shrink);
 int vtd_pool_reserve(struct vtd_pool *pool, struct vtd_pool_resv *resv,
 		     unsigned long nr, gfp_t gfp)
 {
-	unsigned long flags;
+	unsigned long flags, have = 0, missing, n = 0;
+	LIST_HEAD(mine);
 	void *va;
 
 	might_sleep_if(gfpflags_allow_blocking(gfp));
 	for (;;) {
+		/*
+		 * Add the pages allocated so far and reserve in one lock
+		 * hold: until then they are on @mine, where no trim sees them.
+		 */
 		spin_lock_irqsave(&pool->lock, flags);
-		if (pool_unreserved_locked(pool) >= nr) {
+		missing = nr - min(nr, pool_unreserved_locked(pool) + have);
+		if (!missing) {
+			list_splice_init(&mine, &pool->free);
+			pool->nr_free += have;
 			pool->nr_reserved += nr;
 			resv->nr += nr;
-			spin_unlock_irqrestore(&pool->lock, flags);
-			return 0;
 		}
 		spin_unlock_irqrestore(&pool->lock, flags);
-		/* Allocate one more outside the lock, then re-check. */
-		va = pool_page_alloc(pool, gfp);
-		if (!va)
-			return -ENOMEM;
-		spin_lock_irqsave(&pool->lock, flags);
-		pool_push_locked(pool, va);
-		spin_unlock_irqrestore(&pool->lock, flags);
+		if (!missing)
+			return 0;
+		/* Gets may have taken unreserved pages meanwhile: top up. */
+		for (n = 0; n < missing; n++) {
+			va = pool_page_alloc(pool, gfp);
+			if (!va) {
+				pool_free_pages(&mine);
+				return -ENOMEM;
+			}
+			list_add(&virt_to_page(va)->lru, &mine);
+			have++;
+		}
 	}
 }
 EXPORT_SYMBOL_GPL(vtd_pool_reserve);
@@ -309,8 +326,8 @@ EXPORT_SYMBOL_GPL(vtd_pool_unreserve);
  * @gfp: if it allows sleeping, a miss falls back to the page allocator
  *
  * A page reserved in @resv is always there. Otherwise an unreserved page
- * is taken; if there is none (a miss), an atomic caller gets NULL and a
- * caller that may sleep gets a page from the page allocator.
+ * is taken; if there is none (a miss), the page allocator is asked, with
+ * @gfp if it may sleep and with GFP_ATOMIC if not.
  * Context: any; may sleep only if @gfp allows it and the pool missed.
  * Return: the page's kernel address, or NULL.
  */
@@ -321,7 +338,9 @@ void *vtd_pool_get(struct vtd_pool *pool, struct vtd_pool_resv *resv,
 	void *va = NULL;
 	bool low;
 
-	if (pool_fail(&pool->gets, READ_ONCE(pool->fail_get_nth)))
+	/* Injected failures only where a real miss could fail the get. */
+	if (!(resv && resv->nr) &&
+	    pool_fail(&pool->gets, READ_ONCE(pool->fail_get_nth)))
 		return NULL;
 	spin_lock_irqsave(&pool->lock, flags);
 	if (resv && resv->nr && !WARN_ON_ONCE(!pool->nr_reserved)) {
@@ -341,8 +360,11 @@ void *vtd_pool_get(struct vtd_pool *pool, struct vtd_pool_resv *resv,
 	if (va)
 		return va;
 	atomic_long_inc(&pool->misses);
-	if (!gfpflags_allow_blocking(gfp))
-		return NULL;
+	if (!gfpflags_allow_blocking(gfp)) {
+		/* Better than failing an atomic map outright. */
+		gfp = GFP_ATOMIC;
+		atomic_long_inc(&pool->atomic_allocs);
+	}
 	va = pool_page_alloc(pool, gfp);
 	if (va) {
 		spin_lock_irqsave(&pool->lock, flags);
@@ -414,6 +436,33 @@ void vtd_pool_put_list(struct vtd_pool *pool, struct list_head *pages)
 EXPORT_SYMBOL_GPL(vtd_pool_put_list);
 
 /**
+ * vtd_pool_abandon() - give up pages got from the pool, for good
+ * @pool: the pool
+ * @pages: struct pages linked through lru; empty afterwards
+ *
+ * For pages a device may still read (an invalidation failed): they are
+ * never freed nor reused, no longer counted in use, counted in leaked.
+ * Context: any; takes pool->lock.
+ */
+void vtd_pool_abandon(struct vtd_pool *pool, struct list_head *pages)
+{
+	unsigned long flags, n = 0;
+	struct page *page;
+
+	while ((page = list_first_entry_or_null(pages, struct page, lru))) {
+		list_del(&page->lru);
+		n++;
+	}
+	if (!n)
+		return;
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->nr_in_use -= n;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	atomic_long_add(n, &pool->leaked);
+}
+EXPORT_SYMBOL_GPL(vtd_pool_abandon);
+
+/**
  * vtd_pool_get_stats() - snapshot a pool's counters
  * @pool: the pool
  * @st: filled in
@@ -431,6 +480,8 @@ void vtd_pool_get_stats(struct vtd_pool *pool, struct vtd_pool_stats *st)
 	spin_unlock_irqrestore(&pool->lock, flags);
 	st->refills = atomic_long_read(&pool->refills);
 	st->misses = atomic_long_read(&pool->misses);
+	st->atomic_allocs = atomic_long_read(&pool->atomic_allocs);
+	st->leaked = atomic_long_read(&pool->leaked);
 }
 EXPORT_SYMBOL_GPL(vtd_pool_get_stats);
 

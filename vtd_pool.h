@@ -30,6 +30,9 @@
  * @high:	above this many free pages, pages put back go to the allocator.
  * @refills:	background refill runs that added pages.
  * @misses:	requests the pool could not serve from its free pages.
+ * @atomic_allocs: misses of non-blocking callers served by a GFP_ATOMIC
+ *		allocation.
+ * @leaked:	pages given up for good with vtd_pool_abandon().
  * @fail_get_nth: fail every Nth vtd_pool_get() (0: never), for the tests.
  * @fail_alloc_nth: fail every Nth page-allocator call (0: never).
  * @gets:	vtd_pool_get() calls, to count for @fail_get_nth.
@@ -53,6 +56,8 @@ struct vtd_pool {
 	unsigned long high;
 	atomic_long_t refills;
 	atomic_long_t misses;
+	atomic_long_t atomic_allocs;
+	atomic_long_t leaked;
 	unsigned int fail_get_nth;
 	unsigned int fail_alloc_nth;
 	atomic_t gets;
@@ -82,6 +87,8 @@ struct vtd_pool_resv {
  * @in_use:	pages handed out.
  * @refills:	background refill runs that added pages.
  * @misses:	requests not served from the free list.
+ * @atomic_allocs: of those, served by a GFP_ATOMIC allocation.
+ * @leaked:	pages abandoned (a unit may still read them).
  */
 struct vtd_pool_stats {
 	unsigned long in_pool;
@@ -89,6 +96,8 @@ struct vtd_pool_stats {
 	unsigned long in_use;
 	unsigned long refills;
 	unsigned long misses;
+	unsigned long atomic_allocs;
+	unsigned long leaked;
 };
 
 /*
@@ -112,6 +121,7 @@ void *vtd_pool_get(struct vtd_pool *pool, struct vtd_pool_resv *resv,
 		   gfp_t gfp);
 void vtd_pool_put(struct vtd_pool *pool, void *va);
 void vtd_pool_put_list(struct vtd_pool *pool, struct list_head *pages);
+void vtd_pool_abandon(struct vtd_pool *pool, struct list_head *pages);
 
 void vtd_pool_get_stats(struct vtd_pool *pool, struct vtd_pool_stats *st);
 void vtd_pool_flush_refill(struct vtd_pool *pool);

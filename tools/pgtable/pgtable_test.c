@@ -40,10 +40,11 @@ struct ctx {
 	struct vtd_pgtable_cfg cfg;
 	struct vtd_pgtable_gather g;
 	long syncs, bad;
+	int sync_ret;		/* what the fake invalidation returns */
 	unsigned long base;
 };
 
-static void fake_sync(void *cookie, u64 iova, u64 size, bool tables)
+static int fake_sync(void *cookie, u64 iova, u64 size, bool tables)
 {
 	struct ctx *c = cookie;
 
@@ -51,6 +52,7 @@ static void fake_sync(void *cookie, u64 iova, u64 size, bool tables)
 	    iova + size > (1ULL << c->pgt.aw_bits))
 		__atomic_add_fetch(&c->bad, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&c->syncs, 1, __ATOMIC_RELAXED);
+	return c->sync_ret;
 }
 
 static const struct vtd_pgtable_flush_ops fake_ops = { .iotlb_sync = fake_sync };
@@ -77,12 +79,19 @@ static void setup(struct ctx *c, unsigned int levels, bool coherent)
 	c->base = st.in_use;
 }
 
+/*
+ * Nothing mapped any more, and an unmap of the whole space takes out every
+ * table left empty by partial unmaps (invariant 3d): back to the root only.
+ */
 static void expect_baseline(struct ctx *c)
 {
 	struct vtd_pool_stats st;
 
 	vtd_pgtable_sync(&c->pgt, &c->g);
 	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	CHECK_EQ(vtd_pgtable_unmap(&c->pgt, 0, 1ULL << c->pgt.aw_bits,
+				   GFP_KERNEL, NULL, &c->g), 0);
+	vtd_pgtable_sync(&c->pgt, &c->g);
 	CHECK_EQ(atomic_long_read(&c->pgt.nr_tables), 1);
 	vtd_pool_get_stats(&c->pool, &st);
 	CHECK_EQ(st.in_use, c->base);
@@ -285,12 +294,15 @@ static void t_exhaustion(struct ctx *c)
 static void t_inject(struct ctx *c)
 {
 	u64 iova = 6 * SZ_1G - 2 * SZ_4K, size = SZ_2M + 4 * SZ_4K, off;
+	struct vtd_pool_resv resv;
 	int nth, ret, failed = 0;
 
 	for (nth = 1; nth <= 8; nth++) {
 		atomic_set(&c->pool.gets, 0);
 		c->pool.fail_get_nth = nth;
-		ret = map(c, iova, T_PHYS, size, RW);
+		/* Injection spares gets with a reservation: none here. */
+		ret = vtd_pgtable_map(&c->pgt, iova, T_PHYS, size, RW,
+				      GFP_ATOMIC, NULL, &c->g);
 		c->pool.fail_get_nth = 0;
 		CHECK(ret == 0 || ret == -ENOMEM);
 		if (ret) {
@@ -303,6 +315,26 @@ static void t_inject(struct ctx *c)
 		}
 	}
 	CHECK(failed >= (int)c->levels - 1);
+	/* With a reservation the same injection fails nothing. */
+	resv.nr = 0;
+	nth = vtd_pgtable_map_pages_at(&c->pgt, iova, T_PHYS, size);
+	CHECK_EQ(vtd_pool_reserve(&c->pool, &resv, nth, GFP_KERNEL), 0);
+	atomic_set(&c->pool.gets, 0);
+	c->pool.fail_get_nth = 1;
+	CHECK_EQ(vtd_pgtable_map(&c->pgt, iova, T_PHYS, size, RW, GFP_ATOMIC,
+				 &resv, &c->g), 0);
+	c->pool.fail_get_nth = 0;
+	vtd_pool_unreserve(&c->pool, &resv);
+	/* A split that cannot get a page: short count, counted (finding 7). */
+	CHECK_EQ(map(c, SZ_1G, T_PHYS, SZ_1G, RW), 0);
+	c->pool.fail_get_nth = 1;
+	CHECK_EQ(vtd_pgtable_unmap(&c->pgt, SZ_1G + SZ_4K, SZ_4K, GFP_ATOMIC,
+				   NULL, &c->g), 0);
+	c->pool.fail_get_nth = 0;
+	CHECK_EQ(atomic_long_read(&c->pgt.split_failures), 1);
+	CHECK_EQ(xlate(c, SZ_1G + SZ_4K), T_PHYS + SZ_4K);
+	CHECK_EQ(unmap(c, SZ_1G, SZ_1G), SZ_1G);
+	CHECK_EQ(unmap(c, iova, size), size);
 	expect_baseline(c);
 }
 
@@ -403,7 +435,199 @@ static void t_cost(struct ctx *c)
 		       (unsigned long long)(size >> 20),
 		       (double)tables / (size >> 20));
 		CHECK_EQ(unmap(c, 4 * SZ_1G, size), size);
+		expect_baseline(c);	/* each row from an empty table */
 	}
+}
+
+/* Partial unmaps keep the tables a neighbour may use (findings 3 and 4). */
+static void t_neighbour(struct ctx *c)
+{
+	u64 x = 5 * SZ_1G + 7 * SZ_2M, y = 6 * SZ_1G, pte;
+	unsigned int level;
+	long tables;
+
+	/* Two pages in one SL-PTE table; unmapping one keeps the table. */
+	CHECK_EQ(map(c, x, T_PHYS, SZ_4K, RW), 0);
+	CHECK_EQ(map(c, x + SZ_4K, T_PHYS + SZ_4K, SZ_4K, RW), 0);
+	tables = atomic_long_read(&c->pgt.nr_tables);
+	CHECK_EQ(unmap(c, x, SZ_4K), SZ_4K);
+	CHECK_EQ(atomic_long_read(&c->pgt.nr_tables), tables);
+	CHECK_EQ(xlate(c, x + SZ_4K + 5), T_PHYS + SZ_4K + 5);
+	/* Map again next to the live page: same table, no new one. */
+	CHECK_EQ(map(c, x, T_PHYS + 8 * SZ_4K, SZ_4K, RW), 0);
+	CHECK_EQ(atomic_long_read(&c->pgt.nr_tables), tables);
+	CHECK_EQ(xlate(c, x), T_PHYS + 8 * SZ_4K);
+	/* Unmapping the last page: the table reaches outside, it stays. */
+	CHECK_EQ(unmap(c, x, 2 * SZ_4K), 2 * SZ_4K);
+	CHECK_EQ(atomic_long_read(&c->pgt.nr_tables), tables);
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	/* A 2 MiB map over that empty table: 4 KiB pages, not -EEXIST. */
+	CHECK_EQ(map(c, x & ~(SZ_2M - 1), T_PHYS, SZ_2M, RW), 0);
+	CHECK_EQ(vtd_pgtable_leaf(&c->pgt, x, &pte, &level), 0);
+	CHECK_EQ(level, 1);
+	CHECK_EQ(xlate(c, x + 3), T_PHYS + (x & (SZ_2M - 1)) + 3);
+	CHECK_EQ(atomic_long_read(&c->pgt.nr_tables), tables);
+	/* Unmapping all of its span frees the table. */
+	CHECK_EQ(unmap(c, x & ~(SZ_2M - 1), SZ_2M), SZ_2M);
+	CHECK_EQ(atomic_long_read(&c->pgt.nr_tables), tables - 1);
+	/* A 1 GiB map over a left-over table: 2 MiB and 4 KiB pages. */
+	CHECK_EQ(map(c, y + SZ_2M, T_PHYS, SZ_4K, RW), 0);
+	CHECK_EQ(unmap(c, y + SZ_2M, SZ_4K), SZ_4K);
+	CHECK_EQ(map(c, y, T_PHYS, SZ_1G, RW), 0);
+	CHECK_EQ(vtd_pgtable_leaf(&c->pgt, y, &pte, &level), 0);
+	CHECK_EQ(level, 2);
+	CHECK_EQ(vtd_pgtable_leaf(&c->pgt, y + SZ_2M, &pte, &level), 0);
+	CHECK_EQ(level, 1);
+	CHECK_EQ(xlate(c, y + SZ_1G - 1), T_PHYS + SZ_1G - 1);
+	/* A real leaf in the way is still -EEXIST. */
+	CHECK_EQ(map(c, y + SZ_2M, T_PHYS, SZ_2M, RW), -EEXIST);
+	CHECK_EQ(unmap(c, y, SZ_1G), SZ_1G);
+	expect_baseline(c);
+}
+
+/* vtd_pgtable_map_pages_at() is exact on an empty table (finding 8). */
+static void t_counts(struct ctx *c)
+{
+	static const struct { u64 iova, phys, size; unsigned long want3; } cs[] = {
+		{ 3 * SZ_1G + 5 * SZ_4K, T_PHYS, SZ_4K, 2 },
+		{ 3 * SZ_1G + SZ_2M, T_PHYS + SZ_2M, SZ_2M, 1 },
+		{ 3 * SZ_1G + SZ_2M, T_PHYS + SZ_4K, SZ_2M, 2 },
+		{ 3 * SZ_1G + SZ_2M - SZ_4K, T_PHYS + 3 * SZ_1G + SZ_2M - SZ_4K,
+		  SZ_2M + 2 * SZ_4K, 3 },
+		{ 3 * SZ_1G, T_PHYS, SZ_1G, 0 },
+		{ 3 * SZ_1G, T_PHYS + SZ_2M, SZ_1G, 1 },
+		{ 3 * SZ_1G - SZ_2M, T_PHYS + 3 * SZ_1G - SZ_2M,
+		  SZ_1G + 2 * SZ_2M, 2 },
+		{ 3 * SZ_1G - SZ_2M, T_PHYS, SZ_1G + 2 * SZ_2M, 3 },
+		{ 3 * SZ_1G + SZ_4K, T_PHYS + SZ_4K, 2 * SZ_1G, 4 },
+	};
+	struct vtd_pgtable *no2m = calloc(1, sizeof(*no2m));
+	struct vtd_pgtable_cfg cfg = c->cfg;
+	unsigned long want, got;
+	unsigned int i, level;
+	int failed = failures;
+	long before;
+	u64 pte;
+
+	for (i = 0; i < ARRAY_SIZE(cs); i++) {
+		/* The 4-level root needs one more table below it. */
+		want = cs[i].want3 + (c->levels == 4);
+		got = vtd_pgtable_map_pages_at(&c->pgt, cs[i].iova, cs[i].phys,
+					       cs[i].size);
+		CHECK_EQ(got, want);
+		before = atomic_long_read(&c->pgt.nr_tables);
+		CHECK_EQ(map(c, cs[i].iova, cs[i].phys, cs[i].size, RW), 0);
+		CHECK_EQ(atomic_long_read(&c->pgt.nr_tables) - before, want);
+		CHECK_EQ(unmap(c, cs[i].iova, cs[i].size), cs[i].size);
+		expect_baseline(c);
+		if (failures != failed)
+			fprintf(stderr, "  case %u\n", i);
+		failed = failures;
+	}
+	CHECK(vtd_pgtable_map_pages(c->levels, SZ_2M) >=
+	      vtd_pgtable_map_pages_at(&c->pgt, SZ_2M - SZ_4K, T_PHYS, SZ_2M));
+	/* 1 GiB pages without 2 MiB ones are not used (finding 11). */
+	cfg.page_sizes = VTD_PGT_SZ_1G;
+	CHECK_EQ(vtd_pgtable_init(no2m, &cfg), 0);
+	CHECK_EQ(vtd_pgtable_map(no2m, SZ_1G, T_PHYS, SZ_1G, RW, GFP_KERNEL,
+				 NULL, &c->g), 0);
+	CHECK_EQ(vtd_pgtable_leaf(no2m, SZ_1G, &pte, &level), 0);
+	CHECK_EQ(level, 1);
+	CHECK_EQ(vtd_pgtable_unmap(no2m, SZ_1G, SZ_1G, GFP_KERNEL, NULL,
+				   &c->g), SZ_1G);
+	vtd_pgtable_sync(no2m, &c->g);
+	vtd_pgtable_destroy(no2m);
+	free(no2m);
+	expect_baseline(c);
+}
+
+/* A failed invalidation leaks the table pages instead of freeing them. */
+static void t_sync_fail(struct ctx *c)
+{
+	u64 x = 9 * SZ_1G, *va[8];
+	struct vtd_pool_stats st0, st;
+	unsigned int i, n = 0;
+	struct page *pg;
+
+	CHECK_EQ(map(c, x, T_PHYS + SZ_4K, SZ_2M, RW), 0);	/* 4 KiB pages */
+	vtd_pool_get_stats(&c->pool, &st0);
+	CHECK_EQ(vtd_pgtable_unmap(&c->pgt, x, SZ_2M, GFP_KERNEL, NULL, &c->g),
+		 SZ_2M);
+	CHECK(c->g.nr_freed >= 1 && c->g.nr_freed <= ARRAY_SIZE(va));
+	for (pg = (struct page *)c->g.freelist.next;
+	     &pg->lru != &c->g.freelist && n < ARRAY_SIZE(va);
+	     pg = (struct page *)pg->lru.next)
+		va[n++] = page_address(pg);
+	c->sync_ret = -ETIMEDOUT;
+	CHECK_EQ(vtd_pgtable_sync(&c->pgt, &c->g), -ETIMEDOUT);
+	c->sync_ret = 0;
+	CHECK_EQ(atomic_long_read(&c->pgt.sync_failures), 1);
+	vtd_pool_get_stats(&c->pool, &st);
+	CHECK_EQ(st.leaked, n);
+	CHECK_EQ(st.in_use, st0.in_use - n);
+	CHECK(list_empty(&c->g.freelist));
+	/* Still allocated, untouched (ASan would catch a use after free). */
+	for (i = 0; i < n; i++) {
+		CHECK(!memchr_inv(va[i], 0, PAGE_SIZE));
+		free_page((unsigned long)va[i]);	/* the test's cleanup */
+	}
+	expect_baseline(c);
+}
+
+/* A reservation above high survives trims run while it allocates. */
+static struct vtd_pool *hook_pool;
+static long hook_calls;
+
+static void shrink_hook(void)
+{
+	hook_calls++;
+	if (hook_calls < 10000)		/* the old code never got out */
+		vtd_pool_shrink(hook_pool, ~0UL);
+}
+
+static void t_resv_trim(struct ctx *c)
+{
+	struct vtd_pool_resv resv = { 0 };
+	struct vtd_pool_stats st;
+	unsigned long before;
+	void *va;
+
+	vtd_pool_get_stats(&c->pool, &st);
+	before = st.in_pool - st.reserved;
+	hook_pool = &c->pool;
+	hook_calls = 0;
+	shim_alloc_hook = shrink_hook;
+	CHECK_EQ(vtd_pool_reserve(&c->pool, &resv, 200, GFP_KERNEL), 0);
+	shim_alloc_hook = NULL;
+	CHECK(hook_calls <= 200);
+	CHECK_EQ(resv.nr, 200);
+	vtd_pool_get_stats(&c->pool, &st);
+	CHECK_EQ(st.reserved, 200);
+	CHECK(st.in_pool >= 200);
+	CHECK(hook_calls >= 200 - before);
+	vtd_pool_shrink(&c->pool, ~0UL);
+	vtd_pool_get_stats(&c->pool, &st);
+	CHECK_EQ(st.reserved, 200);
+	vtd_pool_unreserve(&c->pool, &resv);
+	/* An atomic miss falls back to GFP_ATOMIC (finding 6). */
+	vtd_pool_get_stats(&c->pool, &st);
+	before = st.atomic_allocs;
+	while (vtd_pool_get_stats(&c->pool, &st), st.in_pool > st.reserved) {
+		va = vtd_pool_get(&c->pool, NULL, GFP_ATOMIC);
+		vtd_pool_put(&c->pool, va);	/* goes back: keep going */
+		if (!va)
+			break;
+		va = vtd_pool_get(&c->pool, NULL, GFP_ATOMIC);
+		list_add(&virt_to_page(va)->lru, &c->g.freelist);
+	}
+	va = vtd_pool_get(&c->pool, NULL, GFP_ATOMIC);
+	CHECK(va);
+	vtd_pool_get_stats(&c->pool, &st);
+	CHECK_EQ(st.atomic_allocs, before + 1);
+	if (va)
+		vtd_pool_put(&c->pool, va);
+	vtd_pool_put_list(&c->pool, &c->g.freelist);
+	vtd_pool_flush_refill(&c->pool);
 	expect_baseline(c);
 }
 
@@ -415,6 +639,10 @@ static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "no clflush when coherent", t_coherent },
 	{ "concurrent disjoint map/unmap", t_concurrent },
 	{ "table pages per MiB", t_cost },
+	{ "partial unmap keeps shared tables", t_neighbour },
+	{ "exact table counts", t_counts },
+	{ "failed invalidation leaks", t_sync_fail },
+	{ "reservation above high vs trims", t_resv_trim },
 };
 
 int main(int argc, char **argv)

@@ -9,6 +9,7 @@
 int shim_warnings;
 __thread int shim_atomic_depth;
 unsigned int shim_fail_alloc_nth;
+void (*shim_alloc_hook)(void);
 long shim_pages_live;
 long shim_clflush_calls;
 
@@ -46,6 +47,8 @@ unsigned long __get_free_page(gfp_t gfp)
 	void *va;
 
 	might_sleep_if(gfpflags_allow_blocking(gfp));
+	if (shim_alloc_hook)
+		shim_alloc_hook();
 	pthread_mutex_lock(&shim_lock);
 	if (shim_fail_alloc_nth && ++shim_allocs % shim_fail_alloc_nth == 0) {
 		pthread_mutex_unlock(&shim_lock);

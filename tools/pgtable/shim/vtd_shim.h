@@ -83,6 +83,8 @@ int shim_warn(const char *file, int line);
 #define WARN_ON(c)		WARN_ON_ONCE(c)
 #define pr_err(fmt, ...)	fprintf(stderr, pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_info(fmt, ...)	fprintf(stderr, pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn_ratelimited(fmt, ...) fprintf(stderr, pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn_once(fmt, ...)	fprintf(stderr, pr_fmt(fmt), ##__VA_ARGS__)
 
 /* --- module glue --- */
 #define module_param(n, t, p)
@@ -131,6 +133,11 @@ static inline void atomic_long_inc(atomic_long_t *a)
 static inline void atomic_long_dec(atomic_long_t *a)
 {
 	__atomic_sub_fetch(&a->counter, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void atomic_long_add(long i, atomic_long_t *a)
+{
+	__atomic_add_fetch(&a->counter, i, __ATOMIC_SEQ_CST);
 }
 
 /* --- locks: a thread-local depth stands for "atomic context" --- */
@@ -198,6 +205,9 @@ static inline void read_unlock(rwlock_t *l)
 	shim_atomic_depth--;
 	pthread_rwlock_unlock(&l->rw);
 }
+
+#define read_lock_irqsave(l, f)		((f) = 0, read_lock(l))
+#define read_unlock_irqrestore(l, f)	((void)(f), read_unlock(l))
 
 static inline unsigned long shim_write_lock(rwlock_t *l)
 {
@@ -320,6 +330,7 @@ void shim_might_sleep(bool cond, const char *file, int line);
 #define might_sleep_if(c)	shim_might_sleep(c, __FILE__, __LINE__)
 
 extern unsigned int shim_fail_alloc_nth;	/* 0: never */
+extern void (*shim_alloc_hook)(void);	/* called by every allocation */
 extern long shim_pages_live;
 extern long shim_clflush_calls;
 unsigned long __get_free_page(gfp_t gfp);
