@@ -1011,3 +1011,38 @@ void vtd_iova_exit(void)
 {
 	kmem_cache_destroy(iova_node_cache);
 }
+
+/* --- iteration, for debugfs ------------------------------------------ */
+
+/**
+ * vtd_iova_find_next() - the first range that ends at or above a frame
+ * @dom:	the domain
+ * @pfn:	where to look from
+ * @out:	a copy of the range (the one containing @pfn if there is one,
+ *		else the next one up); valid after the lock is dropped
+ *
+ * Walks every range in order in O(log n) per step without holding the
+ * lock between steps: start at the domain's first frame and go on from
+ * @out->pfn_last + 1. Ranges freed or added meanwhile are seen or not.
+ * Context: any.
+ * Return: 0, or -ENOENT if no range ends at or above @pfn.
+ */
+int vtd_iova_find_next(struct vtd_iova_domain *dom, unsigned long pfn,
+		       struct vtd_iova_range *out)
+{
+	struct vtd_iova_node *n;
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	spin_lock_irqsave(&dom->lock, flags);
+	n = iova_first_ending_at_or_above(dom, pfn);
+	if (n && n != dom->anchor) {
+		out->pfn_lo = n->pfn_lo;
+		out->pfn_last = n->pfn_last;
+		out->reserved = n->reserved;
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&dom->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_iova_find_next);

@@ -131,4 +131,7 @@ static inline unsigned int vtd_iova_shift(const struct vtd_iova_domain *dom)
 int vtd_iova_init(void);
 void vtd_iova_exit(void);
 
+int vtd_iova_find_next(struct vtd_iova_domain *dom, unsigned long pfn,
+		       struct vtd_iova_range *out);
+
 #endif /* VTD_IOVA_H */

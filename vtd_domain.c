@@ -487,7 +487,8 @@ EXPORT_SYMBOL_GPL(vtd_domain_of);
  *
  * All or nothing. With caching mode the new range is invalidated too.
  * Context: any, with a matching @gfp.
- * Return: 0, -EEXIST, -ERANGE, -EINVAL or -ENOMEM.
+ * Return: 0, -EEXIST, -ERANGE (beyond the unit's IOVA width), -EINVAL or
+ * -ENOMEM.
  */
 int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 		   u64 size, int prot, gfp_t gfp)
@@ -497,6 +498,10 @@ int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 
 	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
 		return -EINVAL;
+	/* The table may cover more than the unit translates (CAP.MGAW). */
+	if (iova >= BIT_ULL(dom->unit->iova_bits) ||
+	    size > BIT_ULL(dom->unit->iova_bits) - iova)
+		return -ERANGE;
 	vtd_pgtable_gather_init(&gather);
 	ret = vtd_pgtable_map(&dom->pgt, iova, phys, size, prot, gfp, NULL,
 			      &gather);

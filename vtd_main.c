@@ -100,8 +100,9 @@ static int __init vtd_init(void)
 	return 0;
 
 out_units_exit:
-	vtd_units_exit();
+	/* debugfs first: its files may be open while the module loads. */
 	vtd_debugfs_exit();
+	vtd_units_exit();
 	vtd_dmar_free(vtd_dmar);
 out_destroy_template:
 	vtd_iova_domain_destroy(&vtd_template);
@@ -113,8 +114,8 @@ out_iova_exit:
 static void __exit vtd_exit(void)
 {
 	vtd_dma_exit();
-	vtd_units_exit();
 	vtd_debugfs_exit();
+	vtd_units_exit();
 	vtd_dmar_free(vtd_dmar);
 	vtd_iova_domain_destroy(&vtd_template);
 	vtd_iova_exit();

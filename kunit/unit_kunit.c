@@ -1,0 +1,922 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the vtd-remap units and domains (vtd_unit.c, vtd_domain.c)
+ * on the live unit of the guest they run in: QEMU's intel-iommu, brought
+ * up by vtd_remap.ko, which must be loaded first. Everything goes through
+ * the exported API: domain life cycle and IDs, map/lookup/unmap and their
+ * exact errors, the invalidations a map and an unmap cost (read from the
+ * unit's counters), maps in atomic context, attach/detach of QEMU's edu
+ * device when the guest has one, the read-only page-table walk and the
+ * debugfs directories.
+ *
+ * The cases follow whatever the unit reports: aw-bits 39 or 48 and caching
+ * mode on or off are separate guest runs (scripts/qemu-boot.sh --aw-bits,
+ * --caching-mode). Without a unit every case is skipped.
+ */
+
+#include <kunit/test.h>
+#include <linux/bitfield.h>
+#include <linux/debugfs.h>
+#include <linux/dcache.h>
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/irqflags.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/sizes.h>
+
+#include "vtd_unit.h"
+
+/* Registers and bits, written out again from VT-d 11.4 rather than shared. */
+#define UT_VER_REG		0x00
+#define UT_CAP_REG		0x08
+#define UT_ECAP_REG		0x10
+#define UT_CAP_ND		GENMASK_ULL(2, 0)
+#define UT_CAP_CM		BIT_ULL(7)
+#define UT_CAP_SAGAW		GENMASK_ULL(12, 8)
+#define UT_CAP_MGAW		GENMASK_ULL(21, 16)
+#define UT_CAP_SLLPS_2M		BIT_ULL(34)
+#define UT_CAP_PSI		BIT_ULL(39)
+#define UT_CAP_MAMV		GENMASK_ULL(53, 48)
+#define UT_ECAP_PT		BIT_ULL(6)
+
+/* Second-level entry bits, VT-d 9.8. */
+#define UT_PTE_R		BIT_ULL(0)
+#define UT_PTE_W		BIT_ULL(1)
+
+/* The MSI/APIC window every DMA domain keeps out (VT-d 3.14). */
+#define UT_MSI_BASE		0xfee00000ULL
+#define UT_MSI_LAST		0xfeefffffULL
+
+/* QEMU's edu device (docs/specs/edu.txt). */
+#define UT_EDU_VENDOR		0x1234
+#define UT_EDU_DEVICE		0x11e8
+
+/* Domains one case may hold; the ID case uses them all. */
+#define UT_MAX_DOMAINS		32
+
+/* Tries of a counter check, which other traffic on the unit can disturb. */
+#define UT_TRIES		5
+
+/* Per-test state: what the case took, given back by the exit hook. */
+struct ut_ctx {
+	struct vtd_unit *unit;
+	struct vtd_domain *doms[UT_MAX_DOMAINS];
+	unsigned int nr_doms;
+	struct pci_dev *pdev;		/* the edu device, referenced */
+	struct vtd_domain *attached;	/* where the case attached @pdev */
+	struct page *pages;
+	unsigned int order;
+};
+
+static int ut_init(struct kunit *test)
+{
+	struct ut_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->unit = list_first_entry_or_null(&vtd_units, struct vtd_unit,
+					     node);
+	test->priv = ctx;
+	return 0;
+}
+
+static void ut_exit(struct kunit *test)
+{
+	struct ut_ctx *ctx = test->priv;
+
+	if (ctx->attached)
+		vtd_domain_detach(ctx->attached, ctx->pdev);
+	while (ctx->nr_doms)
+		vtd_domain_free(ctx->doms[--ctx->nr_doms]);
+	if (ctx->pages)
+		__free_pages(ctx->pages, ctx->order);
+	pci_dev_put(ctx->pdev);
+}
+
+/* The unit under test; skips the case on a guest without one. */
+static struct vtd_unit *ut_unit(struct kunit *test)
+{
+	struct ut_ctx *ctx = test->priv;
+
+	if (!ctx->unit)
+		kunit_skip(test, "no VT-d unit (run with -device intel-iommu)");
+	return ctx->unit;
+}
+
+static bool ut_cm(struct vtd_unit *unit)
+{
+	return unit->cap & UT_CAP_CM;
+}
+
+/* A new DMA domain, freed by the exit hook. */
+static struct vtd_domain *ut_domain(struct kunit *test)
+{
+	struct ut_ctx *ctx = test->priv;
+	struct vtd_domain *dom;
+
+	KUNIT_ASSERT_LT(test, ctx->nr_doms, UT_MAX_DOMAINS);
+	dom = vtd_domain_alloc(ut_unit(test), VTD_DOMAIN_DMA);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dom), "vtd_domain_alloc: %ld",
+			       PTR_ERR(dom));
+	ctx->doms[ctx->nr_doms++] = dom;
+	return dom;
+}
+
+/* Free @dom now instead of at exit. */
+static void ut_domain_free(struct kunit *test, struct vtd_domain *dom)
+{
+	struct ut_ctx *ctx = test->priv;
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr_doms; i++) {
+		if (ctx->doms[i] == dom) {
+			ctx->doms[i] = ctx->doms[--ctx->nr_doms];
+			vtd_domain_free(dom);
+			return;
+		}
+	}
+	KUNIT_FAIL(test, "domain %u is not the test's", dom->did);
+}
+
+/* 2^@order zeroed pages, physically contiguous and aligned to their size. */
+static phys_addr_t ut_pages(struct kunit *test, unsigned int order)
+{
+	struct ut_ctx *ctx = test->priv;
+
+	KUNIT_ASSERT_NULL(test, ctx->pages);
+	ctx->pages = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
+	if (!ctx->pages)
+		kunit_skip(test, "no %lu contiguous pages", 1UL << order);
+	ctx->order = order;
+	return page_to_phys(ctx->pages);
+}
+
+/* Whether @dom is on @unit's list (compares pointers: @dom may be gone). */
+static bool ut_on_list(struct vtd_unit *unit, const struct vtd_domain *dom)
+{
+	struct vtd_domain *d;
+	bool found = false;
+
+	mutex_lock(&unit->mutex);
+	list_for_each_entry(d, &unit->domains, node)
+		found |= d == dom;
+	mutex_unlock(&unit->mutex);
+	return found;
+}
+
+static u64 ut_inv(struct vtd_unit *unit, enum vtd_inv_kind kind)
+{
+	return atomic64_read(&unit->stats.inv[kind]);
+}
+
+/* IOTLB invalidations of any granularity the unit has done. */
+static u64 ut_iotlb_invs(struct vtd_unit *unit)
+{
+	return ut_inv(unit, VTD_INV_IOTLB_GLOBAL) +
+	       ut_inv(unit, VTD_INV_IOTLB_DOMAIN) +
+	       ut_inv(unit, VTD_INV_IOTLB_PAGE);
+}
+
+/* --- the unit ------------------------------------------------------- */
+
+static void ut_test_unit(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	unsigned int sagaw = FIELD_GET(UT_CAP_SAGAW, unit->cap);
+	unsigned int mgaw = FIELD_GET(UT_CAP_MGAW, unit->cap) + 1;
+	struct vtd_domain *def = unit->default_domain;
+
+	kunit_info(test, "%s: CAP %#llx ECAP %#llx, %u-bit tables, %u-bit IOVAs, caching mode %s, %s invalidation\n",
+		   unit->name, unit->cap, unit->ecap, unit->aw_bits,
+		   unit->iova_bits,
+		   ut_cm(unit) ? "on" : "off",
+		   unit->qi_on ? "queued" : "register-based");
+	/* What the unit code read is what the registers say. */
+	KUNIT_EXPECT_EQ(test, readl(unit->regs + UT_VER_REG), unit->ver);
+	KUNIT_EXPECT_EQ(test, readq(unit->regs + UT_CAP_REG), unit->cap);
+	KUNIT_EXPECT_EQ(test, readq(unit->regs + UT_ECAP_REG), unit->ecap);
+	KUNIT_EXPECT_EQ(test, unit->nr_domain_ids,
+			1UL << (4 + 2 * FIELD_GET(UT_CAP_ND, unit->cap)));
+	/*
+	 * Tables of 3 levels (39 bits) or 4 (48), as SAGAW allows, deep
+	 * enough for MGAW where they can be; IOVAs up to MGAW within them.
+	 */
+	KUNIT_ASSERT_TRUE(test, unit->aw_bits == 39 || unit->aw_bits == 48);
+	KUNIT_EXPECT_TRUE(test, sagaw & BIT(unit->aw_bits == 48 ? 2 : 1));
+	if (mgaw > 39 && (sagaw & BIT(2)))
+		KUNIT_EXPECT_EQ(test, unit->aw_bits, 48U);
+	KUNIT_EXPECT_EQ(test, unit->iova_bits, min(mgaw, unit->aw_bits));
+	KUNIT_EXPECT_TRUE(test, unit->translating);
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	KUNIT_EXPECT_NE(test, def->type, VTD_DOMAIN_DMA);
+	if (def->type == VTD_DOMAIN_PASSTHROUGH)
+		KUNIT_EXPECT_TRUE(test, unit->ecap & UT_ECAP_PT);
+	KUNIT_EXPECT_TRUE(test, ut_on_list(unit, def));
+	if (ut_cm(unit))
+		KUNIT_EXPECT_NE(test, def->did, 0);
+}
+
+static void ut_test_fault_reasons(struct kunit *test)
+{
+	unsigned int r;
+
+	KUNIT_EXPECT_STREQ(test, vtd_fault_reason(1), "root entry not present");
+	KUNIT_EXPECT_STREQ(test, vtd_fault_reason(2),
+			   "context entry not present");
+	KUNIT_EXPECT_NOT_NULL(test, strstr(vtd_fault_reason(5), "write"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(vtd_fault_reason(6), "read"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(vtd_fault_reason(0xc), "reserved"));
+	KUNIT_EXPECT_STREQ(test, vtd_fault_reason(0), "unknown reason");
+	KUNIT_EXPECT_STREQ(test, vtd_fault_reason(0xff), "unknown reason");
+	/* Every code has words, and those for 1..0xd are all different. */
+	for (r = 0; r < 256; r++) {
+		KUNIT_EXPECT_NOT_NULL(test, vtd_fault_reason(r));
+		if (r >= 1 && r < 0xd)
+			KUNIT_EXPECT_STRNEQ(test, vtd_fault_reason(r),
+					    vtd_fault_reason(r + 1));
+	}
+}
+
+/* --- domains and their IDs ------------------------------------------ */
+
+static void ut_test_domain_alloc_free(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct vtd_domain *dom = ut_domain(test);
+	struct vtd_iova_range r;
+	struct vtd_iova_stats st;
+
+	KUNIT_EXPECT_PTR_EQ(test, dom->unit, unit);
+	KUNIT_EXPECT_EQ(test, dom->type, VTD_DOMAIN_DMA);
+	KUNIT_EXPECT_LT(test, (unsigned long)dom->did, unit->nr_domain_ids);
+	KUNIT_EXPECT_NE(test, dom->did, unit->default_domain->did);
+	if (ut_cm(unit))
+		KUNIT_EXPECT_NE(test, dom->did, 0);
+	KUNIT_EXPECT_EQ(test, dom->nr_devices, 0U);
+	KUNIT_EXPECT_TRUE(test, ut_on_list(unit, dom));
+	KUNIT_EXPECT_EQ(test, dom->pgt.aw_bits, unit->aw_bits);
+	KUNIT_EXPECT_EQ(test, dom->pgt.levels, unit->aw_bits == 48 ? 4U : 3U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&dom->pgt.nr_tables), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->mapped_bytes), 0);
+
+	/* The IOVA space: nothing allocated, the MSI window a hole. */
+	vtd_iova_get_stats(&dom->iova, &st);
+	KUNIT_EXPECT_EQ(test, st.nr_allocated, 0UL);
+	KUNIT_EXPECT_GE(test, st.nr_reserved, 1UL);
+	KUNIT_ASSERT_EQ(test, vtd_iova_find(&dom->iova,
+					    UT_MSI_BASE >> VTD_PAGE_SHIFT, &r),
+			0);
+	KUNIT_EXPECT_TRUE(test, r.reserved);
+	KUNIT_EXPECT_LE(test, (u64)r.pfn_lo, UT_MSI_BASE >> VTD_PAGE_SHIFT);
+	KUNIT_EXPECT_GE(test, (u64)r.pfn_last, UT_MSI_LAST >> VTD_PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, vtd_iova_check(&dom->iova), 0);
+
+	ut_domain_free(test, dom);
+	KUNIT_EXPECT_FALSE(test, ut_on_list(unit, dom));
+}
+
+static bool ut_did_taken(struct ut_ctx *ctx, unsigned int upto, u16 did)
+{
+	unsigned int i;
+
+	for (i = 0; i < upto; i++)
+		if (ctx->doms[i]->did == did)
+			return true;
+	return did == ctx->unit->default_domain->did;
+}
+
+static void ut_test_dids_unique(struct kunit *test)
+{
+	struct ut_ctx *ctx = test->priv;
+	struct vtd_unit *unit = ut_unit(test);
+	unsigned long id;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < UT_MAX_DOMAINS; i++) {
+		struct vtd_domain *dom = ut_domain(test);
+
+		KUNIT_EXPECT_FALSE_MSG(test, ut_did_taken(ctx, i, dom->did),
+				       "DID %u handed out twice", dom->did);
+		if (ut_cm(unit))
+			KUNIT_EXPECT_NE(test, dom->did, 0);
+	}
+	/* Free half of them and take as many again: still unique. */
+	for (i = 0; i < UT_MAX_DOMAINS / 2; i++)
+		ut_domain_free(test, ctx->doms[i]);
+	for (i = ctx->nr_doms; i < UT_MAX_DOMAINS; i++) {
+		struct vtd_domain *dom = ut_domain(test);
+
+		KUNIT_EXPECT_FALSE_MSG(test, ut_did_taken(ctx, i, dom->did),
+				       "DID %u handed out twice", dom->did);
+	}
+	/*
+	 * With caching mode, DID 0 belongs to the unit (it tags cached
+	 * not-present entries): no ID at or below 0 can be had at all.
+	 */
+	ret = vtd_iova_alloc(&unit->dids, 1, 0, 1, GFP_KERNEL, &id);
+	if (ut_cm(unit))
+		KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
+	else if (!ret)
+		KUNIT_EXPECT_EQ(test, vtd_iova_free(&unit->dids, id, 1), 0);
+}
+
+/* --- map, lookup, unmap --------------------------------------------- */
+
+static void ut_test_map_lookup_unmap(struct kunit *test)
+{
+	struct vtd_domain *dom = ut_domain(test);
+	phys_addr_t phys = ut_pages(test, 2), got;
+	u64 iova, size = 4 * SZ_4K, off, pte;
+	struct vtd_iova_range r;
+	unsigned int level;
+
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, size, DMA_BIT_MASK(32),
+						    GFP_KERNEL, &iova), 0);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(iova, size));
+	KUNIT_EXPECT_LE(test, iova + size - 1, (u64)DMA_BIT_MASK(32));
+	KUNIT_EXPECT_TRUE(test,
+			  iova + size <= UT_MSI_BASE || iova > UT_MSI_LAST);
+	KUNIT_ASSERT_EQ(test, vtd_iova_find(&dom->iova, iova >> VTD_PAGE_SHIFT,
+					    &r), 0);
+	KUNIT_EXPECT_FALSE(test, r.reserved);
+
+	KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, iova, &got), -ENOENT);
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, iova, phys, size,
+					     VTD_PGT_READ | VTD_PGT_WRITE,
+					     GFP_KERNEL), 0);
+	for (off = 0; off < size; off += SZ_4K) {
+		KUNIT_ASSERT_EQ(test, vtd_domain_lookup(dom, iova + off + 0x123,
+							&got), 0);
+		KUNIT_EXPECT_EQ(test, (u64)got, (u64)phys + off + 0x123);
+	}
+	KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, iova + size, &got),
+			-ENOENT);
+	KUNIT_ASSERT_EQ(test, vtd_pgtable_leaf(&dom->pgt, iova, &pte, &level),
+			0);
+	KUNIT_EXPECT_EQ(test, level, 1U);
+	KUNIT_EXPECT_EQ(test, pte & (UT_PTE_R | UT_PTE_W), UT_PTE_R | UT_PTE_W);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->mapped_bytes), size);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->nr_maps), 1);
+	KUNIT_EXPECT_EQ(test, vtd_pgtable_check(&dom->pgt), 0);
+
+	/* Read-only: the leaf says so. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova + SZ_4K, SZ_4K,
+					       GFP_KERNEL), SZ_4K);
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, iova + SZ_4K, phys, SZ_4K,
+					     VTD_PGT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, vtd_pgtable_leaf(&dom->pgt, iova + SZ_4K, &pte,
+					       &level), 0);
+	KUNIT_EXPECT_EQ(test, pte & (UT_PTE_R | UT_PTE_W), UT_PTE_R);
+
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova, size, GFP_KERNEL),
+			size);
+	for (off = 0; off < size; off += SZ_4K)
+		KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, iova + off, &got),
+				-ENOENT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->mapped_bytes), 0);
+	/* Unmapping nothing unmaps nothing. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova, size, GFP_KERNEL),
+			0);
+	KUNIT_EXPECT_EQ(test, vtd_pgtable_check(&dom->pgt), 0);
+
+	vtd_domain_free_iova(dom, iova, size);
+	KUNIT_EXPECT_EQ(test, vtd_iova_find(&dom->iova, iova >> VTD_PAGE_SHIFT,
+					    &r), -ENOENT);
+}
+
+static void ut_test_map_errors(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct vtd_domain *dom = ut_domain(test);
+	phys_addr_t phys = ut_pages(test, 1), got;
+	u64 top = BIT_ULL(unit->iova_bits), iova;
+	int rw = VTD_PGT_READ | VTD_PGT_WRITE;
+
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, 2 * SZ_4K,
+						    DMA_BIT_MASK(32),
+						    GFP_KERNEL, &iova), 0);
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, iova, phys, SZ_4K, rw,
+					     GFP_KERNEL), 0);
+	/* Over a live entry: -EEXIST, and the old translation stays. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, iova, phys + SZ_4K, SZ_4K, rw,
+					     GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, iova, phys, SZ_4K, rw,
+					     GFP_KERNEL), -EEXIST);
+	/* Half over it: all or nothing, the free half stays free. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, iova - SZ_4K, phys,
+					     2 * SZ_4K, rw, GFP_KERNEL),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, iova - SZ_4K, &got),
+			-ENOENT);
+	KUNIT_ASSERT_EQ(test, vtd_domain_lookup(dom, iova, &got), 0);
+	KUNIT_EXPECT_EQ(test, (u64)got, (u64)phys);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->mapped_bytes), SZ_4K);
+
+	/* Beyond the address width: -ERANGE; its last page is fine. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, top, phys, SZ_4K, rw,
+					     GFP_KERNEL), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, top - SZ_4K, phys, 2 * SZ_4K,
+					     rw, GFP_KERNEL), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, top - SZ_4K, &got),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, top - SZ_4K, phys, SZ_4K, rw,
+					     GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, top - 1, &got), 0);
+	KUNIT_EXPECT_EQ(test, (u64)got, (u64)phys + SZ_4K - 1);
+	KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, top, &got), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, top - SZ_4K, SZ_4K,
+					       GFP_KERNEL), SZ_4K);
+
+	/* Malformed requests: -EINVAL. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, iova + SZ_4K + 1, phys,
+					     SZ_4K, rw, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, iova + SZ_4K, phys + 1,
+					     SZ_4K, rw, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, iova + SZ_4K, phys, 100, rw,
+					     GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, iova + SZ_4K, phys, 0, rw,
+					     GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, iova + SZ_4K, phys, SZ_4K, 0,
+					     GFP_KERNEL), -EINVAL);
+
+	/* The allocator: zero size, a limit below the space. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_alloc_iova(dom, 0, DMA_BIT_MASK(32),
+						    GFP_KERNEL, &iova),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vtd_domain_alloc_iova(dom, SZ_4K, SZ_4K - 1,
+						    GFP_KERNEL, &iova),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, vtd_pgtable_check(&dom->pgt), 0);
+}
+
+/*
+ * vtd_iova_find_next() (what debugfs lists ranges with) visits every range
+ * once, in order, and agrees with the allocator's counters.
+ */
+static void ut_expect_ranges(struct kunit *test, struct vtd_domain *dom)
+{
+	unsigned long pfn = 0, nr_alloc = 0, nr_resv = 0, frames = 0;
+	struct vtd_iova_range r;
+	struct vtd_iova_stats st;
+
+	while (!vtd_iova_find_next(&dom->iova, pfn, &r)) {
+		KUNIT_ASSERT_GE(test, r.pfn_lo, pfn);
+		KUNIT_ASSERT_GE(test, r.pfn_last, r.pfn_lo);
+		if (r.reserved) {
+			nr_resv++;
+		} else {
+			nr_alloc++;
+			frames += r.pfn_last - r.pfn_lo + 1;
+		}
+		pfn = r.pfn_last + 1;
+	}
+	vtd_iova_get_stats(&dom->iova, &st);
+	KUNIT_EXPECT_EQ(test, nr_alloc, st.nr_allocated);
+	KUNIT_EXPECT_EQ(test, nr_resv, st.nr_reserved);
+	KUNIT_EXPECT_EQ(test, frames, st.allocated_frames);
+	/* From inside a range: that range. */
+	KUNIT_EXPECT_EQ(test, vtd_iova_find_next(&dom->iova,
+						 UT_MSI_BASE >> VTD_PAGE_SHIFT,
+						 &r), 0);
+	KUNIT_EXPECT_TRUE(test, r.reserved);
+	KUNIT_EXPECT_LE(test, (u64)r.pfn_lo, UT_MSI_BASE >> VTD_PAGE_SHIFT);
+}
+
+/* Ranges handed out avoid the MSI window and stay inside the width. */
+static void ut_test_iova_limits(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct vtd_domain *dom = ut_domain(test);
+	u64 iova, size = SZ_1M;
+
+	/* A limit inside the MSI window: the range lands below it. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, size, UT_MSI_LAST,
+						    GFP_KERNEL, &iova), 0);
+	KUNIT_EXPECT_LE(test, iova + size - 1, UT_MSI_BASE - 1);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(iova, size));
+	/* An odd number of pages is only page aligned, and fits too. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, 3 * SZ_4K, UT_MSI_LAST,
+						    GFP_KERNEL, &iova), 0);
+	KUNIT_EXPECT_LE(test, iova + 3 * SZ_4K - 1, UT_MSI_BASE - 1);
+	/* No limit: inside the unit's address width, never at frame 0. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, size, U64_MAX,
+						    GFP_KERNEL, &iova), 0);
+	KUNIT_EXPECT_LE(test, iova + size, BIT_ULL(unit->iova_bits));
+	KUNIT_EXPECT_GE(test, iova, (u64)SZ_4K);
+	/* edu's 28-bit mask. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, SZ_4K,
+						    DMA_BIT_MASK(28),
+						    GFP_KERNEL, &iova), 0);
+	KUNIT_EXPECT_LE(test, iova + SZ_4K - 1, (u64)DMA_BIT_MASK(28));
+	KUNIT_EXPECT_EQ(test, vtd_iova_check(&dom->iova), 0);
+	ut_expect_ranges(test, dom);
+}
+
+/* --- invalidation --------------------------------------------------- */
+
+/* IOTLB invalidations one map and one unmap cost (minimum over tries). */
+struct ut_invs {
+	u64 map;		/* of any granularity, per map */
+	u64 unmap;		/* of any granularity, per unmap */
+	u64 unmap_page;		/* page-selective ones, per unmap */
+};
+
+/*
+ * Map and unmap [@iova, @iova + @size) UT_TRIES times, counting the IOTLB
+ * invalidations each costs. The smallest count of each try is kept, so
+ * that another user of the unit invalidating meanwhile does not count.
+ */
+static void ut_map_invs(struct kunit *test, struct vtd_domain *dom, u64 iova,
+			phys_addr_t phys, u64 size, struct ut_invs *inv)
+{
+	struct vtd_unit *unit = dom->unit;
+	u64 before, page_before;
+	unsigned int i;
+
+	*inv = (struct ut_invs) { U64_MAX, U64_MAX, U64_MAX };
+	for (i = 0; i < UT_TRIES; i++) {
+		before = ut_iotlb_invs(unit);
+		KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, iova, phys, size,
+						     VTD_PGT_READ, GFP_KERNEL),
+				0);
+		inv->map = min(inv->map, ut_iotlb_invs(unit) - before);
+		before = ut_iotlb_invs(unit);
+		page_before = ut_inv(unit, VTD_INV_IOTLB_PAGE);
+		KUNIT_ASSERT_EQ(test, vtd_domain_unmap(dom, iova, size,
+						       GFP_KERNEL), size);
+		inv->unmap = min(inv->unmap, ut_iotlb_invs(unit) - before);
+		inv->unmap_page = min(inv->unmap_page,
+				      ut_inv(unit, VTD_INV_IOTLB_PAGE) -
+				      page_before);
+	}
+	kunit_info(test, "%llu KiB at %#llx: %llu IOTLB invalidation(s) per map, %llu per unmap (%llu page-selective)\n",
+		   size / SZ_1K, iova, inv->map, inv->unmap, inv->unmap_page);
+}
+
+/* A map costs an invalidation iff the unit caches not-present entries. */
+static void ut_expect_map_invs(struct kunit *test, struct vtd_unit *unit,
+			       const struct ut_invs *inv)
+{
+	if (ut_cm(unit))
+		KUNIT_EXPECT_GE(test, inv->map, 1ULL);
+	else
+		KUNIT_EXPECT_EQ(test, inv->map, 0ULL);
+}
+
+static void ut_test_iotlb_counters(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct vtd_domain *dom = ut_domain(test);
+	phys_addr_t phys = ut_pages(test, 1);
+	struct ut_invs inv;
+	u64 iova;
+
+	kunit_info(test, "caching mode %s, PSI %s, MAMV %llu\n",
+		   ut_cm(unit) ? "on" : "off",
+		   unit->cap & UT_CAP_PSI ? "yes" : "no",
+		   FIELD_GET(UT_CAP_MAMV, unit->cap));
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, 2 * SZ_4K,
+						    DMA_BIT_MASK(32),
+						    GFP_KERNEL, &iova), 0);
+	/*
+	 * Alone in its tables. Whether the unmap frees them (then the
+	 * paging-structure caches of their span may need a wider request)
+	 * is the page table's business; strict either way: invalidated
+	 * before the unmap returns.
+	 */
+	ut_map_invs(test, dom, iova, phys, SZ_4K, &inv);
+	ut_expect_map_invs(test, unit, &inv);
+	KUNIT_EXPECT_GE(test, inv.unmap, 1ULL);
+
+	/* With a neighbour keeping the tables: one page, page-selective. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, iova + SZ_4K, phys + SZ_4K,
+					     SZ_4K, VTD_PGT_READ, GFP_KERNEL),
+			0);
+	ut_map_invs(test, dom, iova, phys, SZ_4K, &inv);
+	ut_expect_map_invs(test, unit, &inv);
+	KUNIT_EXPECT_GE(test, inv.unmap, 1ULL);
+	if (unit->cap & UT_CAP_PSI)
+		KUNIT_EXPECT_GE(test, inv.unmap_page, 1ULL);
+	/* The neighbour still translates. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova + SZ_4K, SZ_4K,
+					       GFP_KERNEL), (u64)SZ_4K);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&unit->stats.inv_failed), 0);
+}
+
+/* A 2 MiB superpage, and its invalidation as one page-selective request. */
+static void ut_test_superpage(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct vtd_domain *dom = ut_domain(test);
+	u64 iova, pte;
+	struct ut_invs inv;
+	unsigned int level;
+	phys_addr_t phys;
+
+	if (!(unit->cap & UT_CAP_SLLPS_2M))
+		kunit_skip(test, "the unit has no 2 MiB pages");
+	phys = ut_pages(test, get_order(SZ_2M));
+	/* 4 MiB: the 2 MiB page and a neighbour in the same SL-PDE table. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, SZ_4M,
+						    DMA_BIT_MASK(32),
+						    GFP_KERNEL, &iova), 0);
+	KUNIT_ASSERT_TRUE(test, IS_ALIGNED(iova, SZ_4M));
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, iova, phys, SZ_2M,
+					     VTD_PGT_READ | VTD_PGT_WRITE,
+					     GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, vtd_pgtable_leaf(&dom->pgt, iova + SZ_1M, &pte,
+					       &level), 0);
+	KUNIT_EXPECT_EQ(test, level, 2U);
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova, SZ_2M, GFP_KERNEL),
+			(u64)SZ_2M);
+
+	/* 512 pages: one request of AM=9 when MAMV allows it. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, iova + SZ_2M, phys, SZ_4K,
+					     VTD_PGT_READ, GFP_KERNEL), 0);
+	ut_map_invs(test, dom, iova, phys, SZ_2M, &inv);
+	ut_expect_map_invs(test, unit, &inv);
+	KUNIT_EXPECT_GE(test, inv.unmap, 1ULL);
+	if ((unit->cap & UT_CAP_PSI) && FIELD_GET(UT_CAP_MAMV, unit->cap) >= 9)
+		KUNIT_EXPECT_GE(test, inv.unmap_page, 1ULL);
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova + SZ_2M, SZ_4K,
+					       GFP_KERNEL), (u64)SZ_4K);
+
+	/* Unmapping half splits it: the other half still translates. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, iova, phys, SZ_2M,
+					     VTD_PGT_READ, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova, SZ_1M, GFP_KERNEL),
+			(u64)SZ_1M);
+	KUNIT_ASSERT_EQ(test, vtd_pgtable_leaf(&dom->pgt, iova + SZ_1M, &pte,
+					       &level), 0);
+	KUNIT_EXPECT_EQ(test, level, 1U);
+	KUNIT_EXPECT_EQ(test, vtd_pgtable_leaf(&dom->pgt, iova, &pte, &level),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova, SZ_2M, GFP_KERNEL),
+			(u64)SZ_1M);
+	KUNIT_EXPECT_EQ(test, vtd_pgtable_check(&dom->pgt), 0);
+}
+
+/* Map and unmap with interrupts off, as a DMA-API caller may. */
+static void ut_test_atomic_map(struct kunit *test)
+{
+	struct vtd_domain *dom = ut_domain(test);
+	phys_addr_t phys = ut_pages(test, 0), got = 0;
+	unsigned long flags;
+	u64 iova, unmapped;
+	int map_ret, lookup_ret;
+
+	KUNIT_ASSERT_EQ(test, vtd_domain_alloc_iova(dom, SZ_4K,
+						    DMA_BIT_MASK(32),
+						    GFP_ATOMIC, &iova), 0);
+	local_irq_save(flags);
+	map_ret = vtd_domain_map(dom, iova, phys, SZ_4K,
+				 VTD_PGT_READ | VTD_PGT_WRITE, GFP_ATOMIC);
+	lookup_ret = vtd_domain_lookup(dom, iova, &got);
+	unmapped = vtd_domain_unmap(dom, iova, SZ_4K, GFP_ATOMIC);
+	local_irq_restore(flags);
+	vtd_domain_free_iova(dom, iova, SZ_4K);
+
+	KUNIT_EXPECT_EQ(test, map_ret, 0);
+	KUNIT_EXPECT_EQ(test, lookup_ret, 0);
+	KUNIT_EXPECT_EQ(test, (u64)got, (u64)phys);
+	KUNIT_EXPECT_EQ(test, unmapped, (u64)SZ_4K);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->unit->stats.inv_failed), 0);
+}
+
+/* --- attach and detach ---------------------------------------------- */
+
+static void ut_test_attach(struct kunit *test)
+{
+	struct ut_ctx *ctx = test->priv;
+	struct vtd_unit *unit = ut_unit(test);
+	struct vtd_domain *a, *b, *cur;
+	struct pci_dev *pdev;
+	u64 cc_before;
+
+	pdev = pci_get_device(UT_EDU_VENDOR, UT_EDU_DEVICE, NULL);
+	if (!pdev)
+		kunit_skip(test, "no edu device (qemu-boot.sh --devices edu)");
+	ctx->pdev = pdev;
+	KUNIT_ASSERT_PTR_EQ(test, vtd_unit_for_pci(pdev), unit);
+	a = ut_domain(test);
+	b = ut_domain(test);
+
+	cur = vtd_domain_of(pdev);
+	if (cur) {
+		/* Someone (vtd_edu, the DMA shim) holds it: still -EBUSY. */
+		KUNIT_EXPECT_EQ(test, vtd_domain_attach(a, pdev), -EBUSY);
+		kunit_skip(test, "%s is in domain %u already", pci_name(pdev),
+			   cur->did);
+	}
+
+	cc_before = ut_inv(unit, VTD_INV_CC_DEVICE);
+	KUNIT_ASSERT_EQ(test, vtd_domain_attach(a, pdev), 0);
+	ctx->attached = a;
+	KUNIT_EXPECT_PTR_EQ(test, vtd_domain_of(pdev), a);
+	KUNIT_EXPECT_EQ(test, a->nr_devices, 1U);
+	/* The new context entry was made visible to the unit. */
+	KUNIT_EXPECT_GT(test, ut_inv(unit, VTD_INV_CC_DEVICE), cc_before);
+
+	/* Attached elsewhere: -EBUSY; here already: -EEXIST. */
+	KUNIT_EXPECT_EQ(test, vtd_domain_attach(b, pdev), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vtd_domain_attach(a, pdev), -EEXIST);
+	KUNIT_EXPECT_EQ(test, b->nr_devices, 0U);
+	KUNIT_EXPECT_PTR_EQ(test, vtd_domain_of(pdev), a);
+
+	vtd_domain_detach(a, pdev);
+	ctx->attached = NULL;
+	KUNIT_EXPECT_NULL(test, vtd_domain_of(pdev));
+	KUNIT_EXPECT_EQ(test, a->nr_devices, 0U);
+
+	/* Free again: the other domain may have it now. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_attach(b, pdev), 0);
+	ctx->attached = b;
+	KUNIT_EXPECT_PTR_EQ(test, vtd_domain_of(pdev), b);
+	vtd_domain_detach(b, pdev);
+	ctx->attached = NULL;
+	KUNIT_EXPECT_NULL(test, vtd_domain_of(pdev));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&unit->stats.inv_failed), 0);
+}
+
+/* --- the read-only walk --------------------------------------------- */
+
+struct ut_walk {
+	unsigned int levels;
+	unsigned int tables;
+	unsigned int leaves;
+	u64 leaf_bytes;
+	u64 first_leaf;
+	u64 last_iova;		/* entries come in IOVA order */
+	u64 span_end[6];	/* end of the last table entry at each level */
+	bool bad_order;
+	bool orphan;		/* an entry outside its parent's span */
+};
+
+static int ut_walk_fn(void *arg, const struct vtd_pgtable_walk_entry *e)
+{
+	struct ut_walk *w = arg;
+
+	if (e->iova < w->last_iova)
+		w->bad_order = true;
+	w->last_iova = e->iova;
+	if (e->iova + e->size > w->span_end[e->level + 1])
+		w->orphan = true;
+	if (e->leaf) {
+		if (!w->leaves++)
+			w->first_leaf = e->iova;
+		w->leaf_bytes += e->size;
+	} else {
+		w->tables++;
+		w->span_end[e->level] = e->iova + e->size;
+	}
+	return 0;
+}
+
+static void ut_walk(struct vtd_domain *dom, u64 from, struct ut_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->levels = dom->pgt.levels;
+	w->span_end[w->levels + 1] = BIT_ULL(dom->pgt.aw_bits);
+	vtd_pgtable_walk(&dom->pgt, from, ut_walk_fn, w);
+}
+
+static int ut_walk_stop(void *arg, const struct vtd_pgtable_walk_entry *e)
+{
+	unsigned int *n = arg;
+
+	return ++*n == 2 ? -EINTR : 0;
+}
+
+static void ut_test_walk(struct kunit *test)
+{
+	struct vtd_domain *dom = ut_domain(test);
+	phys_addr_t phys = ut_pages(test, 2);
+	u64 a = SZ_1G, b = SZ_1G + SZ_2M;
+	struct ut_walk w;
+	unsigned int n = 0;
+
+	ut_walk(dom, 0, &w);
+	KUNIT_EXPECT_EQ(test, w.tables + w.leaves, 0U);
+
+	/* One page at a, three at b: two SL-PTE tables under one SL-PDE table. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, a, phys, SZ_4K, VTD_PGT_READ,
+					     GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, b, phys + SZ_4K, 3 * SZ_4K,
+					     VTD_PGT_READ | VTD_PGT_WRITE,
+					     GFP_KERNEL), 0);
+	ut_walk(dom, 0, &w);
+	KUNIT_EXPECT_EQ(test, w.leaves, 4U);
+	KUNIT_EXPECT_EQ(test, w.leaf_bytes, 4ULL * SZ_4K);
+	KUNIT_EXPECT_EQ(test, w.first_leaf, a);
+	/* Every table page but the root is pointed at by one entry. */
+	KUNIT_EXPECT_EQ(test, (long)w.tables + 1,
+			atomic_long_read(&dom->pgt.nr_tables));
+	KUNIT_EXPECT_FALSE(test, w.bad_order);
+	KUNIT_EXPECT_FALSE(test, w.orphan);
+
+	/* From b on: a's page is skipped, b's three are not. */
+	ut_walk(dom, b, &w);
+	KUNIT_EXPECT_EQ(test, w.leaves, 3U);
+	KUNIT_EXPECT_EQ(test, w.first_leaf, b);
+	/* From the top of the space: nothing. */
+	ut_walk(dom, BIT_ULL(dom->pgt.aw_bits), &w);
+	KUNIT_EXPECT_EQ(test, w.tables + w.leaves, 0U);
+	/* A callback's non-zero return stops the walk and is returned. */
+	KUNIT_EXPECT_EQ(test, vtd_pgtable_walk(&dom->pgt, 0, ut_walk_stop, &n),
+			-EINTR);
+	KUNIT_EXPECT_EQ(test, n, 2U);
+
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, a, SZ_4K, GFP_KERNEL),
+			(u64)SZ_4K);
+	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, b, 3 * SZ_4K, GFP_KERNEL),
+			3ULL * SZ_4K);
+	/* Empty tables may stay; no page does. */
+	ut_walk(dom, 0, &w);
+	KUNIT_EXPECT_EQ(test, w.leaves, 0U);
+	KUNIT_EXPECT_EQ(test, (long)w.tables + 1,
+			atomic_long_read(&dom->pgt.nr_tables));
+}
+
+/* --- debugfs -------------------------------------------------------- */
+
+/* Whether @name exists in @dir. */
+static bool ut_debugfs_has(struct dentry *dir, const char *name)
+{
+	struct dentry *d = debugfs_lookup(name, dir);
+
+	if (IS_ERR_OR_NULL(d))
+		return false;
+	dput(d);
+	return true;
+}
+
+static void ut_test_debugfs(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	static const char * const files[] = {
+		"caps", "faults", "counters", "domains",
+	};
+	struct vtd_domain *dom;
+	struct dentry *root;
+	char name[24];
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_FS))
+		kunit_skip(test, "no debugfs");
+	root = debugfs_lookup("vtd_remap", NULL);
+	KUNIT_ASSERT_NOT_NULL(test, root);
+	KUNIT_EXPECT_TRUE(test, ut_debugfs_has(root, "units"));
+	KUNIT_EXPECT_TRUE(test, ut_debugfs_has(root, unit->name));
+	dput(root);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(unit->debugfs));
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		KUNIT_EXPECT_TRUE_MSG(test, ut_debugfs_has(unit->debugfs,
+							   files[i]),
+				      "%s/%s", unit->name, files[i]);
+	snprintf(name, sizeof(name), "domain%u", unit->default_domain->did);
+	KUNIT_EXPECT_TRUE_MSG(test, ut_debugfs_has(unit->debugfs, name),
+			      "default domain: %s", name);
+
+	/* A domain's directory comes and goes with it. */
+	dom = ut_domain(test);
+	snprintf(name, sizeof(name), "domain%u", dom->did);
+	KUNIT_ASSERT_TRUE_MSG(test, ut_debugfs_has(unit->debugfs, name), "%s",
+			      name);
+	KUNIT_EXPECT_TRUE(test, ut_debugfs_has(dom->debugfs, "mappings"));
+	KUNIT_EXPECT_TRUE(test, ut_debugfs_has(dom->debugfs, "pgtable"));
+	ut_domain_free(test, dom);
+	KUNIT_EXPECT_FALSE_MSG(test, ut_debugfs_has(unit->debugfs, name),
+			       "%s left behind", name);
+}
+
+static struct kunit_case ut_cases[] = {
+	KUNIT_CASE(ut_test_unit),
+	KUNIT_CASE(ut_test_fault_reasons),
+	KUNIT_CASE(ut_test_domain_alloc_free),
+	KUNIT_CASE(ut_test_dids_unique),
+	KUNIT_CASE(ut_test_map_lookup_unmap),
+	KUNIT_CASE(ut_test_map_errors),
+	KUNIT_CASE(ut_test_iova_limits),
+	KUNIT_CASE(ut_test_iotlb_counters),
+	KUNIT_CASE(ut_test_superpage),
+	KUNIT_CASE(ut_test_atomic_map),
+	KUNIT_CASE(ut_test_attach),
+	KUNIT_CASE(ut_test_walk),
+	KUNIT_CASE(ut_test_debugfs),
+	{}
+};
+
+static struct kunit_suite ut_suite = {
+	.name = "vtd_unit",
+	.init = ut_init,
+	.exit = ut_exit,
+	.test_cases = ut_cases,
+};
+
+kunit_test_suite(ut_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests of the vtd-remap units and domains on the live unit");
