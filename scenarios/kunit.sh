@@ -2,23 +2,32 @@
 # SPDX-License-Identifier: GPL-2.0
 # kunit: load vtd_remap.ko and each KUnit test module, print every suite's KTAP results for scripts/ktap.py.
 #
-# Args: seed=N is passed to every test module as its "seed" parameter.
+# Args: seed=N is passed to every test module as its "seed" parameter;
+# invalidation=, passthrough=, fault_irq=, fault_poll_ms= to vtd_remap.ko.
 # Test failures are judged on the host from the KTAP between the
 # VTD-KTAP-BEGIN/END lines; this script fails only if a step fails
 # (insmod, rmmod, no test modules, no results).
 
 ko=/modules/vtd_remap.ko
 params=
+vtd_params=
 
+# seed=N goes to the test modules; invalidation=, passthrough=, fault_irq=
+# and fault_poll_ms= go to vtd_remap.ko (which register paths the suites
+# exercise); arguments for other scenarios of the same boot are ignored.
 for a in "$@"; do
 	case "$a" in
 	seed=*) params="$params $a" ;;
-	*) echo "kunit: unknown argument $a"; exit 2 ;;
+	invalidation=* | passthrough=* | fault_irq=* | fault_poll_ms=*)
+		vtd_params="$vtd_params $a" ;;
+	*) ;;
 	esac
 done
 
 status=0
-if ! insmod "$ko"; then
+echo "kunit: insmod $ko$vtd_params"
+# shellcheck disable=SC2086
+if ! insmod "$ko" $vtd_params; then
 	echo "kunit: FAIL: insmod $ko"
 	exit 1
 fi
