@@ -3,7 +3,7 @@
 # kunit: load vtd_remap.ko and each KUnit test module, print every suite's KTAP results for scripts/ktap.py.
 #
 # Args: seed=N is passed to every test module as its "seed" parameter;
-# invalidation=, passthrough=, fault_irq=, fault_poll_ms= to vtd_remap.ko.
+# remap=P1,P2 are vtd_remap.ko parameters (remap=invalidation=register).
 # Test failures are judged on the host from the KTAP between the
 # VTD-KTAP-BEGIN/END lines; this script fails only if a step fails
 # (insmod, rmmod, no test modules, no results).
@@ -12,15 +12,18 @@ ko=/modules/vtd_remap.ko
 params=
 vtd_params=
 
-# seed=N goes to the test modules; invalidation=, passthrough=, fault_irq=
-# and fault_poll_ms= go to vtd_remap.ko (which register paths the suites
-# exercise); arguments for other scenarios of the same boot are ignored.
+# seed=N goes to the test modules; remap=P1,P2 (as for the edu scenarios,
+# e.g. remap=invalidation=register) to vtd_remap.ko. In a multi-scenario
+# boot, kunit.seed=N; other scenarios' arguments (name.key=...) are ignored.
 for a in "$@"; do
+	case "${a%%=*}" in
+	kunit.*) a=${a#kunit.} ;;
+	*.*) continue ;;
+	esac
 	case "$a" in
 	seed=*) params="$params $a" ;;
-	invalidation=* | passthrough=* | fault_irq=* | fault_poll_ms=*)
-		vtd_params="$vtd_params $a" ;;
-	*) ;;
+	remap=*) vtd_params="$vtd_params $(echo "${a#remap=}" | tr , ' ')" ;;
+	*) echo "kunit: unknown argument $a"; exit 2 ;;
 	esac
 done
 
