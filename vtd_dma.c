@@ -1,12 +1,1317 @@
 // SPDX-License-Identifier: GPL-2.0
-/* PLACEHOLDER: the DMA-API shim is being written (issue 6). */
+/*
+ * vtd-remap DMA-API shim: a struct dma_map_ops installed on the PCI devices
+ * the module is told to own, so that their unmodified drivers (nvme,
+ * virtio-blk, ...) get their DMA addresses from our IOVA allocator, mapped
+ * by our page tables, with the IOTLB invalidated on every unmap.
+ *
+ * Theory of operation
+ *
+ * 1. Concepts. The module parameter "own" names devices: PCI addresses
+ *    ("0000:00:04.0" or "00:04.0"), a unit ("dmar0": every endpoint in its
+ *    scope) or "all" (every endpoint of every unit). Each owned device gets
+ *    a DMA domain of its own (vtd_domain.c), is attached to it, and gets
+ *    vtd_dma_ops. From then on every dma_map_*() / dma_alloc_*() of its
+ *    driver lands here: we take an IOVA range under the device's mask, map
+ *    it to the buffer's pages and hand the IOVA (plus the buffer's offset
+ *    in its page) to the driver as the DMA address. dma_unmap_*() unmaps,
+ *    which invalidates the IOTLB before returning (strict), and frees the
+ *    range. Bridges are never owned by "all" or a unit name: they do not
+ *    originate DMA through the DMA API.
+ *
+ * 2. Loading order. The ops must be on the device before its driver binds
+ *    (a driver's first DMA call is in its probe), and must not change under
+ *    a bound driver (its remove frees with the ops it allocated with). So:
+ *    - Driver not bound yet (vtd_remap loaded before "modprobe nvme"):
+ *      the ops are installed at once; the driver binds later through them.
+ *    - Driver already bound (nvme built into the test kernel probes at
+ *      boot; the stock guest's init modprobes nvme and virtio_blk before
+ *      the scenario): device_release_driver(), attach and install, then
+ *      device_attach() probes the driver again, now through the shim. The
+ *      disk disappears and comes back (nvme scans its namespaces
+ *      asynchronously: wait for the block device).
+ *    - Unload: unbind the driver, wait until every range it had is freed,
+ *      remove the ops, detach (the device is back on pass-through), free
+ *      the domain and probe the driver again: the device works without us.
+ *    Nothing that holds the device open may live across load or unload:
+ *    unmount the disk and close it first. nvme frees its doorbell buffers
+ *    only when the last reference to its controller goes, so a controller
+ *    kept open past its remove would free them with the wrong ops; unload
+ *    waits VTD_DMA_IDLE_WAIT_MS for that and then warns loudly. Loading
+ *    drivers concurrently with vtd_remap's load or unload is not supported
+ *    (a probe between our unbind and our install would bind without us).
+ *
+ * 3. Data structures. A struct vtd_dma_dev per owned device, in the
+ *    xarray vtd_dma_devs keyed by segment << 16 | bus << 8 | devfn (dense
+ *    small keys; xa_load() is lock-free, which the map path needs). It
+ *    holds the device (a reference), its unit and domain, counters and a
+ *    ring of the last VTD_DMA_RECENT maps for debugfs. The domain's IOVA
+ *    allocator is the record of live mappings: an unmap finds the range an
+ *    address belongs to there, so no per-mapping memory is spent here.
+ *
+ * 4. Address layout. Every range is a power of two of pages, so the
+ *    allocator aligns it naturally. Hence a range never crosses a segment
+ *    boundary (dma_get_seg_boundary(), a power of two minus one) unless it
+ *    is larger than the boundary, and then it starts on one. map_sg lays
+ *    the whole list out in one range: each segment at the next page, plus
+ *    its offset in its page; a segment that would cross a boundary starts
+ *    at the boundary instead (the pad is shorter than the segment). In the
+ *    range, adjacent segments that meet at a page boundary are merged into
+ *    one DMA segment while the merge respects the maximum segment size
+ *    (dma_get_max_seg_size()) and the boundary. Lists longer than the
+ *    largest mapping, or with no room for one range under the mask, are
+ *    mapped one range per segment instead, never merged.
+ *
+ * 5. Invariants.
+ *    - dev->dma_ops == &vtd_dma_ops iff the device has a record in
+ *      vtd_dma_devs iff it is attached to the record's domain. The record
+ *      is published before the ops and unpublished after them.
+ *    - Every address handed out lies in a live allocated range of the
+ *      device's domain, and that range is mapped to the buffer's pages
+ *      with the direction's permissions; a range is unmapped (IOTLB
+ *      invalidated) before it is freed.
+ *    - DMA_MAPPING_ERROR (or a negative count for map_sg) is the only
+ *      failure a caller ever sees; nothing is left mapped after one.
+ *
+ * 6. Locking. vtd_dma_mutex serialises taking and giving back devices and
+ *    the debugfs readers; it is taken first, then (inside the driver core)
+ *    device_lock, then the unit's mutex (attach, detach). The DMA ops take
+ *    no sleeping lock: xa_load() under RCU, then the allocator's, the page
+ *    table's, the pool's and the unit's invalidation spinlocks (all
+ *    irq-safe), and a record's recent_lock (a leaf). A record is freed only
+ *    after its driver is unbound and its ops removed, so no op can be
+ *    running on it.
+ *
+ * 7. Context. map_page, map_sg and map_resource may be called in any
+ *    context, interrupts included (nvme and virtio unmap in their
+ *    completion interrupts, network drivers map in softirq): they allocate
+ *    with GFP_ATOMIC and map with a non-blocking gfp, so page-table pages
+ *    come from the unit's preallocated pool. Coherent allocation follows
+ *    the caller's gfp. The largest mapping (max_mapping_size) is the one
+ *    whose worst-case table pages fit in half of the pool's low watermark.
+ *
+ * 8. Failure policy. A failed map leaves nothing behind and returns the
+ *    DMA API's error. An unmap of an address we never handed out is a
+ *    driver bug: WARN_ON_ONCE, counted, and nothing is freed (a coherent
+ *    buffer we cannot vouch for is leaked rather than freed). A device
+ *    that cannot be owned fails the load if it was named by address, and
+ *    is skipped with a message if it was only in a unit's scope.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": dma: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/memremap.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
 #include "vtd_dma.h"
+#include "vtd_unit.h"
+
+/* The CPU's pages are the unit's pages: one IOVA page per CPU page. */
+static_assert(PAGE_SIZE == VTD_PAGE_SIZE);
+
+/*
+ * CAP.ZLR (VT-d 11.4.2): 0 means the unit faults zero-length reads to
+ * write-only pages, which some devices issue to flush posted writes. On
+ * such a unit a DMA_FROM_DEVICE buffer is mapped readable too.
+ */
+#define VTD_CAP_ZLR		BIT_ULL(22)
+
+/*
+ * Smallest DMA mask accepted: 24 bits, the ISA DMA limit and the smallest
+ * mask the kernel's own DMA code serves. Frames from 1 up are free in every
+ * domain except the holes (vtd_domain.c), so 16 MiB always leaves room.
+ */
+#define VTD_DMA_MIN_MASK	DMA_BIT_MASK(24)
+
+/*
+ * The mask a device needs to reach all memory efficiently: 32 bits. Any
+ * page, wherever it is, gets an IOVA under the device's mask, and the space
+ * below 4 GiB (minus the MSI window and the PCI windows) holds far more
+ * than a device keeps mapped at once.
+ */
+#define VTD_DMA_REQUIRED_MASK	DMA_BIT_MASK(32)
+
+/*
+ * Table pages the largest single mapping may need in the worst case: half
+ * of the pool's low watermark, so that two such maps back to back in
+ * atomic context still find pages while the refill catches up. With 4-level
+ * tables that allows 32 MiB (vtd_pgtable_map_pages(4, 32 MiB) = 17 + 2 + 2).
+ */
+#define VTD_DMA_MAP_TABLE_PAGES	(VTD_POOL_LOW / 2)
+
+/* Maps kept per device for debugfs; a power of two (the index is masked). */
+#define VTD_DMA_RECENT		16
+static_assert((VTD_DMA_RECENT & (VTD_DMA_RECENT - 1)) == 0);
+
+/*
+ * How long unload waits, after unbinding a driver, for the ranges it still
+ * had: nvme frees its doorbell buffers when its controller's last
+ * reference goes, which is at once unless something holds it open.
+ */
+#define VTD_DMA_IDLE_WAIT_MS	5000
+
+/* Devices named by address in "own": more is a typo, not a machine. */
+#define VTD_DMA_MAX_LISTED	32
+
+/* Allocation flags of the map paths, which may run in interrupts. */
+#define VTD_DMA_GFP_ATOMIC	(GFP_ATOMIC | __GFP_NOWARN)
+
+static char *own;
+module_param(own, charp, 0444);
+MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\"");
+
+/**
+ * enum vtd_dma_kind - how a mapping was made (counters, debugfs)
+ * @VTD_DMA_PAGE:	map_page / unmap_page.
+ * @VTD_DMA_SG:		map_sg laid out in one range.
+ * @VTD_DMA_SG_EACH:	map_sg with one range per segment.
+ * @VTD_DMA_COHERENT:	alloc / free.
+ * @VTD_DMA_RESOURCE:	map_resource / unmap_resource.
+ * @VTD_DMA_NR_KINDS:	number of kinds.
+ */
+enum vtd_dma_kind {
+	VTD_DMA_PAGE,
+	VTD_DMA_SG,
+	VTD_DMA_SG_EACH,
+	VTD_DMA_COHERENT,
+	VTD_DMA_RESOURCE,
+	VTD_DMA_NR_KINDS,
+};
+
+static const char * const vtd_dma_kind_name[VTD_DMA_NR_KINDS] = {
+	[VTD_DMA_PAGE] = "page",
+	[VTD_DMA_SG] = "sg",
+	[VTD_DMA_SG_EACH] = "sg-each",
+	[VTD_DMA_COHERENT] = "coherent",
+	[VTD_DMA_RESOURCE] = "resource",
+};
+
+/**
+ * struct vtd_dma_event - one recent map, for debugfs
+ * @alloc:	first IOVA of the range it took.
+ * @dma:	the (first) DMA address handed to the driver.
+ * @phys:	the (first) CPU physical address it translates to.
+ * @size:	bytes the driver asked for (all segments of a list).
+ * @nents:	CPU segments (1 except for map_sg).
+ * @kind:	enum vtd_dma_kind.
+ * @dir:	enum dma_data_direction.
+ * @live:	not unmapped yet (as far as the ring knows).
+ */
+struct vtd_dma_event {
+	u64 alloc;
+	u64 dma;
+	u64 phys;
+	u64 size;
+	u32 nents;
+	u8 kind;
+	u8 dir;
+	bool live;
+};
+
+/**
+ * struct vtd_dma_stats - what the shim did for one device
+ * @maps:	successful maps, by kind.
+ * @unmaps:	unmaps, by kind.
+ * @bytes:	bytes mapped so far, all kinds.
+ * @sg_in:	CPU segments of successful map_sg calls.
+ * @sg_out:	DMA segments they returned (fewer when merged).
+ * @errors:	maps that failed.
+ * @bad_unmaps:	unmaps of addresses the shim never handed out.
+ */
+struct vtd_dma_stats {
+	atomic64_t maps[VTD_DMA_NR_KINDS];
+	atomic64_t unmaps[VTD_DMA_NR_KINDS];
+	atomic64_t bytes;
+	atomic64_t sg_in;
+	atomic64_t sg_out;
+	atomic64_t errors;
+	atomic64_t bad_unmaps;
+};
+
+/**
+ * struct vtd_dma_dev - an owned device
+ * @pdev:	the device (a reference is held).
+ * @unit:	the unit translating it.
+ * @dom:	its DMA domain, which only it is attached to.
+ * @rebound:	a driver was bound when the device was taken (and was probed
+ *		again through the shim).
+ * @stats:	counters.
+ * @recent_lock: protects @recent and @recent_next.
+ * @recent_next: total maps recorded; the next slot is this modulo the size.
+ * @recent:	the last VTD_DMA_RECENT maps.
+ */
+struct vtd_dma_dev {
+	struct pci_dev *pdev;
+	struct vtd_unit *unit;
+	struct vtd_domain *dom;
+	bool rebound;
+	struct vtd_dma_stats stats;
+	spinlock_t recent_lock;	/* @recent, @recent_next */
+	unsigned int recent_next;
+	struct vtd_dma_event recent[VTD_DMA_RECENT];
+};
+
+/**
+ * struct vtd_dma_want - the "own" parameter, parsed
+ * @all:	every endpoint of every unit.
+ * @units:	bit N: every endpoint of unit dmarN.
+ * @nr:		addresses in @addr.
+ * @addr:	segment << 16 | bus << 8 | devfn of each device named.
+ */
+struct vtd_dma_want {
+	bool all;
+	unsigned long units;
+	unsigned int nr;
+	u32 addr[VTD_DMA_MAX_LISTED];
+};
+
+/* Owned devices, keyed by vtd_dma_key(); see sections 3 and 6. */
+static DEFINE_XARRAY(vtd_dma_devs);
+
+/* Taking and giving back devices; debugfs readers. Taken first. */
+static DEFINE_MUTEX(vtd_dma_mutex);
+
+/* Largest single mapping, in bytes (section 7). */
+static size_t vtd_dma_max_map;
+
+/* /sys/kernel/debug/vtd_remap/dma, and vtd_remap/ if we had to make it. */
+static struct dentry *vtd_dma_dir;
+static struct dentry *vtd_dma_root_made;
+
+/* --- primitives ------------------------------------------------------ */
+
+static unsigned long vtd_dma_key(struct pci_dev *pdev)
+{
+	return (unsigned long)pci_domain_nr(pdev->bus) << 16 | pci_dev_id(pdev);
+}
+
+/* The record behind a device whose ops are ours. */
+static struct vtd_dma_dev *vtd_dma_dev_of(struct device *dev)
+{
+	struct vtd_dma_dev *dd;
+
+	if (WARN_ON_ONCE(!dev_is_pci(dev)))
+		return NULL;
+	dd = xa_load(&vtd_dma_devs, vtd_dma_key(to_pci_dev(dev)));
+	WARN_ON_ONCE(!dd);
+	return dd;
+}
+
+/* Highest IOVA a mapping for @dd may use under @mask. */
+static u64 vtd_dma_limit(struct vtd_dma_dev *dd, u64 mask)
+{
+	struct device *dev = &dd->pdev->dev;
+	u64 limit = min_t(u64, mask, DMA_BIT_MASK(dd->unit->aw_bits));
+
+	if (dev->bus_dma_limit)
+		limit = min_t(u64, limit, dev->bus_dma_limit);
+	return limit;
+}
+
+/* Page-table permissions for a direction; 0 for DMA_NONE or garbage. */
+static int vtd_dma_prot(struct vtd_dma_dev *dd, enum dma_data_direction dir)
+{
+	switch (dir) {
+	case DMA_BIDIRECTIONAL:
+		return VTD_PGT_READ | VTD_PGT_WRITE;
+	case DMA_TO_DEVICE:
+		return VTD_PGT_READ;
+	case DMA_FROM_DEVICE:
+		if (dd->unit->cap & VTD_CAP_ZLR)
+			return VTD_PGT_WRITE;
+		return VTD_PGT_READ | VTD_PGT_WRITE;
+	default:
+		return 0;
+	}
+}
+
+/* Whether [@start, @start + @len) may be one DMA segment of @dev. */
+static bool vtd_dma_seg_ok(u64 start, u64 len, unsigned long boundary,
+			   unsigned int max_seg)
+{
+	u64 last = start + len - 1;
+
+	return len <= max_seg && (start & ~(u64)boundary) == (last & ~(u64)boundary);
+}
+
+/* --- recent maps, for debugfs ---------------------------------------- */
+
+static void vtd_dma_recent_add(struct vtd_dma_dev *dd,
+			       const struct vtd_dma_event *ev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dd->recent_lock, flags);
+	dd->recent[dd->recent_next++ & (VTD_DMA_RECENT - 1)] = *ev;
+	spin_unlock_irqrestore(&dd->recent_lock, flags);
+}
+
+static void vtd_dma_recent_gone(struct vtd_dma_dev *dd, u64 alloc)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&dd->recent_lock, flags);
+	for (i = 0; i < VTD_DMA_RECENT; i++)
+		if (dd->recent[i].live && dd->recent[i].alloc == alloc)
+			dd->recent[i].live = false;
+	spin_unlock_irqrestore(&dd->recent_lock, flags);
+}
+
+static void vtd_dma_count_map(struct vtd_dma_dev *dd, enum vtd_dma_kind kind,
+			      u64 bytes)
+{
+	atomic64_inc(&dd->stats.maps[kind]);
+	atomic64_add(bytes, &dd->stats.bytes);
+}
+
+static void vtd_dma_map_failed(struct vtd_dma_dev *dd, const char *what,
+			       u64 size, int err)
+{
+	atomic64_inc(&dd->stats.errors);
+	/* -ENOMEM in atomic context is expected under load; callers retry. */
+	if (err != -ENOMEM)
+		dev_warn_ratelimited(&dd->pdev->dev,
+				     "dma: %s of %llu bytes failed: %d\n",
+				     what, size, err);
+}
+
+/* --- ranges ---------------------------------------------------------- */
+
+/*
+ * Take a range for @size bytes (a multiple of the page size) under @limit:
+ * a power of two of pages, so it is naturally aligned (section 4).
+ * Return: 0 with the range in @iova and its size in @alloc_size, -ENOSPC
+ * or -ENOMEM.
+ */
+static int vtd_dma_range_alloc(struct vtd_dma_dev *dd, u64 size, u64 limit,
+			       gfp_t gfp, u64 *iova, u64 *alloc_size)
+{
+	u64 pages = size >> PAGE_SHIFT;
+	int ret;
+
+	if (!pages || size > limit)
+		return -ENOSPC;
+	pages = roundup_pow_of_two(pages);
+	ret = vtd_domain_alloc_iova(dd->dom, pages << PAGE_SHIFT, limit, gfp,
+				    iova);
+	if (ret)
+		return ret;
+	*alloc_size = pages << PAGE_SHIFT;
+	return 0;
+}
+
+/* Unmap (strictly) and free a whole range. */
+static void vtd_dma_range_free(struct vtd_dma_dev *dd, u64 iova, u64 size)
+{
+	vtd_domain_unmap(dd->dom, iova, size, VTD_DMA_GFP_ATOMIC);
+	vtd_domain_free_iova(dd->dom, iova, size);
+}
+
+/*
+ * Give back the range holding @addr, which must be its first page if
+ * @at_start. @len bytes from @addr were mapped, says the caller.
+ * Return: 0 with the range in @out (if not NULL), or -ENOENT if @addr is
+ * not in a range we handed out (a driver bug: warned, nothing freed).
+ */
+static int vtd_dma_release(struct vtd_dma_dev *dd, u64 addr, u64 len,
+			   bool at_start, struct vtd_iova_range *out)
+{
+	unsigned long pfn = addr >> PAGE_SHIFT;
+	struct vtd_iova_range r;
+	u64 start, size;
+
+	if (vtd_iova_find(&dd->dom->iova, pfn, &r) || r.reserved ||
+	    (at_start && r.pfn_lo != pfn)) {
+		atomic64_inc(&dd->stats.bad_unmaps);
+		dev_WARN_ONCE(&dd->pdev->dev, 1,
+			      "dma: unmap of %#llx, which the shim did not map\n",
+			      addr);
+		return -ENOENT;
+	}
+	start = (u64)r.pfn_lo << PAGE_SHIFT;
+	size = (u64)(r.pfn_last - r.pfn_lo + 1) << PAGE_SHIFT;
+	dev_WARN_ONCE(&dd->pdev->dev, addr + len > start + size,
+		      "dma: unmap of %llu bytes at %#llx, past its range [%#llx, %#llx)\n",
+		      len, addr, start, start + size);
+	vtd_dma_range_free(dd, start, size);
+	vtd_dma_recent_gone(dd, start);
+	if (out)
+		*out = r;
+	return 0;
+}
+
+/*
+ * Map [@phys, @phys + @size) at a new range under @mask.
+ * Return: 0 with the DMA address (the range plus @phys's offset in its
+ * page) in @dma and the range in @alloc; -ENOSPC, -ENOMEM, -EINVAL.
+ */
+static int vtd_dma_map_core(struct vtd_dma_dev *dd, phys_addr_t phys,
+			    u64 size, int prot, u64 mask, gfp_t gfp,
+			    u64 *alloc, dma_addr_t *dma)
+{
+	u64 off = offset_in_page(phys);
+	u64 span = PAGE_ALIGN(off + size);
+	u64 iova, alloc_size;
+	int ret;
+
+	if (!size || !prot)
+		return -EINVAL;
+	ret = vtd_dma_range_alloc(dd, span, vtd_dma_limit(dd, mask), gfp,
+				  &iova, &alloc_size);
+	if (ret)
+		return ret;
+	ret = vtd_domain_map(dd->dom, iova, phys - off, span, prot, gfp);
+	if (ret) {
+		/* All or nothing: the range holds no mapping. */
+		vtd_domain_free_iova(dd->dom, iova, alloc_size);
+		return ret;
+	}
+	*alloc = iova;
+	*dma = iova + off;
+	return 0;
+}
+
+/* map_page and map_resource: one buffer, one range. */
+static dma_addr_t vtd_dma_map_one(struct device *dev, phys_addr_t phys,
+				  size_t size, enum dma_data_direction dir,
+				  enum vtd_dma_kind kind)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	struct vtd_dma_event ev = {
+		.phys = phys, .size = size, .nents = 1, .kind = kind,
+		.dir = dir, .live = true,
+	};
+	int ret;
+
+	if (!dd)
+		return DMA_MAPPING_ERROR;
+	ret = vtd_dma_map_core(dd, phys, size, vtd_dma_prot(dd, dir),
+			       dma_get_mask(dev), VTD_DMA_GFP_ATOMIC,
+			       &ev.alloc, &ev.dma);
+	if (ret) {
+		vtd_dma_map_failed(dd, vtd_dma_kind_name[kind], size, ret);
+		return DMA_MAPPING_ERROR;
+	}
+	vtd_dma_count_map(dd, kind, size);
+	vtd_dma_recent_add(dd, &ev);
+	return ev.dma;
+}
+
+static void vtd_dma_unmap_one(struct device *dev, dma_addr_t addr,
+			      size_t size, enum vtd_dma_kind kind)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (!dd)
+		return;
+	if (!vtd_dma_release(dd, addr, size, true, NULL))
+		atomic64_inc(&dd->stats.unmaps[kind]);
+}
+
+/* --- scatter-gather -------------------------------------------------- */
+
+/*
+ * Where a segment starting @off bytes into its first page goes, given the
+ * next free page at @pos (relative to the range): @pos, or the boundary the
+ * segment would cross there if starting on it lets the segment fit.
+ */
+static u64 vtd_dma_sg_place(u64 pos, u64 off, u64 len, unsigned long boundary)
+{
+	u64 start = pos + off;
+	u64 next = (start | boundary) + 1;	/* the boundary above start */
+
+	if (vtd_dma_seg_ok(start, len, boundary, UINT_MAX))
+		return pos;
+	/* A sub-page boundary or a segment longer than it: nothing helps. */
+	if (boundary < PAGE_SIZE - 1 || off + len > (u64)boundary + 1)
+		return pos;
+	return next;
+}
+
+/*
+ * Lay the list out in one range (section 4): each segment's position
+ * relative to the range goes in its dma_address, its length in dma_length.
+ * Return: the range's size in bytes, or 0 for a zero-length segment.
+ */
+static u64 vtd_dma_sg_layout(struct device *dev, struct scatterlist *sgl,
+			     int nents)
+{
+	unsigned long boundary = dma_get_seg_boundary(dev);
+	struct scatterlist *s;
+	u64 pos = 0, off;
+	int i;
+
+	for_each_sg(sgl, s, nents, i) {
+		if (!s->length)
+			return 0;
+		off = offset_in_page(sg_phys(s));
+		pos = vtd_dma_sg_place(pos, off, s->length, boundary);
+		sg_dma_address(s) = pos + off;
+		sg_dma_len(s) = s->length;
+		pos += PAGE_ALIGN(off + s->length);
+	}
+	return pos;
+}
+
+/*
+ * Turn the relative layout into DMA segments at @base, merging neighbours
+ * that meet at a page boundary. Output segment k is written to entry k,
+ * which was read before (k <= the entry being read); the entries after the
+ * last output get length 0, where unmap stops.
+ * Return: the number of DMA segments.
+ */
+static int vtd_dma_sg_finish(struct device *dev, struct scatterlist *sgl,
+			     int nents, u64 base)
+{
+	unsigned long boundary = dma_get_seg_boundary(dev);
+	unsigned int max_seg = dma_get_max_seg_size(dev);
+	struct scatterlist *s, *out = sgl;
+	u64 cur = 0, cur_len = 0;
+	int i, count = 0;
+
+	for_each_sg(sgl, s, nents, i) {
+		u64 addr = base + sg_dma_address(s);
+		u64 len = sg_dma_len(s);
+
+		if (count && cur + cur_len == addr &&
+		    vtd_dma_seg_ok(cur, cur_len + len, boundary, max_seg)) {
+			cur_len += len;
+			continue;
+		}
+		if (count) {
+			sg_dma_address(out) = cur;
+			sg_dma_len(out) = cur_len;
+			out = sg_next(out);
+		}
+		cur = addr;
+		cur_len = len;
+		count++;
+	}
+	sg_dma_address(out) = cur;
+	sg_dma_len(out) = cur_len;
+	for (i = count, s = sg_next(out); s && i < nents; i++, s = sg_next(s)) {
+		sg_dma_address(s) = DMA_MAPPING_ERROR;
+		sg_dma_len(s) = 0;
+	}
+	return count;
+}
+
+/*
+ * Give back the ranges of a mapped list: each DMA segment's first page
+ * names its range; segments inside the range just given back are skipped
+ * (they share it), and the list ends at the first zero length.
+ */
+static void vtd_dma_sg_release(struct vtd_dma_dev *dd,
+			       struct scatterlist *sgl, int nents)
+{
+	struct vtd_iova_range done = { .pfn_lo = 1, .pfn_last = 0 };
+	struct scatterlist *s;
+	unsigned long pfn;
+	int i;
+
+	for_each_sg(sgl, s, nents, i) {
+		if (!sg_dma_len(s))
+			break;
+		pfn = sg_dma_address(s) >> PAGE_SHIFT;
+		if (pfn >= done.pfn_lo && pfn <= done.pfn_last)
+			continue;
+		if (vtd_dma_release(dd, sg_dma_address(s), sg_dma_len(s),
+				    false, &done))
+			break;
+	}
+}
+
+/* map_sg, one range for the whole list. Return: DMA segments or -errno. */
+static int vtd_dma_sg_one_range(struct vtd_dma_dev *dd,
+				struct scatterlist *sgl, int nents, int prot,
+				struct vtd_dma_event *ev)
+{
+	struct device *dev = &dd->pdev->dev;
+	u64 total, base, alloc_size, rel, off;
+	struct scatterlist *s;
+	int i, ret;
+
+	total = vtd_dma_sg_layout(dev, sgl, nents);
+	if (!total)
+		return -EINVAL;
+	if (total > vtd_dma_max_map)
+		return -ENOSPC;
+	ret = vtd_dma_range_alloc(dd, total, vtd_dma_limit(dd, dma_get_mask(dev)),
+				  VTD_DMA_GFP_ATOMIC, &base, &alloc_size);
+	if (ret)
+		return ret;
+	for_each_sg(sgl, s, nents, i) {
+		rel = sg_dma_address(s);
+		off = offset_in_page(rel);
+		ret = vtd_domain_map(dd->dom, base + rel - off,
+				     sg_phys(s) - off, PAGE_ALIGN(off + s->length),
+				     prot, VTD_DMA_GFP_ATOMIC);
+		if (ret) {
+			/* Unmapping the whole range undoes the segments mapped. */
+			vtd_dma_range_free(dd, base, alloc_size);
+			return ret;
+		}
+	}
+	ev->alloc = base;
+	ev->dma = base + sg_dma_address(sgl);
+	return vtd_dma_sg_finish(dev, sgl, nents, base);
+}
+
+/* map_sg, one range per segment. Return: DMA segments or -errno. */
+static int vtd_dma_sg_each(struct vtd_dma_dev *dd, struct scatterlist *sgl,
+			   int nents, int prot, struct vtd_dma_event *ev)
+{
+	u64 mask = dma_get_mask(&dd->pdev->dev), alloc;
+	struct scatterlist *s;
+	dma_addr_t dma;
+	int i, ret;
+
+	for_each_sg(sgl, s, nents, i) {
+		ret = vtd_dma_map_core(dd, sg_phys(s), s->length, prot, mask,
+				       VTD_DMA_GFP_ATOMIC, &alloc, &dma);
+		if (ret) {
+			sg_dma_len(s) = 0;
+			vtd_dma_sg_release(dd, sgl, i);
+			return ret;
+		}
+		if (!i) {
+			ev->alloc = alloc;
+			ev->dma = dma;
+		}
+		sg_dma_address(s) = dma;
+		sg_dma_len(s) = s->length;
+	}
+	return nents;
+}
+
+/* --- the DMA API operations ------------------------------------------ */
+
+static dma_addr_t vtd_dma_map_page(struct device *dev, struct page *page,
+				   unsigned long offset, size_t size,
+				   enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	return vtd_dma_map_one(dev, page_to_phys(page) + offset, size, dir,
+			       VTD_DMA_PAGE);
+}
+
+static void vtd_dma_unmap_page(struct device *dev, dma_addr_t addr,
+			       size_t size, enum dma_data_direction dir,
+			       unsigned long attrs)
+{
+	vtd_dma_unmap_one(dev, addr, size, VTD_DMA_PAGE);
+}
+
+static dma_addr_t vtd_dma_map_resource(struct device *dev, phys_addr_t phys,
+				       size_t size,
+				       enum dma_data_direction dir,
+				       unsigned long attrs)
+{
+	return vtd_dma_map_one(dev, phys, size, dir, VTD_DMA_RESOURCE);
+}
+
+static void vtd_dma_unmap_resource(struct device *dev, dma_addr_t addr,
+				   size_t size, enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	vtd_dma_unmap_one(dev, addr, size, VTD_DMA_RESOURCE);
+}
+
+static int vtd_dma_map_sg(struct device *dev, struct scatterlist *sgl,
+			  int nents, enum dma_data_direction dir,
+			  unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	struct vtd_dma_event ev = {
+		.phys = sg_phys(sgl), .nents = nents, .kind = VTD_DMA_SG,
+		.dir = dir, .live = true,
+	};
+	struct scatterlist *s;
+	int i, prot, ret;
+
+	if (!dd)
+		return -EINVAL;
+	prot = vtd_dma_prot(dd, dir);
+	if (!prot || nents <= 0)
+		return -EINVAL;
+	for_each_sg(sgl, s, nents, i) {
+		if (is_pci_p2pdma_page(sg_page(s)))
+			return -EREMOTEIO;	/* no peer-to-peer through us */
+		ev.size += s->length;
+	}
+	ret = vtd_dma_sg_one_range(dd, sgl, nents, prot, &ev);
+	if (ret == -ENOSPC) {
+		ev.kind = VTD_DMA_SG_EACH;
+		ret = vtd_dma_sg_each(dd, sgl, nents, prot, &ev);
+	}
+	if (ret < 0) {
+		vtd_dma_map_failed(dd, "map_sg", ev.size, ret);
+		/* The DMA API knows -EINVAL, -ENOMEM, -EIO and -EREMOTEIO. */
+		return ret == -EINVAL ? -EINVAL : -ENOMEM;
+	}
+	vtd_dma_count_map(dd, ev.kind, ev.size);
+	atomic64_add(nents, &dd->stats.sg_in);
+	atomic64_add(ret, &dd->stats.sg_out);
+	vtd_dma_recent_add(dd, &ev);
+	return ret;
+}
+
+static void vtd_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			     int nents, enum dma_data_direction dir,
+			     unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (!dd)
+		return;
+	vtd_dma_sg_release(dd, sgl, nents);
+	atomic64_inc(&dd->stats.unmaps[VTD_DMA_SG]);
+}
+
+/*
+ * Coherent memory: zeroed pages of the device's node, mapped read-write at
+ * a range under the coherent mask. The CPU address is always the pages'
+ * linear-map address, DMA_ATTR_NO_KERNEL_MAPPING or not.
+ */
+static void *vtd_dma_alloc(struct device *dev, size_t size,
+			   dma_addr_t *handle, gfp_t gfp, unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	gfp_t map_gfp = gfpflags_allow_blocking(gfp) ? GFP_KERNEL :
+						       VTD_DMA_GFP_ATOMIC;
+	struct vtd_dma_event ev = {
+		.size = size, .nents = 1, .kind = VTD_DMA_COHERENT,
+		.dir = DMA_BIDIRECTIONAL, .live = true,
+	};
+	struct page *page;
+	int ret;
+
+	if (!dd || !size)
+		return NULL;
+	page = alloc_pages_node(dev_to_node(dev), gfp | __GFP_ZERO,
+				get_order(size));
+	if (!page) {
+		vtd_dma_map_failed(dd, "alloc", size, -ENOMEM);
+		return NULL;
+	}
+	ev.phys = page_to_phys(page);
+	ret = vtd_dma_map_core(dd, ev.phys, PAGE_ALIGN(size),
+			       VTD_PGT_READ | VTD_PGT_WRITE,
+			       dev->coherent_dma_mask, map_gfp, &ev.alloc,
+			       &ev.dma);
+	if (ret) {
+		__free_pages(page, get_order(size));
+		vtd_dma_map_failed(dd, "alloc", size, ret);
+		return NULL;
+	}
+	vtd_dma_count_map(dd, VTD_DMA_COHERENT, size);
+	vtd_dma_recent_add(dd, &ev);
+	*handle = ev.dma;
+	return page_address(page);
+}
+
+static void vtd_dma_free(struct device *dev, size_t size, void *vaddr,
+			 dma_addr_t handle, unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (!dd)
+		return;
+	/* Not ours: leak it rather than free pages we cannot vouch for. */
+	if (vtd_dma_release(dd, handle, PAGE_ALIGN(size), true, NULL))
+		return;
+	free_pages((unsigned long)vaddr, get_order(size));
+	atomic64_inc(&dd->stats.unmaps[VTD_DMA_COHERENT]);
+}
+
+/*
+ * Syncs: nothing to do, on purpose. x86 DMA is cache coherent (PCI
+ * requests snoop the CPU caches, and VT-d only translates addresses, it
+ * never holds data), and the shim never bounces: the device reaches the
+ * buffer's own pages. So the CPU and the device already see the same
+ * bytes; ordering is the driver's business (dma_wmb(), its doorbell
+ * write). The callbacks are here to say so in one place.
+ */
+static void vtd_dma_sync_single(struct device *dev, dma_addr_t addr,
+				size_t size, enum dma_data_direction dir)
+{
+}
+
+static void vtd_dma_sync_sg(struct device *dev, struct scatterlist *sgl,
+			    int nents, enum dma_data_direction dir)
+{
+}
+
+/* Any mask from 24 bits up: every range is placed under the mask. */
+static int vtd_dma_supported(struct device *dev, u64 mask)
+{
+	return mask >= VTD_DMA_MIN_MASK;
+}
+
+static u64 vtd_dma_required_mask(struct device *dev)
+{
+	return VTD_DMA_REQUIRED_MASK;
+}
+
+static size_t vtd_dma_max_mapping_size(struct device *dev)
+{
+	return vtd_dma_max_map;
+}
+
+static const struct dma_map_ops vtd_dma_ops = {
+	.alloc			= vtd_dma_alloc,
+	.free			= vtd_dma_free,
+	.map_page		= vtd_dma_map_page,
+	.unmap_page		= vtd_dma_unmap_page,
+	.map_sg			= vtd_dma_map_sg,
+	.unmap_sg		= vtd_dma_unmap_sg,
+	.map_resource		= vtd_dma_map_resource,
+	.unmap_resource		= vtd_dma_unmap_resource,
+	.sync_single_for_cpu	= vtd_dma_sync_single,
+	.sync_single_for_device	= vtd_dma_sync_single,
+	.sync_sg_for_cpu	= vtd_dma_sync_sg,
+	.sync_sg_for_device	= vtd_dma_sync_sg,
+	.dma_supported		= vtd_dma_supported,
+	.get_required_mask	= vtd_dma_required_mask,
+	.max_mapping_size	= vtd_dma_max_mapping_size,
+};
+
+/* --- debugfs --------------------------------------------------------- */
+
+static const char *vtd_dma_dir_name(u8 dir)
+{
+	switch (dir) {
+	case DMA_BIDIRECTIONAL:
+		return "bidi";
+	case DMA_TO_DEVICE:
+		return "to-dev";
+	case DMA_FROM_DEVICE:
+		return "from-dev";
+	default:
+		return "?";
+	}
+}
+
+static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
+{
+	struct device *dev = &dd->pdev->dev;
+	struct vtd_dma_stats *st = &dd->stats;
+	struct vtd_iova_stats is;
+	const char *drv;
+
+	vtd_iova_get_stats(&dd->dom->iova, &is);
+	device_lock(dev);
+	drv = dev->driver ? dev->driver->name : "-";
+	seq_printf(m, "%s driver %s%s: %s domain %u\n", pci_name(dd->pdev),
+		   drv, dd->rebound ? " (re-probed at load)" : "",
+		   dd->unit->name, dd->dom->did);
+	device_unlock(dev);
+	seq_printf(m, "  masks: dma %#llx coherent %#llx; segment boundary %#lx, max segment %u\n",
+		   dma_get_mask(dev), dev->coherent_dma_mask,
+		   dma_get_seg_boundary(dev), dma_get_max_seg_size(dev));
+	seq_printf(m, "  live: %lu ranges, %lu pages of IOVA, %lld bytes mapped\n",
+		   is.nr_allocated, is.allocated_frames,
+		   (long long)atomic64_read(&dd->dom->mapped_bytes));
+	seq_printf(m, "  maps: page %lld sg %lld (one range) + %lld (per segment), %lld segments -> %lld, coherent %lld, resource %lld; %lld bytes in all\n",
+		   (long long)atomic64_read(&st->maps[VTD_DMA_PAGE]),
+		   (long long)atomic64_read(&st->maps[VTD_DMA_SG]),
+		   (long long)atomic64_read(&st->maps[VTD_DMA_SG_EACH]),
+		   (long long)atomic64_read(&st->sg_in),
+		   (long long)atomic64_read(&st->sg_out),
+		   (long long)atomic64_read(&st->maps[VTD_DMA_COHERENT]),
+		   (long long)atomic64_read(&st->maps[VTD_DMA_RESOURCE]),
+		   (long long)atomic64_read(&st->bytes));
+	seq_printf(m, "  unmaps: page %lld sg %lld coherent %lld resource %lld; failed maps %lld, bad unmaps %lld\n",
+		   (long long)atomic64_read(&st->unmaps[VTD_DMA_PAGE]),
+		   (long long)atomic64_read(&st->unmaps[VTD_DMA_SG]),
+		   (long long)atomic64_read(&st->unmaps[VTD_DMA_COHERENT]),
+		   (long long)atomic64_read(&st->unmaps[VTD_DMA_RESOURCE]),
+		   (long long)atomic64_read(&st->errors),
+		   (long long)atomic64_read(&st->bad_unmaps));
+}
+
+static int vtd_dma_devices_show(struct seq_file *m, void *unused)
+{
+	struct vtd_dma_dev *dd;
+	unsigned long key;
+
+	seq_printf(m, "largest mapping %zu bytes; strict unmap (IOTLB invalidated before unmap returns)\n",
+		   vtd_dma_max_map);
+	mutex_lock(&vtd_dma_mutex);
+	xa_for_each(&vtd_dma_devs, key, dd)
+		vtd_dma_show_dev(m, dd);
+	mutex_unlock(&vtd_dma_mutex);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vtd_dma_devices);
+
+/* One recent map, with what the page table says about it now. */
+static void vtd_dma_show_event(struct seq_file *m, struct vtd_dma_dev *dd,
+			       const struct vtd_dma_event *ev)
+{
+	phys_addr_t phys;
+	const char *table;
+
+	if (vtd_domain_lookup(dd->dom, ev->dma, &phys))
+		table = "not mapped";
+	else if (phys == ev->phys)
+		table = "maps to phys";
+	else
+		table = "remapped since";	/* unmapped and reused */
+	seq_printf(m, "  dma %#014llx -> phys %#014llx %10llu bytes %3u seg %-8s %-8s %-4s table: %s\n",
+		   ev->dma, ev->phys, ev->size, ev->nents,
+		   vtd_dma_kind_name[ev->kind], vtd_dma_dir_name(ev->dir),
+		   ev->live ? "live" : "gone", table);
+}
+
+static int vtd_dma_mappings_show(struct seq_file *m, void *unused)
+{
+	struct vtd_dma_event ring[VTD_DMA_RECENT];
+	struct vtd_dma_dev *dd;
+	unsigned long key, flags;
+	unsigned int next, n, i;
+
+	mutex_lock(&vtd_dma_mutex);
+	xa_for_each(&vtd_dma_devs, key, dd) {
+		spin_lock_irqsave(&dd->recent_lock, flags);
+		memcpy(ring, dd->recent, sizeof(ring));
+		next = dd->recent_next;
+		spin_unlock_irqrestore(&dd->recent_lock, flags);
+		n = min_t(unsigned int, next, VTD_DMA_RECENT);
+		seq_printf(m, "%s domain %u: %lld bytes mapped now; the last %u of %u maps, newest first:\n",
+			   pci_name(dd->pdev), dd->dom->did,
+			   (long long)atomic64_read(&dd->dom->mapped_bytes),
+			   n, next);
+		for (i = 1; i <= n; i++)
+			vtd_dma_show_event(m, dd,
+					   &ring[(next - i) & (VTD_DMA_RECENT - 1)]);
+	}
+	mutex_unlock(&vtd_dma_mutex);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vtd_dma_mappings);
+
+static void vtd_dma_debugfs_init(void)
+{
+	struct dentry *root = debugfs_lookup(KBUILD_MODNAME, NULL);
+
+	if (!root) {
+		/* The module's debugfs code did not make its directory. */
+		root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+		if (IS_ERR(root))
+			return;
+		vtd_dma_root_made = root;
+		dget(root);
+	}
+	vtd_dma_dir = debugfs_create_dir("dma", root);
+	dput(root);
+	debugfs_create_file("devices", 0444, vtd_dma_dir, NULL,
+			    &vtd_dma_devices_fops);
+	debugfs_create_file("mappings", 0444, vtd_dma_dir, NULL,
+			    &vtd_dma_mappings_fops);
+}
+
+static void vtd_dma_debugfs_exit(void)
+{
+	debugfs_remove(vtd_dma_dir);
+	vtd_dma_dir = NULL;
+	debugfs_remove(vtd_dma_root_made);
+	vtd_dma_root_made = NULL;
+}
+
+/* --- taking and giving back devices ---------------------------------- */
+
+/* Whether nothing the device's driver mapped is still mapped. */
+static bool vtd_dma_idle(struct vtd_dma_dev *dd)
+{
+	struct vtd_iova_stats st;
+
+	vtd_iova_get_stats(&dd->dom->iova, &st);
+	return !st.nr_allocated;
+}
+
+static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
+{
+	unsigned long deadline = jiffies +
+				 msecs_to_jiffies(VTD_DMA_IDLE_WAIT_MS);
+
+	while (!vtd_dma_idle(dd) && time_before(jiffies, deadline))
+		msleep(20);
+	/* The domain goes now; a later free through other ops would be wrong. */
+	dev_WARN_ONCE(&dd->pdev->dev, !vtd_dma_idle(dd),
+		      "dma: %lld bytes still mapped %u ms after the driver was unbound (device held open?)\n",
+		      (long long)atomic64_read(&dd->dom->mapped_bytes),
+		      VTD_DMA_IDLE_WAIT_MS);
+}
+
+static void vtd_dma_reprobe(struct pci_dev *pdev)
+{
+	int ret = device_attach(&pdev->dev);
+
+	if (ret < 0)
+		pci_warn(pdev, "dma: probing its driver again failed: %d\n",
+			 ret);
+	else if (!ret)
+		pci_warn(pdev, "dma: no driver took it back\n");
+}
+
+static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
+{
+	vtd_domain_free(dd->dom);
+	pci_dev_put(dd->pdev);
+	kfree(dd);
+}
+
+/* Give one device back (section 2). */
+static void vtd_dma_give_back(struct vtd_dma_dev *dd)
+{
+	struct pci_dev *pdev = dd->pdev;
+	struct device *dev = &pdev->dev;
+	bool bound = READ_ONCE(dev->driver);
+
+	lockdep_assert_held(&vtd_dma_mutex);
+	if (bound)
+		device_release_driver(dev);
+	vtd_dma_wait_idle(dd);
+	set_dma_ops(dev, NULL);
+	xa_erase(&vtd_dma_devs, vtd_dma_key(pdev));
+	vtd_domain_detach(dd->dom, pdev);
+	pci_info(pdev, "dma: given back (%lld bytes were mapped through domain %u)%s\n",
+		 (long long)atomic64_read(&dd->stats.bytes), dd->dom->did,
+		 bound ? "; probing its driver again" : "");
+	if (bound)
+		vtd_dma_reprobe(pdev);
+	vtd_dma_dev_free(dd);
+}
+
+/* Take one device (section 2). Return: 0 or -errno, nothing taken. */
+static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit)
+{
+	struct device *dev = &pdev->dev;
+	struct vtd_dma_dev *dd;
+	int ret;
+
+	lockdep_assert_held(&vtd_dma_mutex);
+	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
+	if (!dd)
+		return -ENOMEM;
+	spin_lock_init(&dd->recent_lock);
+	dd->unit = unit;
+	dd->dom = vtd_domain_alloc(unit, VTD_DOMAIN_DMA);
+	if (IS_ERR(dd->dom)) {
+		ret = PTR_ERR(dd->dom);
+		kfree(dd);
+		return ret;
+	}
+	dd->pdev = pci_dev_get(pdev);
+	ret = xa_insert(&vtd_dma_devs, vtd_dma_key(pdev), dd, GFP_KERNEL);
+	if (ret)
+		goto out_free;
+
+	/* Its driver's remove frees with the ops it allocated with. */
+	dd->rebound = READ_ONCE(dev->driver);
+	if (dd->rebound)
+		device_release_driver(dev);
+	ret = vtd_domain_attach(dd->dom, pdev);
+	if (ret)
+		goto out_erase;
+	set_dma_ops(dev, &vtd_dma_ops);
+	pci_info(pdev, "dma: DMA through the shim, domain %u on %s%s\n",
+		 dd->dom->did, unit->name,
+		 dd->rebound ? "; probing its driver again" : "");
+	if (dd->rebound)
+		vtd_dma_reprobe(pdev);
+	return 0;
+
+out_erase:
+	xa_erase(&vtd_dma_devs, vtd_dma_key(pdev));
+	if (dd->rebound)
+		vtd_dma_reprobe(pdev);
+out_free:
+	vtd_dma_dev_free(dd);
+	return ret;
+}
+
+/* Take a device named by address; any failure fails the load. */
+static int vtd_dma_take_listed(u32 addr)
+{
+	unsigned int seg = addr >> 16, bus = (addr >> 8) & 0xff;
+	struct pci_dev *pdev;
+	struct vtd_unit *unit;
+	int ret;
+
+	pdev = pci_get_domain_bus_and_slot(seg, bus, addr & 0xff);
+	if (!pdev) {
+		pr_err("own: no PCI device %04x:%02x:%02x.%u\n", seg, bus,
+		       PCI_SLOT(addr & 0xff), PCI_FUNC(addr & 0xff));
+		return -ENODEV;
+	}
+	unit = vtd_unit_for_pci(pdev);
+	if (!unit) {
+		pci_err(pdev, "dma: no unit the module drives translates it\n");
+		ret = -ENODEV;
+	} else if (xa_load(&vtd_dma_devs, vtd_dma_key(pdev))) {
+		ret = 0;	/* named twice */
+	} else {
+		ret = vtd_dma_take(pdev, unit);
+		if (ret)
+			pci_err(pdev, "dma: cannot take it: %d\n", ret);
+	}
+	pci_dev_put(pdev);
+	return ret;
+}
+
+/* Take every endpoint of the units @want names; failures are skipped. */
+static void vtd_dma_take_scope(const struct vtd_dma_want *want)
+{
+	struct pci_dev *pdev = NULL;
+	struct vtd_unit *unit;
+	int ret;
+
+	for_each_pci_dev(pdev) {
+		if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL ||
+		    pdev->class >> 16 == PCI_BASE_CLASS_BRIDGE)
+			continue;
+		unit = vtd_unit_for_pci(pdev);
+		if (!unit || (!want->all && (unit->index >= BITS_PER_LONG ||
+					     !(want->units & BIT(unit->index)))))
+			continue;
+		if (xa_load(&vtd_dma_devs, vtd_dma_key(pdev)))
+			continue;
+		if (vtd_domain_of(pdev)) {
+			pci_info(pdev, "dma: left alone: already in a domain\n");
+			continue;
+		}
+		ret = vtd_dma_take(pdev, unit);
+		if (ret)
+			pci_warn(pdev, "dma: not taken: %d\n", ret);
+	}
+}
+
+/* One word of "own". Return: 0 or -EINVAL. */
+static int vtd_dma_parse_word(const char *w, struct vtd_dma_want *want)
+{
+	unsigned int seg = 0, bus, slot, fn, unit;
+	char end;
+
+	if (!strcmp(w, "all")) {
+		want->all = true;
+		return 0;
+	}
+	if (!strncmp(w, "dmar", 4)) {
+		if (kstrtouint(w + 4, 10, &unit) || unit >= BITS_PER_LONG)
+			return -EINVAL;
+		want->units |= BIT(unit);
+		return 0;
+	}
+	if (sscanf(w, "%x:%x:%x.%x%c", &seg, &bus, &slot, &fn, &end) != 4) {
+		seg = 0;
+		if (sscanf(w, "%x:%x.%x%c", &bus, &slot, &fn, &end) != 3)
+			return -EINVAL;
+	}
+	if (seg > 0xffff || bus > 0xff || slot > 0x1f || fn > 7 ||
+	    want->nr == VTD_DMA_MAX_LISTED)
+		return -EINVAL;
+	want->addr[want->nr++] = seg << 16 | bus << 8 | PCI_DEVFN(slot, fn);
+	return 0;
+}
+
+static int vtd_dma_parse(const char *param, struct vtd_dma_want *want)
+{
+	char *buf, *cur, *w;
+	int ret = 0;
+
+	memset(want, 0, sizeof(*want));
+	if (!param || !*param)
+		return 0;
+	buf = kstrdup(param, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	cur = buf;
+	while (!ret && (w = strsep(&cur, ",")) != NULL) {
+		w = strim(w);
+		if (!*w)
+			continue;
+		ret = vtd_dma_parse_word(w, want);
+		if (ret)
+			pr_err("own: cannot parse \"%s\" (want [SSSS:]BB:DD.F, dmarN or all; at most %u addresses)\n",
+			       w, VTD_DMA_MAX_LISTED);
+	}
+	kfree(buf);
+	return ret;
+}
+
+/* Section 7: the largest power of two whose tables fit the budget. */
+static size_t vtd_dma_max_mapping(void)
+{
+	u64 size = PAGE_SIZE;
+
+	while (vtd_pgtable_map_pages(4, size * 2) <= VTD_DMA_MAP_TABLE_PAGES)
+		size *= 2;
+	return size;
+}
+
+static void vtd_dma_give_back_all(void)
+{
+	struct vtd_dma_dev *dd;
+	unsigned long key;
+
+	mutex_lock(&vtd_dma_mutex);
+	xa_for_each(&vtd_dma_devs, key, dd)
+		vtd_dma_give_back(dd);
+	mutex_unlock(&vtd_dma_mutex);
+}
 
 int vtd_dma_init(void)
 {
-	return 0;
+	struct vtd_dma_want *want;
+	unsigned long key;
+	unsigned int i, n = 0;
+	void *entry;
+	int ret;
+
+	vtd_dma_max_map = vtd_dma_max_mapping();
+	want = kmalloc(sizeof(*want), GFP_KERNEL);
+	if (!want)
+		return -ENOMEM;
+	ret = vtd_dma_parse(own, want);
+	if (ret)
+		goto out_free;
+
+	mutex_lock(&vtd_dma_mutex);
+	for (i = 0; i < want->nr && !ret; i++)
+		ret = vtd_dma_take_listed(want->addr[i]);
+	if (!ret && (want->all || want->units))
+		vtd_dma_take_scope(want);
+	mutex_unlock(&vtd_dma_mutex);
+	if (ret) {
+		vtd_dma_give_back_all();
+		goto out_free;
+	}
+
+	xa_for_each(&vtd_dma_devs, key, entry)
+		n++;
+	vtd_dma_debugfs_init();
+	pr_info("%u device(s) owned; largest mapping %zu KiB; strict unmap\n",
+		n, vtd_dma_max_map / 1024);
+out_free:
+	kfree(want);
+	return ret;
 }
 
 void vtd_dma_exit(void)
 {
+	vtd_dma_debugfs_exit();
+	vtd_dma_give_back_all();
 }

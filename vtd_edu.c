@@ -1,4 +1,1291 @@
 // SPDX-License-Identifier: GPL-2.0
-/* PLACEHOLDER: the edu test driver is being written (issue 5). */
+/*
+ * vtd_edu: a test driver for QEMU's edu device (PCI 1234:11e8) that does
+ * real DMA through the vtd_remap module's domains, for the guest scenarios
+ * (scenarios/edu-dma.sh, edu-fault.sh, isolation.sh, load-unload.sh).
+ *
+ * 1. What it does. Each edu device it binds gets a DMA domain of its own
+ *    on the unit that translates it, and is attached to it: from then on
+ *    every DMA the device makes goes through that domain's page table.
+ *    Tests allocate pages, map them at IOVAs from the domain's allocator
+ *    (under edu's 28-bit DMA mask), run edu's DMA engine and check the
+ *    memory and the unit's fault records. Nothing here uses the DMA API.
+ *
+ * 2. The device. edu has a 4 KiB buffer at device address 0x40000 and a
+ *    DMA engine driven through BAR0 (source 0x80, destination 0x88,
+ *    count 0x90, command 0x98; QEMU-NOTES.md). A transfer completes 100 ms
+ *    of virtual time after the start; command bit 0 clears then. edu
+ *    ignores DMA errors: a faulted transfer completes like a good one, so
+ *    every test checks both the data and the fault record. A transfer
+ *    whose device-side range leaves edu's buffer kills QEMU, so the
+ *    device side is always the constant window below, never a variable.
+ *
+ * 3. Tests (debugfs vtd_edu/<pci name>/run; the last result in "result"):
+ *    - roundtrip: RAM -> edu -> RAM between two buffers, each two pages
+ *      that need not be physically contiguous, the window straddling the
+ *      page boundary; data checked both ways, no fault. "high" takes every
+ *      page above 4 GiB, which edu's 28-bit mask could never reach without
+ *      translation: the proof that the unit translates.
+ *    - fault-write, fault-read: a transfer through a mapping (which QEMU
+ *      then caches in its IOTLB), the mapping removed, the same transfer
+ *      again: it must fault (reason 5 or 6) with edu's source ID at that
+ *      IOVA and must not touch memory, which also proves the unmap
+ *      invalidated the IOTLB.
+ *    - fault-ro: a device write into a read-only mapping faults (reason 5).
+ *    - isolation-write, isolation-read: edu X reaches for an IOVA mapped
+ *      only in edu Y's domain: X faults, Y's memory stays as it was, and
+ *      Y itself can use the IOVA.
+ *    A word matches every test it names or prefixes ("fault" runs the
+ *    three fault tests).
+ *
+ * 4. Locking. vtd_edu_list_lock protects the list of bound devices; a
+ *    test that uses a second device holds it for the whole test, so that
+ *    device cannot be unbound underneath. Each device's @lock runs one
+ *    test at a time and protects its result and counters. Order:
+ *    vtd_edu_list_lock, then the @lock of the device bound first, then
+ *    that of the other.
+ *
+ * 5. Failure policy. A test that finds wrong data or a missing fault
+ *    returns -EIO and says what it saw in the result. A transfer that does
+ *    not complete in VTD_EDU_DMA_TIMEOUT_MS marks the device wedged: its
+ *    mappings are still removed (so a late transfer faults instead of
+ *    landing anywhere), its tests refuse to run, and remove waits for the
+ *    engine and turns bus mastering off before the device goes back to
+ *    pass-through.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "vtd_unit.h"
+
+/* The device, QEMU hw/misc/edu.c as documented in QEMU-NOTES.md. */
+#define VTD_EDU_VENDOR		0x1234
+#define VTD_EDU_DEVICE		0x11e8
+#define VTD_EDU_REG_ID		0x00	/* 32: 0xMMmm00ed, version MM.mm */
+#define VTD_EDU_REG_DMA_SRC	0x80	/* 64 */
+#define VTD_EDU_REG_DMA_DST	0x88	/* 64 */
+#define VTD_EDU_REG_DMA_CNT	0x90	/* 64 */
+#define VTD_EDU_REG_DMA_CMD	0x98	/* 64 */
+#define VTD_EDU_CMD_RUN		BIT_ULL(0)	/* start; clears when done */
+#define VTD_EDU_CMD_TO_RAM	BIT_ULL(1)	/* edu -> RAM; else RAM -> edu */
+#define VTD_EDU_ID_MAGIC	0xed
+/* edu's buffer as the DMA engine addresses it: [0x40000, 0x41000). */
+#define VTD_EDU_DEV_BUF		0x40000
+#define VTD_EDU_DEV_BUF_SIZE	4096
+/* edu masks DMA addresses to its dma_mask property, 28 bits by default. */
+#define VTD_EDU_DMA_BITS	28
+
+/*
+ * Every transfer moves VTD_EDU_XFER bytes between edu's buffer at
+ * VTD_EDU_DEV_BUF and a RAM buffer of two pages at offset VTD_EDU_XFER_OFF,
+ * so it crosses the page boundary and needs two page-table entries. Half
+ * of edu's buffer keeps the device-side range strictly inside it under
+ * any version of QEMU's range check, which has had off-by-one bugs at the
+ * upper end.
+ */
+#define VTD_EDU_BUF_PAGES	2
+#define VTD_EDU_BUF_SIZE	(VTD_EDU_BUF_PAGES * PAGE_SIZE)
+#define VTD_EDU_XFER		2048
+#define VTD_EDU_XFER_OFF	(PAGE_SIZE - VTD_EDU_XFER / 2)
+static_assert(VTD_EDU_XFER < VTD_EDU_DEV_BUF_SIZE);
+static_assert(VTD_EDU_XFER_OFF + VTD_EDU_XFER <= VTD_EDU_BUF_SIZE);
+static_assert(PAGE_SIZE == VTD_PAGE_SIZE);
+
+/*
+ * A transfer takes 100 ms of QEMU's virtual clock, which under TCG runs
+ * with the host's; 10 s leaves room for a very busy host and still ends a
+ * test on a dead device promptly. Polled every 5 ms (about 20 reads per
+ * transfer).
+ */
+#define VTD_EDU_DMA_TIMEOUT_MS	10000
+#define VTD_EDU_DMA_POLL_MS	5
+
+/*
+ * Pages taken (and kept aside) while looking for one above 4 GiB. With
+ * memory above 4 GiB the page allocator serves GFP_KERNEL from ZONE_NORMAL,
+ * which on x86-64 lies entirely above 4 GiB, so the first page normally
+ * does; the bound only ends the search on a guest without such memory.
+ */
+#define VTD_EDU_HIGH_TRIES	64
+
+/* VT-d fault reasons (VT-d 7.1.3) a DMA to an unusable IOVA raises. */
+#define VTD_EDU_FR_WRITE	5
+#define VTD_EDU_FR_READ		6
+
+#define VTD_EDU_RESULT_SIZE	2048
+
+/**
+ * struct vtd_edu - one bound edu device
+ * @node:	on vtd_edu_list (protected by vtd_edu_list_lock).
+ * @index:	bind order; gives the lock order between two devices.
+ * @pdev:	the device.
+ * @regs:	BAR0.
+ * @unit:	the unit translating @pdev.
+ * @dom:	@pdev's own DMA domain.
+ * @sid:	@pdev's source ID (bus << 8 | devfn).
+ * @lock:	one test at a time; protects the fields below.
+ * @seed:	the last pattern seed handed out.
+ * @wedged:	a transfer did not complete: no more DMA.
+ * @nr_runs:	tests run.
+ * @nr_failed:	tests that failed.
+ * @result:	what the last run found, one line per test.
+ * @debugfs:	vtd_edu/<pci name>/.
+ */
+struct vtd_edu {
+	struct list_head node;
+	unsigned int index;
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct vtd_unit *unit;
+	struct vtd_domain *dom;
+	u16 sid;
+
+	struct mutex lock;	/* one test at a time; the fields below */
+	u32 seed;
+	bool wedged;
+	unsigned long nr_runs;
+	unsigned long nr_failed;
+	char result[VTD_EDU_RESULT_SIZE];
+
+	struct dentry *debugfs;
+};
+
+/**
+ * struct vtd_edu_buf - a test buffer: pages, and where a domain maps them
+ * @pages:	the pages, not necessarily contiguous.
+ * @dom:	the domain holding @iova, or NULL.
+ * @iova:	the buffer's IOVA in @dom (VTD_EDU_BUF_SIZE, naturally aligned).
+ * @mapped:	@pages are mapped at @iova.
+ */
+struct vtd_edu_buf {
+	struct page *pages[VTD_EDU_BUF_PAGES];
+	struct vtd_domain *dom;
+	u64 iova;
+	bool mapped;
+};
+
+static DEFINE_MUTEX(vtd_edu_list_lock);	/* vtd_edu_list, vtd_edu_next_index */
+static LIST_HEAD(vtd_edu_list);
+static unsigned int vtd_edu_next_index;
+static struct dentry *vtd_edu_debugfs_root;
+
+/* Patterns. */
+
+/* Byte @i of the pattern @seed: an integer hash of (@seed, @i / 4). */
+static u8 vtd_edu_pattern_byte(u32 seed, size_t i)
+{
+	u32 x = seed ^ ((u32)(i / 4) * 0x9e3779b9);
+
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	x *= 0x846ca68b;
+	x ^= x >> 16;
+	return x >> (8 * (i % 4));
+}
+
+static u8 *vtd_edu_buf_byte(const struct vtd_edu_buf *buf, size_t i)
+{
+	u8 *page = page_address(buf->pages[i / PAGE_SIZE]);
+
+	return page + i % PAGE_SIZE;
+}
+
+static bool vtd_edu_in_window(size_t i)
+{
+	return i >= VTD_EDU_XFER_OFF && i < VTD_EDU_XFER_OFF + VTD_EDU_XFER;
+}
+
+static void vtd_edu_buf_fill(struct vtd_edu_buf *buf, u32 seed)
+{
+	size_t i;
+
+	for (i = 0; i < VTD_EDU_BUF_SIZE; i++)
+		*vtd_edu_buf_byte(buf, i) = vtd_edu_pattern_byte(seed, i);
+}
+
+/*
+ * Bytes of @buf that differ from what it should hold: pattern @in_seed in
+ * the transfer window, @out_seed elsewhere. *@first gets the first one.
+ */
+static size_t vtd_edu_buf_diff(const struct vtd_edu_buf *buf, u32 in_seed,
+			       u32 out_seed, size_t *first)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < VTD_EDU_BUF_SIZE; i++) {
+		u32 seed = vtd_edu_in_window(i) ? in_seed : out_seed;
+
+		if (*vtd_edu_buf_byte(buf, i) == vtd_edu_pattern_byte(seed, i))
+			continue;
+		if (!n++)
+			*first = i;
+	}
+	return n;
+}
+
+/* Bytes of @buf's transfer window that are pattern @seed, or zero. */
+static size_t vtd_edu_window_count(const struct vtd_edu_buf *buf, u32 seed,
+				   bool zero)
+{
+	size_t i, n = 0;
+
+	for (i = VTD_EDU_XFER_OFF; i < VTD_EDU_XFER_OFF + VTD_EDU_XFER; i++) {
+		u8 want = zero ? 0 : vtd_edu_pattern_byte(seed, i);
+
+		n += *vtd_edu_buf_byte(buf, i) == want;
+	}
+	return n;
+}
+
+/**
+ * struct vtd_edu_ctx - one test being run
+ * @edu:	the device under test; its result gets the report.
+ * @peer:	a second device, for the isolation tests (else NULL).
+ * @test:	the test's name.
+ * @high:	take every buffer page from above 4 GiB.
+ */
+struct vtd_edu_ctx {
+	struct vtd_edu *edu;
+	struct vtd_edu *peer;
+	const char *test;
+	bool high;
+};
+
+/* Results. */
+
+/* Add "PASS|FAIL <test>: <message>" to the result; returns @ret. */
+static __printf(3, 4) int vtd_edu_report(struct vtd_edu_ctx *ctx, int ret,
+					 const char *fmt, ...)
+{
+	struct vtd_edu *edu = ctx->edu;
+	size_t len = strlen(edu->result);
+	char line[400];
+	va_list args;
+
+	lockdep_assert_held(&edu->lock);
+	va_start(args, fmt);
+	vscnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	scnprintf(edu->result + len, sizeof(edu->result) - len, "%s %s: %s\n",
+		  ret ? "FAIL" : "PASS", ctx->test, line);
+	if (ret)
+		pci_err(edu->pdev, "FAIL %s: %s\n", ctx->test, line);
+	else
+		pci_info(edu->pdev, "PASS %s: %s\n", ctx->test, line);
+	return ret;
+}
+
+static u32 vtd_edu_next_seed(struct vtd_edu_ctx *ctx)
+{
+	return ++ctx->edu->seed;
+}
+
+/* Buffers. */
+
+/*
+ * A page for a test buffer; with @high one whose physical address is at
+ * or above 4 GiB, or NULL if none turns up in VTD_EDU_HIGH_TRIES pages.
+ */
+static struct page *vtd_edu_page_alloc(bool high)
+{
+	struct page *page, *tmp, *found = NULL;
+	unsigned int i;
+	LIST_HEAD(low);
+
+	if (!high)
+		return alloc_page(GFP_KERNEL);
+	for (i = 0; i < VTD_EDU_HIGH_TRIES && !found; i++) {
+		page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!page)
+			break;
+		if (page_to_phys(page) >= SZ_4G)
+			found = page;
+		else
+			list_add(&page->lru, &low);
+	}
+	list_for_each_entry_safe(page, tmp, &low, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	return found;
+}
+
+/* Allocate @buf's pages and fill them with the pattern @seed. */
+static int vtd_edu_buf_alloc(struct vtd_edu_ctx *ctx, struct vtd_edu_buf *buf,
+			     u32 seed)
+{
+	unsigned int i;
+
+	for (i = 0; i < VTD_EDU_BUF_PAGES; i++) {
+		buf->pages[i] = vtd_edu_page_alloc(ctx->high);
+		if (buf->pages[i])
+			continue;
+		if (!ctx->high)
+			return vtd_edu_report(ctx, -ENOMEM,
+					      "out of memory for a buffer");
+		return vtd_edu_report(ctx, -ERANGE,
+				      "no free page above 4 GiB (give the guest more than 4 GiB)");
+	}
+	vtd_edu_buf_fill(buf, seed);
+	return 0;
+}
+
+/* Remove @buf's mapping from its domain; the IOTLB is clean on return. */
+static int vtd_edu_buf_unmap(struct vtd_edu_ctx *ctx, struct vtd_edu_buf *buf)
+{
+	u64 done;
+
+	if (!buf->mapped)
+		return 0;
+	buf->mapped = false;
+	done = vtd_domain_unmap(buf->dom, buf->iova, VTD_EDU_BUF_SIZE,
+				GFP_KERNEL);
+	if (done != VTD_EDU_BUF_SIZE)
+		return vtd_edu_report(ctx, -EIO,
+				      "unmap of %lu bytes at IOVA %#llx in domain %u removed %llu",
+				      VTD_EDU_BUF_SIZE, buf->iova,
+				      buf->dom->did, done);
+	return 0;
+}
+
+/*
+ * Unmap @buf, give its IOVA back and free its pages. Returns @ret, or the
+ * unmap's error if @ret is 0.
+ */
+static int vtd_edu_buf_put(struct vtd_edu_ctx *ctx, struct vtd_edu_buf *buf,
+			   int ret)
+{
+	unsigned int i;
+	int err = 0;
+
+	if (buf->dom) {
+		err = vtd_edu_buf_unmap(ctx, buf);
+		vtd_domain_free_iova(buf->dom, buf->iova, VTD_EDU_BUF_SIZE);
+		buf->dom = NULL;
+	}
+	for (i = 0; i < VTD_EDU_BUF_PAGES; i++) {
+		if (buf->pages[i])
+			__free_page(buf->pages[i]);
+		buf->pages[i] = NULL;
+	}
+	return ret ?: err;
+}
+
+/* Check that @dom translates both pages of @buf to where they are. */
+static int vtd_edu_buf_lookup(struct vtd_edu_ctx *ctx,
+			      const struct vtd_edu_buf *buf)
+{
+	phys_addr_t got, want;
+	unsigned int i;
+	u64 iova;
+	int ret;
+
+	for (i = 0; i < VTD_EDU_BUF_PAGES; i++) {
+		/* An odd offset: the page offset must come through too. */
+		iova = buf->iova + i * PAGE_SIZE + 8;
+		want = page_to_phys(buf->pages[i]) + 8;
+		got = 0;
+		ret = vtd_domain_lookup(buf->dom, iova, &got);
+		if (ret || got != want)
+			return vtd_edu_report(ctx, -EIO,
+					      "domain %u: lookup of IOVA %#llx gives %pa (%d), mapped to %pa",
+					      buf->dom->did, iova, &got, ret,
+					      &want);
+	}
+	return 0;
+}
+
+/* Map @buf in @dom at a fresh IOVA under edu's DMA mask. */
+static int vtd_edu_buf_map(struct vtd_edu_ctx *ctx, struct vtd_edu_buf *buf,
+			   struct vtd_domain *dom, int prot)
+{
+	unsigned int i;
+	u64 iova;
+	int ret;
+
+	ret = vtd_domain_alloc_iova(dom, VTD_EDU_BUF_SIZE,
+				    DMA_BIT_MASK(VTD_EDU_DMA_BITS), GFP_KERNEL,
+				    &iova);
+	if (ret)
+		return vtd_edu_report(ctx, ret,
+				      "no IOVA for %lu bytes under 2^%u in domain %u (%d)",
+				      VTD_EDU_BUF_SIZE, VTD_EDU_DMA_BITS,
+				      dom->did, ret);
+	buf->dom = dom;
+	buf->iova = iova;
+	if (iova + VTD_EDU_BUF_SIZE - 1 > DMA_BIT_MASK(VTD_EDU_DMA_BITS) ||
+	    !IS_ALIGNED(iova, VTD_EDU_BUF_SIZE))
+		return vtd_edu_report(ctx, -EIO,
+				      "IOVA %#llx for %lu bytes is not aligned under 2^%u",
+				      iova, VTD_EDU_BUF_SIZE, VTD_EDU_DMA_BITS);
+	for (i = 0; i < VTD_EDU_BUF_PAGES; i++) {
+		ret = vtd_domain_map(dom, iova + i * PAGE_SIZE,
+				     page_to_phys(buf->pages[i]), PAGE_SIZE,
+				     prot, GFP_KERNEL);
+		if (!ret)
+			continue;
+		/* Undo the pages mapped so far. */
+		if (i)
+			vtd_domain_unmap(dom, iova, i * PAGE_SIZE, GFP_KERNEL);
+		return vtd_edu_report(ctx, ret,
+				      "map at IOVA %#llx in domain %u failed (%d)",
+				      iova + i * PAGE_SIZE, dom->did, ret);
+	}
+	buf->mapped = true;
+	return vtd_edu_buf_lookup(ctx, buf);
+}
+
+/* A buffer of pattern @seed mapped in @dom with @prot. */
+static int vtd_edu_buf_get(struct vtd_edu_ctx *ctx, struct vtd_edu_buf *buf,
+			   u32 seed, struct vtd_domain *dom, int prot)
+{
+	int ret = vtd_edu_buf_alloc(ctx, buf, seed);
+
+	return ret ?: vtd_edu_buf_map(ctx, buf, dom, prot);
+}
+
+static bool vtd_edu_buf_high(const struct vtd_edu_buf *buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < VTD_EDU_BUF_PAGES; i++)
+		if (page_to_phys(buf->pages[i]) < SZ_4G)
+			return false;
+	return true;
+}
+
+/* The RAM-side DMA address of @buf's transfer window. */
+static u64 vtd_edu_window(const struct vtd_edu_buf *buf)
+{
+	return buf->iova + VTD_EDU_XFER_OFF;
+}
+
+/* The DMA engine. */
+
+static bool vtd_edu_dma_busy(struct vtd_edu *edu)
+{
+	return readq(edu->regs + VTD_EDU_REG_DMA_CMD) & VTD_EDU_CMD_RUN;
+}
+
+/* Wait up to VTD_EDU_DMA_TIMEOUT_MS for the engine to be idle. */
+static bool vtd_edu_dma_wait(struct vtd_edu *edu)
+{
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(VTD_EDU_DMA_TIMEOUT_MS);
+
+	while (vtd_edu_dma_busy(edu)) {
+		if (time_after(jiffies, timeout))
+			return !vtd_edu_dma_busy(edu);
+		msleep(VTD_EDU_DMA_POLL_MS);
+	}
+	return true;
+}
+
+/*
+ * One transfer by @dev (the device under test or its peer) of
+ * VTD_EDU_XFER bytes between its buffer and the RAM-side DMA address
+ * @addr: RAM -> edu, or edu -> RAM with @to_ram. Returns when it is done;
+ * says nothing about whether it faulted (edu does not know).
+ */
+static int vtd_edu_dma(struct vtd_edu_ctx *ctx, struct vtd_edu *dev,
+		       bool to_ram, u64 addr)
+{
+	u64 cmd = VTD_EDU_CMD_RUN | (to_ram ? VTD_EDU_CMD_TO_RAM : 0);
+	const char *dir = to_ram ? "edu->RAM" : "RAM->edu";
+
+	lockdep_assert_held(&dev->lock);
+	if (dev->wedged)
+		return vtd_edu_report(ctx, -EIO,
+				      "%s: an earlier transfer never completed; no more DMA",
+				      pci_name(dev->pdev));
+	if (vtd_edu_dma_busy(dev)) {
+		dev->wedged = true;
+		return vtd_edu_report(ctx, -EBUSY,
+				      "%s: DMA engine busy before a transfer",
+				      pci_name(dev->pdev));
+	}
+	writeq(to_ram ? VTD_EDU_DEV_BUF : addr,
+	       dev->regs + VTD_EDU_REG_DMA_SRC);
+	writeq(to_ram ? addr : VTD_EDU_DEV_BUF,
+	       dev->regs + VTD_EDU_REG_DMA_DST);
+	writeq(VTD_EDU_XFER, dev->regs + VTD_EDU_REG_DMA_CNT);
+	/* writeq() orders the buffer's stores before the start. */
+	writeq(cmd, dev->regs + VTD_EDU_REG_DMA_CMD);
+	if (!vtd_edu_dma_wait(dev)) {
+		dev->wedged = true;
+		return vtd_edu_report(ctx, -ETIMEDOUT,
+				      "%s: %s transfer at %#llx not done after %u ms",
+				      pci_name(dev->pdev), dir, addr,
+				      VTD_EDU_DMA_TIMEOUT_MS);
+	}
+	/* What the device wrote is read only after it said it was done. */
+	dma_rmb();
+	return 0;
+}
+
+/* Faults. */
+
+/*
+ * Look for the fault that @dev's transfer at @addr should have raised
+ * since fault number @seq: from @dev's source ID, at @addr's page, a read
+ * or a write as given, reason 6 or 5.
+ */
+static int vtd_edu_expect_fault(struct vtd_edu_ctx *ctx, struct vtd_edu *dev,
+				u64 seq, u64 addr, bool read,
+				struct vtd_fault *f)
+{
+	u8 want = read ? VTD_EDU_FR_READ : VTD_EDU_FR_WRITE;
+
+	vtd_unit_poll_faults(dev->unit);
+	if (!vtd_unit_find_fault(dev->unit, dev->sid, addr, seq, f))
+		return vtd_edu_report(ctx, -EIO,
+				      "no fault recorded from source %#06x at IOVA %#llx (unit's faults %llu -> %llu)",
+				      dev->sid, addr, seq,
+				      vtd_unit_fault_seq(dev->unit));
+	if (f->reason != want || f->read != read)
+		return vtd_edu_report(ctx, -EIO,
+				      "fault #%llu at %#llx is a %s, reason %u (%s); expected a %s, reason %u",
+				      f->seq, f->addr,
+				      f->read ? "read" : "write", f->reason,
+				      vtd_fault_reason(f->reason),
+				      read ? "read" : "write", want);
+	return 0;
+}
+
+/* No fault from @dev at either page of @buf since fault number @seq. */
+static int vtd_edu_expect_no_fault(struct vtd_edu_ctx *ctx,
+				   struct vtd_edu *dev, u64 seq,
+				   const struct vtd_edu_buf *buf)
+{
+	struct vtd_fault f;
+	unsigned int i;
+
+	vtd_unit_poll_faults(dev->unit);
+	for (i = 0; i < VTD_EDU_BUF_PAGES; i++) {
+		if (!vtd_unit_find_fault(dev->unit, dev->sid,
+					 buf->iova + i * PAGE_SIZE, seq, &f))
+			continue;
+		return vtd_edu_report(ctx, -EIO,
+				      "unexpected fault #%llu from source %#06x at IOVA %#llx: reason %u (%s)",
+				      f.seq, f.sid, f.addr, f.reason,
+				      vtd_fault_reason(f.reason));
+	}
+	return 0;
+}
+
+/* A transfer that must work: no fault at @buf's pages afterwards. */
+static int vtd_edu_dma_ok(struct vtd_edu_ctx *ctx, struct vtd_edu *dev,
+			  bool to_ram, const struct vtd_edu_buf *buf)
+{
+	u64 seq = vtd_unit_fault_seq(dev->unit);
+	int ret = vtd_edu_dma(ctx, dev, to_ram, vtd_edu_window(buf));
+
+	return ret ?: vtd_edu_expect_no_fault(ctx, dev, seq, buf);
+}
+
+/* A transfer that must fault at @addr, with the right reason. */
+static int vtd_edu_dma_fault(struct vtd_edu_ctx *ctx, bool to_ram, u64 addr,
+			     struct vtd_fault *f)
+{
+	struct vtd_edu *edu = ctx->edu;
+	u64 seq = vtd_unit_fault_seq(edu->unit);
+	int ret = vtd_edu_dma(ctx, edu, to_ram, addr);
+
+	return ret ?: vtd_edu_expect_fault(ctx, edu, seq, addr, !to_ram, f);
+}
+
+/* Fail unless @buf holds pattern @in_seed in its window, @out_seed elsewhere. */
+static int vtd_edu_expect_data(struct vtd_edu_ctx *ctx, const char *what,
+			       const struct vtd_edu_buf *buf, u32 in_seed,
+			       u32 out_seed)
+{
+	size_t first = 0, bad = vtd_edu_buf_diff(buf, in_seed, out_seed, &first);
+	bool in = vtd_edu_in_window(first);
+
+	if (!bad)
+		return 0;
+	return vtd_edu_report(ctx, -EIO,
+			      "%s: %zu of %lu bytes wrong, first at offset %zu (%s the transfer window): %#04x, expected %#04x",
+			      what, bad, VTD_EDU_BUF_SIZE, first,
+			      in ? "in" : "outside",
+			      *vtd_edu_buf_byte(buf, first),
+			      vtd_edu_pattern_byte(in ? in_seed : out_seed,
+						   first));
+}
+
+/* Load the device under test's buffer with pattern @seed. */
+static int vtd_edu_load(struct vtd_edu_ctx *ctx, u32 seed)
+{
+	struct vtd_edu_buf c = {};
+	int ret;
+
+	ret = vtd_edu_buf_get(ctx, &c, seed, ctx->edu->dom, VTD_PGT_READ);
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, ctx->edu, false, &c);
+	return vtd_edu_buf_put(ctx, &c, ret);
+}
+
+/*
+ * After a read that should have faulted, fetch edu's buffer into a fresh
+ * buffer and fail if it holds pattern @secret (what the read would have
+ * fetched had it gone through). *@what says what edu holds instead:
+ * QEMU reads an address that does not translate as zeros.
+ */
+static int vtd_edu_expect_no_leak(struct vtd_edu_ctx *ctx, u32 secret,
+				  u32 before, const char **what)
+{
+	struct vtd_edu_buf b = {};
+	size_t leaked;
+	int ret;
+
+	ret = vtd_edu_buf_get(ctx, &b, vtd_edu_next_seed(ctx), ctx->edu->dom,
+			      VTD_PGT_READ | VTD_PGT_WRITE);
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, ctx->edu, true, &b);
+	if (ret)
+		return vtd_edu_buf_put(ctx, &b, ret);
+	/* Unrelated bytes agree with a pattern one time in 256. */
+	leaked = vtd_edu_window_count(&b, secret, false);
+	if (leaked > VTD_EDU_XFER / 16)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "%zu of %u bytes edu read match the memory it must not reach",
+				     leaked, VTD_EDU_XFER);
+	else if (vtd_edu_window_count(&b, 0, true) == VTD_EDU_XFER)
+		*what = "edu read zeros";
+	else if (vtd_edu_window_count(&b, before, false) == VTD_EDU_XFER)
+		*what = "edu's buffer unchanged";
+	else
+		*what = "edu read other data, not the secret";
+	return vtd_edu_buf_put(ctx, &b, ret);
+}
+
+/* Tests. */
+
+/*
+ * roundtrip: RAM -> edu from buffer a (mapped read-only), edu -> RAM into
+ * buffer b; b's window must then hold a's pattern and nothing else may
+ * change.
+ */
+static int vtd_edu_test_roundtrip(struct vtd_edu_ctx *ctx)
+{
+	u32 seed_a = vtd_edu_next_seed(ctx), seed_b = vtd_edu_next_seed(ctx);
+	struct vtd_domain *dom = ctx->edu->dom;
+	struct vtd_edu_buf a = {}, b = {};
+	ktime_t t0 = ktime_get(), t1, t2;
+	phys_addr_t pa[2], pb[2];
+	int ret;
+
+	ret = vtd_edu_buf_get(ctx, &a, seed_a, dom, VTD_PGT_READ);
+	if (!ret)
+		ret = vtd_edu_buf_get(ctx, &b, seed_b, dom,
+				      VTD_PGT_READ | VTD_PGT_WRITE);
+	t1 = ktime_get();
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, ctx->edu, false, &a);
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, ctx->edu, true, &b);
+	t2 = ktime_get();
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "source buffer", &a, seed_a,
+					  seed_a);
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "destination buffer", &b, seed_a,
+					  seed_b);
+	if (!ret) {
+		pa[0] = page_to_phys(a.pages[0]);
+		pa[1] = page_to_phys(a.pages[1]);
+		pb[0] = page_to_phys(b.pages[0]);
+		pb[1] = page_to_phys(b.pages[1]);
+		vtd_edu_report(ctx, 0,
+			       "%u bytes RAM->edu->RAM in domain %u: IOVA %#llx (phys %pa %pa) -> IOVA %#llx (phys %pa %pa); pages above 4 GiB: %s; map %lld ms, DMA %lld ms, check %lld ms",
+			       VTD_EDU_XFER, dom->did, vtd_edu_window(&a),
+			       &pa[0], &pa[1], vtd_edu_window(&b), &pb[0],
+			       &pb[1], vtd_edu_buf_high(&a) &&
+			       vtd_edu_buf_high(&b) ? "yes" : "no",
+			       ktime_ms_delta(t1, t0), ktime_ms_delta(t2, t1),
+			       ktime_ms_delta(ktime_get(), t2));
+	}
+	ret = vtd_edu_buf_put(ctx, &a, ret);
+	return vtd_edu_buf_put(ctx, &b, ret);
+}
+
+/*
+ * fault-write: edu -> RAM into a mapped buffer (QEMU caches the
+ * translation), the buffer refilled and unmapped, the same transfer again:
+ * a write fault at the old IOVA, and the buffer keeps its new contents.
+ */
+static int vtd_edu_test_fault_write(struct vtd_edu_ctx *ctx)
+{
+	u32 seed_c = vtd_edu_next_seed(ctx), seed_a = vtd_edu_next_seed(ctx);
+	u32 seed_a2 = vtd_edu_next_seed(ctx);
+	struct vtd_domain *dom = ctx->edu->dom;
+	struct vtd_edu_buf a = {};
+	struct vtd_fault f;
+	int ret;
+
+	ret = vtd_edu_load(ctx, seed_c);
+	if (!ret)
+		ret = vtd_edu_buf_get(ctx, &a, seed_a, dom,
+				      VTD_PGT_READ | VTD_PGT_WRITE);
+	/* The transfer works while the mapping is there... */
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, ctx->edu, true, &a);
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "buffer while mapped", &a,
+					  seed_c, seed_a);
+	if (!ret) {
+		vtd_edu_buf_fill(&a, seed_a2);
+		ret = vtd_edu_buf_unmap(ctx, &a);
+	}
+	/* ...and faults once it is gone, though QEMU's IOTLB had it. */
+	if (!ret)
+		ret = vtd_edu_dma_fault(ctx, true, vtd_edu_window(&a), &f);
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "buffer after unmap", &a,
+					  seed_a2, seed_a2);
+	if (!ret)
+		vtd_edu_report(ctx, 0,
+			       "edu->RAM to unmapped IOVA %#llx in domain %u: fault #%llu from %#06x, reason %u (%s); memory untouched",
+			       vtd_edu_window(&a), dom->did, f.seq, f.sid,
+			       f.reason, vtd_fault_reason(f.reason));
+	return vtd_edu_buf_put(ctx, &a, ret);
+}
+
+/*
+ * fault-read: RAM -> edu from a mapped buffer (QEMU caches the
+ * translation), the buffer refilled with a secret and unmapped, the same
+ * transfer again: a read fault, and edu must not have the secret.
+ */
+static int vtd_edu_test_fault_read(struct vtd_edu_ctx *ctx)
+{
+	u32 seed_a = vtd_edu_next_seed(ctx), seed_a2 = vtd_edu_next_seed(ctx);
+	struct vtd_domain *dom = ctx->edu->dom;
+	struct vtd_edu_buf a = {};
+	const char *what = "";
+	struct vtd_fault f;
+	int ret;
+
+	ret = vtd_edu_buf_get(ctx, &a, seed_a, dom, VTD_PGT_READ);
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, ctx->edu, false, &a);
+	if (!ret) {
+		vtd_edu_buf_fill(&a, seed_a2);
+		ret = vtd_edu_buf_unmap(ctx, &a);
+	}
+	if (!ret)
+		ret = vtd_edu_dma_fault(ctx, false, vtd_edu_window(&a), &f);
+	if (!ret)
+		ret = vtd_edu_expect_no_leak(ctx, seed_a2, seed_a, &what);
+	if (!ret)
+		vtd_edu_report(ctx, 0,
+			       "RAM->edu from unmapped IOVA %#llx in domain %u: fault #%llu from %#06x, reason %u (%s); %s",
+			       vtd_edu_window(&a), dom->did, f.seq, f.sid,
+			       f.reason, vtd_fault_reason(f.reason), what);
+	return vtd_edu_buf_put(ctx, &a, ret);
+}
+
+/* fault-ro: edu -> RAM into a read-only mapping faults, memory untouched. */
+static int vtd_edu_test_fault_ro(struct vtd_edu_ctx *ctx)
+{
+	u32 seed_c = vtd_edu_next_seed(ctx), seed_a = vtd_edu_next_seed(ctx);
+	struct vtd_domain *dom = ctx->edu->dom;
+	struct vtd_edu_buf a = {};
+	struct vtd_fault f;
+	int ret;
+
+	ret = vtd_edu_load(ctx, seed_c);
+	if (!ret)
+		ret = vtd_edu_buf_get(ctx, &a, seed_a, dom, VTD_PGT_READ);
+	if (!ret)
+		ret = vtd_edu_dma_fault(ctx, true, vtd_edu_window(&a), &f);
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "read-only buffer", &a, seed_a,
+					  seed_a);
+	if (!ret)
+		vtd_edu_report(ctx, 0,
+			       "edu->RAM to read-only IOVA %#llx in domain %u: fault #%llu from %#06x, reason %u (%s); memory untouched",
+			       vtd_edu_window(&a), dom->did, f.seq, f.sid,
+			       f.reason, vtd_fault_reason(f.reason));
+	return vtd_edu_buf_put(ctx, &a, ret);
+}
+
+/*
+ * Set up an isolation test: buffer @ya of pattern @seed_ya mapped
+ * read-write in the peer's domain only, shown to work for the peer
+ * (RAM -> edu, no fault).
+ */
+static int vtd_edu_isolation_setup(struct vtd_edu_ctx *ctx,
+				   struct vtd_edu_buf *ya, u32 seed_ya)
+{
+	struct vtd_edu *edu = ctx->edu, *peer = ctx->peer;
+	phys_addr_t phys;
+	int ret;
+
+	if (peer->dom == edu->dom || peer->unit != edu->unit)
+		return vtd_edu_report(ctx, -EIO,
+				      "%s is not in a domain of its own on %s",
+				      pci_name(peer->pdev), edu->unit->name);
+	ret = vtd_edu_buf_get(ctx, ya, seed_ya, peer->dom,
+			      VTD_PGT_READ | VTD_PGT_WRITE);
+	if (ret)
+		return ret;
+	if (!vtd_domain_lookup(edu->dom, vtd_edu_window(ya), &phys))
+		return vtd_edu_report(ctx, -EBUSY,
+				      "IOVA %#llx is mapped in this device's domain %u too",
+				      vtd_edu_window(ya), edu->dom->did);
+	return vtd_edu_dma_ok(ctx, peer, false, ya);
+}
+
+/*
+ * isolation-write: edu -> RAM at an IOVA mapped only in the peer's
+ * domain: a write fault from the device under test, the peer's memory
+ * untouched and no fault from the peer.
+ */
+static int vtd_edu_test_isolation_write(struct vtd_edu_ctx *ctx)
+{
+	u32 seed_c = vtd_edu_next_seed(ctx), seed_ya = vtd_edu_next_seed(ctx);
+	struct vtd_edu *edu = ctx->edu, *peer = ctx->peer;
+	struct vtd_edu_buf ya = {};
+	struct vtd_fault f;
+	u64 seq = vtd_unit_fault_seq(edu->unit);
+	int ret;
+
+	ret = vtd_edu_isolation_setup(ctx, &ya, seed_ya);
+	if (!ret)
+		ret = vtd_edu_load(ctx, seed_c);
+	if (!ret)
+		ret = vtd_edu_dma_fault(ctx, true, vtd_edu_window(&ya), &f);
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "other domain's buffer", &ya,
+					  seed_ya, seed_ya);
+	if (!ret)
+		ret = vtd_edu_expect_no_fault(ctx, peer, seq, &ya);
+	if (!ret)
+		vtd_edu_report(ctx, 0,
+			       "edu->RAM to IOVA %#llx of %s's domain %u: fault #%llu from %#06x (domain %u), reason %u (%s); the other device's memory untouched",
+			       vtd_edu_window(&ya), pci_name(peer->pdev),
+			       peer->dom->did, f.seq, f.sid, edu->dom->did,
+			       f.reason, vtd_fault_reason(f.reason));
+	return vtd_edu_buf_put(ctx, &ya, ret);
+}
+
+/*
+ * isolation-read: RAM -> edu from an IOVA mapped only in the peer's
+ * domain: a read fault, and the device under test does not get the
+ * peer's data.
+ */
+static int vtd_edu_test_isolation_read(struct vtd_edu_ctx *ctx)
+{
+	u32 seed_c = vtd_edu_next_seed(ctx), seed_ya = vtd_edu_next_seed(ctx);
+	struct vtd_edu *edu = ctx->edu, *peer = ctx->peer;
+	struct vtd_edu_buf ya = {};
+	const char *what = "";
+	struct vtd_fault f;
+	u64 seq = vtd_unit_fault_seq(edu->unit);
+	int ret;
+
+	ret = vtd_edu_isolation_setup(ctx, &ya, seed_ya);
+	if (!ret)
+		ret = vtd_edu_load(ctx, seed_c);
+	if (!ret)
+		ret = vtd_edu_dma_fault(ctx, false, vtd_edu_window(&ya), &f);
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "other domain's buffer", &ya,
+					  seed_ya, seed_ya);
+	if (!ret)
+		ret = vtd_edu_expect_no_fault(ctx, peer, seq, &ya);
+	if (!ret)
+		ret = vtd_edu_expect_no_leak(ctx, seed_ya, seed_c, &what);
+	if (!ret)
+		vtd_edu_report(ctx, 0,
+			       "RAM->edu from IOVA %#llx of %s's domain %u: fault #%llu from %#06x (domain %u), reason %u (%s); %s",
+			       vtd_edu_window(&ya), pci_name(peer->pdev),
+			       peer->dom->did, f.seq, f.sid, edu->dom->did,
+			       f.reason, vtd_fault_reason(f.reason), what);
+	return vtd_edu_buf_put(ctx, &ya, ret);
+}
+
+/**
+ * struct vtd_edu_test - a test the run file accepts
+ * @name:	its name.
+ * @fn:		runs it.
+ * @needs_peer:	it needs a second edu device (@ctx->peer).
+ */
+struct vtd_edu_test {
+	const char *name;
+	int (*fn)(struct vtd_edu_ctx *ctx);
+	bool needs_peer;
+};
+
+static const struct vtd_edu_test vtd_edu_tests[] = {
+	{ "roundtrip", vtd_edu_test_roundtrip, false },
+	{ "fault-write", vtd_edu_test_fault_write, false },
+	{ "fault-read", vtd_edu_test_fault_read, false },
+	{ "fault-ro", vtd_edu_test_fault_ro, false },
+	{ "isolation-write", vtd_edu_test_isolation_write, true },
+	{ "isolation-read", vtd_edu_test_isolation_read, true },
+};
+
+/* @word names @t, or is the part of its name before a '-'. */
+static bool vtd_edu_test_matches(const struct vtd_edu_test *t,
+				 const char *word)
+{
+	size_t len = strlen(word);
+
+	return len && !strncmp(t->name, word, len) &&
+	       (t->name[len] == '\0' || t->name[len] == '-');
+}
+
+/* The first other bound device, or NULL. */
+static struct vtd_edu *vtd_edu_find_peer(struct vtd_edu *edu)
+{
+	struct vtd_edu *other;
+
+	lockdep_assert_held(&vtd_edu_list_lock);
+	list_for_each_entry(other, &vtd_edu_list, node)
+		if (other != edu)
+			return other;
+	return NULL;
+}
+
+/* Run every test @word matches; @ctx->edu's lock (and the peer's) held. */
+static int vtd_edu_run_locked(struct vtd_edu_ctx *ctx, const char *word)
+{
+	struct vtd_edu *edu = ctx->edu;
+	unsigned int i;
+	int ret = 0, err;
+
+	lockdep_assert_held(&edu->lock);
+	edu->result[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(vtd_edu_tests); i++) {
+		const struct vtd_edu_test *t = &vtd_edu_tests[i];
+
+		if (!vtd_edu_test_matches(t, word))
+			continue;
+		if (t->needs_peer && !ctx->peer) {
+			ctx->test = t->name;
+			err = vtd_edu_report(ctx, -ENODEV,
+					     "needs a second edu device (qemu-boot.sh --devices edu --devices edu)");
+		} else {
+			ctx->test = t->name;
+			err = t->fn(ctx);
+		}
+		edu->nr_runs++;
+		if (err)
+			edu->nr_failed++;
+		ret = ret ?: err;
+	}
+	return ret;
+}
+
+/*
+ * Run "<test> [high]". Tests with a peer hold the list lock throughout,
+ * then both devices' locks in bind order.
+ */
+static int vtd_edu_run(struct vtd_edu *edu, char *cmd)
+{
+	struct vtd_edu_ctx ctx = { .edu = edu };
+	struct vtd_edu *first, *second;
+	bool needs_peer = false, known = false;
+	char *word, *opt;
+	unsigned int i;
+	int ret;
+
+	word = strsep(&cmd, " \t");
+	while ((opt = strsep(&cmd, " \t"))) {
+		if (!strcmp(opt, "high"))
+			ctx.high = true;
+		else if (*opt)
+			return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(vtd_edu_tests); i++) {
+		if (!vtd_edu_test_matches(&vtd_edu_tests[i], word))
+			continue;
+		known = true;
+		needs_peer |= vtd_edu_tests[i].needs_peer;
+	}
+	if (!known)
+		return -EINVAL;
+
+	if (!needs_peer) {
+		if (mutex_lock_interruptible(&edu->lock))
+			return -EINTR;
+		ret = vtd_edu_run_locked(&ctx, word);
+		mutex_unlock(&edu->lock);
+		return ret;
+	}
+
+	if (mutex_lock_interruptible(&vtd_edu_list_lock))
+		return -EINTR;
+	ctx.peer = vtd_edu_find_peer(edu);
+	first = edu;
+	second = ctx.peer;
+	if (second && second->index < first->index)
+		swap(first, second);
+	mutex_lock(&first->lock);
+	if (second)
+		mutex_lock_nested(&second->lock, SINGLE_DEPTH_NESTING);
+	ret = vtd_edu_run_locked(&ctx, word);
+	if (second)
+		mutex_unlock(&second->lock);
+	mutex_unlock(&first->lock);
+	mutex_unlock(&vtd_edu_list_lock);
+	return ret;
+}
+
+/* debugfs: vtd_edu/<pci name>/{run,result,info}. */
+
+static ssize_t vtd_edu_run_write(struct file *file, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	struct vtd_edu *edu = file->private_data;
+	char cmd[64];
+	int ret;
+
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+	ret = vtd_edu_run(edu, strim(cmd));
+	return ret ? ret : len;
+}
+
+static const struct file_operations vtd_edu_run_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = vtd_edu_run_write,
+	.llseek = no_llseek,
+};
+
+static int vtd_edu_result_show(struct seq_file *m, void *unused)
+{
+	struct vtd_edu *edu = m->private;
+
+	mutex_lock(&edu->lock);
+	seq_puts(m, edu->result);
+	mutex_unlock(&edu->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vtd_edu_result);
+
+static int vtd_edu_info_show(struct seq_file *m, void *unused)
+{
+	struct vtd_edu *edu = m->private;
+	u32 id = readl(edu->regs + VTD_EDU_REG_ID);
+	int i;
+
+	mutex_lock(&edu->lock);
+	seq_printf(m, "device %s\n", pci_name(edu->pdev));
+	seq_printf(m, "edu_version %u.%u\n", id >> 24, (id >> 16) & 0xff);
+	seq_printf(m, "source_id %#06x\n", edu->sid);
+	seq_printf(m, "unit %s\n", edu->unit->name);
+	seq_printf(m, "domain %u\n", edu->dom->did);
+	seq_printf(m, "dma_mask_bits %u\n", VTD_EDU_DMA_BITS);
+	seq_printf(m, "transfer_bytes %u\n", VTD_EDU_XFER);
+	seq_printf(m, "runs %lu\n", edu->nr_runs);
+	seq_printf(m, "failed %lu\n", edu->nr_failed);
+	seq_printf(m, "wedged %d\n", edu->wedged);
+	seq_puts(m, "tests");
+	for (i = 0; i < ARRAY_SIZE(vtd_edu_tests); i++)
+		seq_printf(m, " %s", vtd_edu_tests[i].name);
+	seq_putc(m, '\n');
+	mutex_unlock(&edu->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vtd_edu_info);
+
+static void vtd_edu_debugfs_add(struct vtd_edu *edu)
+{
+	edu->debugfs = debugfs_create_dir(pci_name(edu->pdev),
+					  vtd_edu_debugfs_root);
+	debugfs_create_file("run", 0200, edu->debugfs, edu, &vtd_edu_run_fops);
+	debugfs_create_file("result", 0400, edu->debugfs, edu,
+			    &vtd_edu_result_fops);
+	debugfs_create_file("info", 0400, edu->debugfs, edu,
+			    &vtd_edu_info_fops);
+}
+
+/* The PCI driver. */
+
+/* Attach @edu's device to a new domain of its own. */
+static int vtd_edu_domain_init(struct vtd_edu *edu)
+{
+	struct pci_dev *pdev = edu->pdev;
+	int ret;
+
+	edu->unit = vtd_unit_for_pci(pdev);
+	if (!edu->unit) {
+		pci_err(pdev, "no VT-d unit of vtd_remap translates this device\n");
+		return -ENODEV;
+	}
+	/* Without translation an IOVA would reach that physical address. */
+	if (!READ_ONCE(edu->unit->translating)) {
+		pci_err(pdev, "%s: translation is off\n", edu->unit->name);
+		return -ENODEV;
+	}
+	edu->dom = vtd_domain_alloc(edu->unit, VTD_DOMAIN_DMA);
+	if (IS_ERR(edu->dom)) {
+		ret = PTR_ERR(edu->dom);
+		pci_err(pdev, "%s: no domain (%d)\n", edu->unit->name, ret);
+		return ret;
+	}
+	ret = vtd_domain_attach(edu->dom, pdev);
+	if (ret) {
+		pci_err(pdev, "%s: attach to domain %u failed (%d)\n",
+			edu->unit->name, edu->dom->did, ret);
+		vtd_domain_free(edu->dom);
+		return ret;
+	}
+	return 0;
+}
+
+static int vtd_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vtd_edu *edu;
+	u32 ident;
+	int ret;
+
+	edu = devm_kzalloc(&pdev->dev, sizeof(*edu), GFP_KERNEL);
+	if (!edu)
+		return -ENOMEM;
+	edu->pdev = pdev;
+	edu->sid = pci_dev_id(pdev);
+	mutex_init(&edu->lock);
+	edu->seed = get_random_u32();
+
+	/*
+	 * Enabled once and left enabled on remove: enabling routes edu's
+	 * INTx pin through ACPI, which takes over a second (and disabling
+	 * two) on the sanitizer kernel, and load-unload rebinds the device
+	 * fifty times. The driver uses no interrupt.
+	 */
+	if (!pci_is_enabled(pdev)) {
+		ret = pci_enable_device_mem(pdev);
+		if (ret)
+			return ret;
+	}
+	ret = pci_request_region(pdev, 0, KBUILD_MODNAME);
+	if (ret)
+		return ret;
+	edu->regs = pci_iomap(pdev, 0, 0);
+	if (!edu->regs) {
+		ret = -ENOMEM;
+		goto out_release;
+	}
+	ident = readl(edu->regs + VTD_EDU_REG_ID);
+	if ((ident & 0xff) != VTD_EDU_ID_MAGIC) {
+		pci_err(pdev, "identification register reads %#x: not edu\n",
+			ident);
+		ret = -ENODEV;
+		goto out_unmap;
+	}
+	/* Documents the device; the tests map through the domain directly. */
+	ret = dma_set_mask_and_coherent(&pdev->dev,
+					DMA_BIT_MASK(VTD_EDU_DMA_BITS));
+	if (ret)
+		goto out_unmap;
+	if (vtd_edu_dma_busy(edu) && !vtd_edu_dma_wait(edu)) {
+		pci_err(pdev, "DMA engine busy at probe\n");
+		ret = -EBUSY;
+		goto out_unmap;
+	}
+	ret = vtd_edu_domain_init(edu);
+	if (ret)
+		goto out_unmap;
+	pci_set_master(pdev);
+	pci_set_drvdata(pdev, edu);
+
+	mutex_lock(&vtd_edu_list_lock);
+	edu->index = vtd_edu_next_index++;
+	list_add_tail(&edu->node, &vtd_edu_list);
+	mutex_unlock(&vtd_edu_list_lock);
+	vtd_edu_debugfs_add(edu);
+	pci_info(pdev, "edu %u.%u, source ID %#06x, %s domain %u; tests in debugfs vtd_edu/%s/run\n",
+		 ident >> 24, (ident >> 16) & 0xff, edu->sid, edu->unit->name,
+		 edu->dom->did, pci_name(pdev));
+	return 0;
+
+out_unmap:
+	pci_iounmap(pdev, edu->regs);
+out_release:
+	pci_release_region(pdev, 0);
+	return ret;
+}
+
+static void vtd_edu_remove(struct pci_dev *pdev)
+{
+	struct vtd_edu *edu = pci_get_drvdata(pdev);
+
+	/* Waits for this device's run and result handlers to return. */
+	debugfs_remove_recursive(edu->debugfs);
+	/* Waits for a test of another device that uses this one. */
+	mutex_lock(&vtd_edu_list_lock);
+	list_del(&edu->node);
+	mutex_unlock(&vtd_edu_list_lock);
+
+	/* No transfer may be in flight when the device goes pass-through. */
+	if (!vtd_edu_dma_wait(edu))
+		pci_err(pdev, "DMA engine still busy; turning bus mastering off\n");
+	pci_clear_master(pdev);
+	vtd_domain_detach(edu->dom, pdev);
+	vtd_domain_free(edu->dom);
+	pci_iounmap(pdev, edu->regs);
+	pci_release_region(pdev, 0);
+	mutex_destroy(&edu->lock);
+}
+
+static const struct pci_device_id vtd_edu_ids[] = {
+	{ PCI_DEVICE(VTD_EDU_VENDOR, VTD_EDU_DEVICE) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, vtd_edu_ids);
+
+static struct pci_driver vtd_edu_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = vtd_edu_ids,
+	.probe = vtd_edu_probe,
+	.remove = vtd_edu_remove,
+};
+
+static int __init vtd_edu_init(void)
+{
+	int ret;
+
+	vtd_edu_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	ret = pci_register_driver(&vtd_edu_driver);
+	if (ret)
+		debugfs_remove_recursive(vtd_edu_debugfs_root);
+	return ret;
+}
+
+static void __exit vtd_edu_exit(void)
+{
+	pci_unregister_driver(&vtd_edu_driver);
+	debugfs_remove_recursive(vtd_edu_debugfs_root);
+}
+
+module_init(vtd_edu_init);
+module_exit(vtd_edu_exit);
+
 MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Test driver for QEMU's edu device: DMA through vtd_remap domains");

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # qemu-boot.sh: boot a QEMU guest (q35, TCG, -device intel-iommu, no network)
-# with a busybox initramfs holding vtd_remap.ko, run one scenario from
-# scenarios/ in it, and exit with the guest's verdict. The serial console is
-# shown live and saved to a log, which is then scanned for oopses and
-# sanitizer reports. With no arguments: the README's main job (stock
-# kernel, edu + nvme devices, scenario demo). See --help.
+# with a busybox initramfs holding vtd_remap.ko and vtd_edu.ko, run one
+# scenario from scenarios/ (or several, comma separated) in it, and exit
+# with the guest's verdict. The serial console is shown live and saved to a
+# log, which is then scanned for oopses and sanitizer reports. With no
+# arguments: the README's main job (stock kernel, edu + nvme devices,
+# scenario demo). See --help.
 
 set -uo pipefail
 
@@ -31,12 +32,16 @@ Builds the module first (make, or make test-modules for the test kernel).
                         additive (--devices edu --devices edu: two edu
                         devices); "none" for no devices (default edu,nvme)
   --disk-size SIZE      size of each sparse disk file (default 512M)
-  --scenario NAME       scenarios/NAME.sh to run in the guest (default demo)
-  --scenario-args ARGS  arguments for the scenario (space separated)
+  --scenario NAME[,NAME...]
+                        scenarios/NAME.sh to run in the guest (default demo);
+                        a comma list runs several in one boot, kmemleak
+                        checked once after the last
+  --scenario-args ARGS  arguments for the scenario(s) (space separated)
   --list-scenarios      print the scenarios and what each shows, then exit
   --timeout S           kill the guest after S seconds (default 300)
-  --log FILE            console log (default
-                        build/logs/<scenario>-<kernel>-aw<bits>-cm<on|off>-smp<N>.log)
+  --log FILE            console log (default build/logs/<scenario>-<kernel>-
+                        aw<bits>-cm<on|off>-smp<N>[-mem<SIZE>].log, a list's
+                        names joined with +)
   --append ARGS         extra kernel command line arguments
   --no-build            do not run setup and make first
   -h, --help            this text
@@ -152,8 +157,12 @@ case "$cm" in on | off) ;; *) die_usage "--caching-mode must be on or off" ;; es
 [[ "$mem" =~ ^[1-9][0-9]*[MG]?$ ]] || die_usage "--mem must look like 512M or 2G"
 [[ "$disk_size" =~ ^[1-9][0-9]*[KMG]?$ ]] || die_usage "--disk-size must look like 512M or 1G"
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die_usage "--timeout must be a number of seconds"
-[[ "$scenario" =~ ^[A-Za-z0-9_.-]+$ ]] && [ -f "$top/scenarios/$scenario.sh" ] ||
-	die_usage "no scenario '$scenario' (see --list-scenarios)"
+[[ "$scenario" =~ ^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$ ]] ||
+	die_usage "--scenario takes NAME or NAME,NAME,... (see --list-scenarios)"
+IFS=, read -r -a scenario_list <<< "$scenario"
+for s in "${scenario_list[@]}"; do
+	[ -f "$top/scenarios/$s.sh" ] || die_usage "no scenario '$s' (see --list-scenarios)"
+done
 case "$scenario_args$append" in
 *'"'*) die_usage "--scenario-args and --append cannot contain double quotes" ;;
 esac
@@ -169,7 +178,8 @@ else
 	devices=(${kept[@]+"${kept[@]}"})
 fi
 
-run_name=$scenario-$kernel-aw$aw-cm$cm-smp$smp
+run_name=${scenario//,/+}-$kernel-aw$aw-cm$cm-smp$smp
+[ "$mem" = 2G ] || run_name+=-mem$mem
 [ -n "$log" ] || log=$top/build/logs/$run_name.log
 case "$log" in /*) ;; *) log=$PWD/$log ;; esac
 mkdir -p "$(dirname "$log")" || fail "cannot create the directory of $log"
@@ -210,12 +220,15 @@ fi
 
 moddir=$top/build/$kernel
 ko=$moddir/vtd_remap.ko
-[ -f "$ko" ] || fail "no module at ${ko#"$top"/}: run make$([ "$kernel" = test ] && echo " test-modules")"
-if [ "$kernel" = stock ]; then
-	vm=$(modinfo -F vermagic "$ko" 2>/dev/null)
-	[ "${vm%% *}" = "$kver" ] ||
-		fail "${ko#"$top"/} is built for '${vm%% *}', the guest boots $kver: run make"
-fi
+edu_ko=$moddir/vtd_edu.ko
+for k in "$ko" "$edu_ko"; do
+	[ -f "$k" ] || fail "no module at ${k#"$top"/}: run make$([ "$kernel" = test ] && echo " test-modules")"
+	if [ "$kernel" = stock ]; then
+		vm=$(modinfo -F vermagic "$k" 2>/dev/null)
+		[ "${vm%% *}" = "$kver" ] ||
+			fail "${k#"$top"/} is built for '${vm%% *}', the guest boots $kver: run make"
+	fi
+done
 
 # --- initramfs --------------------------------------------------------------
 mkdir -p "$top/build/qemu"
@@ -226,7 +239,7 @@ cleanup() {
 trap cleanup EXIT
 
 root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc,modules/kunit,scenarios}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc,modules/kunit,scenarios/lib}
 cp /bin/busybox "$root/bin/busybox" || fail "no /bin/busybox: install busybox-static"
 for a in $(/bin/busybox --list-full); do
 	[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
@@ -235,7 +248,12 @@ done
 [ "$(id -u)" -ne 0 ] || mknod -m 600 "$root/dev/console" c 5 1
 install -m 755 scripts/guest/init "$root/init"
 cp scenarios/*.sh "$root/scenarios/"
+# Shell functions the scenarios source (not scenarios themselves).
+for f in scenarios/lib/*.sh; do
+	[ -e "$f" ] && cp "$f" "$root/scenarios/lib/"
+done
 cp "$ko" "$root/modules/vtd_remap.ko"
+cp "$edu_ko" "$root/modules/vtd_edu.ko"
 for t in "$moddir"/kunit/*.ko; do
 	[ -e "$t" ] && cp "$t" "$root/modules/kunit/"
 done
