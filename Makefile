@@ -8,6 +8,7 @@
 #                      (build/test/), building that kernel once if needed
 #   make tools         userspace tools (tools/dmar-dump)
 #   make check         every test layer; ends with "N passed, N failed"
+#   make matrix        the scenarios across the guest configurations (long)
 #   make clean
 #
 # Each kernel gets its own build directory of symlinks to the sources, so
@@ -24,7 +25,7 @@ SOURCES := Kbuild vtd_main.c iova.c iova.h vtd_dmar.c vtd_dmar.h \
 # The newest installed kernel headers (Debian's linux-headers-amd64).
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 
-.PHONY: all modules test-modules tools check clean
+.PHONY: all modules test-modules tools check matrix clean
 
 all: modules
 
@@ -52,6 +53,11 @@ tools:
 
 check:
 	scripts/check.sh
+
+# Pairwise over aw-bits, caching mode, CPUs and memory, both kernels, with
+# disk-integrity (256 MiB per disk) added to each boot.
+matrix:
+	scripts/scenario-matrix.sh --kernel both --scenarios edu-dma,edu-fault,isolation,load-unload,disk-integrity
 
 clean:
 	rm -rf build

@@ -170,6 +170,11 @@ static char *own;
 module_param(own, charp, 0444);
 MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\"");
 
+/* For the tests: take the fallback path of section 4 every time. */
+static bool dma_sg_per_segment;
+module_param(dma_sg_per_segment, bool, 0644);
+MODULE_PARM_DESC(dma_sg_per_segment, "Map every scatterlist one range per segment, as when one range does not fit (for the tests)");
+
 /**
  * enum vtd_dma_kind - how a mapping was made (counters, debugfs)
  * @VTD_DMA_PAGE:	map_page / unmap_page.
@@ -335,7 +340,7 @@ static int vtd_dma_prot(struct vtd_dma_dev *dd, enum dma_data_direction dir)
 	}
 }
 
-/* Whether [@start, @start + @len) may be one DMA segment of @dev. */
+/* Whether [@start, @start + @len) may be one DMA segment under these limits. */
 static bool vtd_dma_seg_ok(u64 start, u64 len, unsigned long boundary,
 			   unsigned int max_seg)
 {
@@ -750,7 +755,8 @@ static int vtd_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 			return -EREMOTEIO;	/* no peer-to-peer through us */
 		ev.size += s->length;
 	}
-	ret = vtd_dma_sg_one_range(dd, sgl, nents, prot, &ev);
+	ret = READ_ONCE(dma_sg_per_segment) ? -ENOSPC :
+		vtd_dma_sg_one_range(dd, sgl, nents, prot, &ev);
 	if (ret == -ENOSPC) {
 		ev.kind = VTD_DMA_SG_EACH;
 		ret = vtd_dma_sg_each(dd, sgl, nents, prot, &ev);

@@ -134,6 +134,10 @@ for k in $kernels; do
 			--caching-mode "$cm" --smp "$smp" --mem "$mem"
 			--devices edu,edu --scenario "$scenarios"
 			--scenario-args "$args" --timeout "$timeout" --log "$log")
+		# disk-integrity needs its two disks.
+		case ",$scenarios," in
+		*,disk-integrity,*) cmd+=(--devices nvme,virtio-blk) ;;
+		esac
 		if [ $dry -eq 1 ]; then
 			echo "${cmd[*]}"
 			continue
