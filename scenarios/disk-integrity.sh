@@ -31,9 +31,9 @@ remap_params=
 after=yes
 
 for a in "$@"; do
-	case "$a" in
+	case "${a%%=*}" in
 	"$P".*) a=${a#"$P".} ;;
-	*.*=*) continue ;;
+	*.*) continue ;;
 	esac
 	case "$a" in
 	mib=*) mib=${a#mib=} ;;
