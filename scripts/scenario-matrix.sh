@@ -135,11 +135,14 @@ for k in $kernels; do
 			--devices edu,edu --scenario "$scenarios"
 			--scenario-args "$args" --timeout "$timeout" --log "$log")
 		# disk-integrity needs its two disks.
+		# shellcheck disable=SC2054 # nvme,virtio-blk is one word
 		case ",$scenarios," in
 		*,disk-integrity,*) cmd+=(--devices nvme,virtio-blk) ;;
 		esac
 		if [ $dry -eq 1 ]; then
-			echo "${cmd[*]}"
+			# Quoted for the shell: each line can be run as it is.
+			printf '%q ' "${cmd[@]}"
+			echo
 			continue
 		fi
 		t0=$(date +%s)
