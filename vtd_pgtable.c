@@ -103,9 +103,11 @@
  *    A map either succeeds whole or changes nothing: on failure it undoes
  *    what it installed and reclaims the tables it made, giving back through
  *    the gather what the unit may have seen. -EINVAL for misaligned or
- *    empty requests or no permission, -ERANGE outside the address width,
- *    -EEXIST over a live entry, -ENOMEM when the pool has no page for it
- *    (in atomic context without a reservation, or by failure injection).
+ *    empty requests, no permission, or a physical range reaching past
+ *    2^52 (checked without computing an end that could wrap), -ERANGE
+ *    outside the address width, -EEXIST over a live entry, -ENOMEM when
+ *    the pool has no page for it (in atomic context without a
+ *    reservation, or by failure injection).
  *    A caller that may sleep (GFP_KERNEL) has the map or unmap reserve its
  *    worst case first, before any lock, so that inside the walk no
  *    operation ever calls the page allocator.
@@ -145,6 +147,8 @@ MODULE_PARM_DESC(pgtable_check, "Run the O(n) page-table checker after every map
 #define PGT_SNP			BIT_ULL(11)	/* leaves, with ECAP.SC */
 #define PGT_ADDR		GENMASK_ULL(51, 12)
 #define PGT_LEAF_ATTR		(PGT_R | PGT_W | PGT_SNP)
+/* Entries hold address bits 51:12: physical addresses end below 2^52. */
+#define PGT_PHYS_LIMIT		BIT_ULL(52)
 
 #define PGT_PAGE_SHIFT		12
 #define PGT_LEVEL_BITS		9
@@ -689,9 +693,10 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 	ret = pgt_check_range(pgt, iova, size);
 	if (ret)
 		return ret;
+	/* [phys, phys + size) below 2^52, written so that it cannot wrap. */
 	if (!(prot & (VTD_PGT_READ | VTD_PGT_WRITE)) ||
 	    !IS_ALIGNED(phys, PAGE_SIZE) ||
-	    (phys + size - 1) >> 52)
+	    phys >= PGT_PHYS_LIMIT || size > PGT_PHYS_LIMIT - phys)
 		return -EINVAL;
 	if (prot & VTD_PGT_READ)
 		s.attr |= PGT_R;

@@ -311,6 +311,20 @@ static void pgt_test_bad_args(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pgt_map(t, 0x1000, T_PHYS, 0x1800, rw), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pgt_map(t, 0x1000, T_PHYS, SZ_4K, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pgt_map(t, 0x1000, BIT_ULL(52), SZ_4K, rw), -EINVAL);
+	/* Past the top of the physical space, or wrapping past 2^64. */
+	KUNIT_EXPECT_EQ(test, pgt_map(t, 0x1000, BIT_ULL(52) - SZ_4K, SZ_8K, rw),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pgt_map(t, 0x1000, U64_MAX & ~0xfffULL, SZ_8K, rw),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pgt_map(t, 0x1000, -(u64)SZ_2M, 2 * SZ_2M, rw),
+			-EINVAL);
+	pgt_expect_none(test, t, 0x1000);
+	pgt_expect_none(test, t, 0x2000);
+	/* The last page below 2^52 is fine. */
+	KUNIT_EXPECT_EQ(test, pgt_map(t, 0x1000, BIT_ULL(52) - SZ_4K, SZ_4K, rw),
+			0);
+	pgt_expect_xlate(test, t, 0x1000, BIT_ULL(52) - SZ_4K);
+	KUNIT_EXPECT_EQ(test, pgt_unmap(t, 0x1000, SZ_4K), (u64)SZ_4K);
 	KUNIT_EXPECT_EQ(test, pgt_map(t, pgt_top(t), T_PHYS, SZ_4K, rw), -ERANGE);
 	KUNIT_EXPECT_EQ(test, pgt_map(t, U64_MAX & ~0xfffULL, T_PHYS, SZ_8K, rw),
 			-ERANGE);

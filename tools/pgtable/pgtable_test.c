@@ -167,6 +167,27 @@ static void t_sizes(struct ctx *c)
 	expect_baseline(c);
 }
 
+/*
+ * The top of the physical space: the last 4 KiB page below 2^52 maps; a
+ * range running past it is refused, including one whose end wraps past
+ * 2^64 (phys + size - 1 would then look small).
+ */
+static void t_phys_top(struct ctx *c)
+{
+	u64 top = 1ULL << 52;
+
+	CHECK_EQ(map(c, SZ_1G, top - SZ_4K, SZ_4K, RW), 0);
+	CHECK_EQ(xlate(c, SZ_1G + 5), top - SZ_4K + 5);
+	CHECK_EQ(unmap(c, SZ_1G, SZ_4K), SZ_4K);
+	CHECK_EQ(map(c, SZ_1G, top - SZ_4K, 2 * SZ_4K, RW), -EINVAL);
+	CHECK_EQ(map(c, SZ_1G, ~0ULL & ~(SZ_4K - 1), 2 * SZ_4K, RW), -EINVAL);
+	CHECK_EQ(map(c, SZ_1G, ~0ULL & ~(SZ_4K - 1), SZ_4K, RW), -EINVAL);
+	CHECK_EQ(map(c, SZ_1G, -SZ_2M, 2 * SZ_2M, RW), -EINVAL);
+	CHECK_EQ(xlate(c, SZ_1G), ~0ULL);
+	CHECK_EQ(xlate(c, SZ_1G + SZ_4K), ~0ULL);
+	expect_baseline(c);
+}
+
 static void t_overlap_last(struct ctx *c)
 {
 	u64 x = 7 * SZ_1G + 4 * SZ_2M, top = 1ULL << c->aw;
@@ -633,7 +654,8 @@ static void t_resv_trim(struct ctx *c)
 
 static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "empty", t_empty }, { "page sizes and entry bits", t_sizes },
-	{ "overlap and last page", t_overlap_last }, { "superpage split", t_split },
+	{ "overlap and last page", t_overlap_last },
+	{ "top of the physical space", t_phys_top }, { "superpage split", t_split },
 	{ "random vs model", t_random }, { "pool exhaustion", t_exhaustion },
 	{ "failure injection", t_inject }, { "clflush when not coherent", t_clflush },
 	{ "no clflush when coherent", t_coherent },
