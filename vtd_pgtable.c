@@ -111,6 +111,9 @@
  *    A caller that may sleep (GFP_KERNEL) has the map or unmap reserve its
  *    worst case first, before any lock, so that inside the walk no
  *    operation ever calls the page allocator.
+ *    A sleeping unmap whose reservation fails goes on without one (leaves
+ *    need no page), counted in resv_failures, so it fails only where a
+ *    split does.
  *    An unmap that cannot split a superpage for lack of a page stops there,
  *    counts it in split_failures (with a rate-limited warning) and returns
  *    the bytes it did unmap; the rest of the range is still mapped and the
@@ -750,7 +753,10 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_map);
  * was not, or if a split failed for lack of a page. In that last case
  * (counted in pgt->split_failures, warned about) the range from the
  * superpage on is left mapped as it was: the caller must not reuse that
- * IOVA, and may retry where it can sleep or with a reservation.
+ * IOVA, and may retry where it can sleep or with a reservation. A
+ * sleeping call whose own reservation fails (counted in
+ * pgt->resv_failures, warned about) still clears every leaf its range
+ * covers; only its splits depend on the pool's unreserved pages then.
  */
 u64 vtd_pgtable_unmap(struct vtd_pgtable *pgt, u64 iova, u64 size,
 		      gfp_t gfp, struct vtd_pool_resv *resv,
@@ -762,8 +768,17 @@ u64 vtd_pgtable_unmap(struct vtd_pgtable *pgt, u64 iova, u64 size,
 	if (WARN_ON_ONCE(pgt_check_range(pgt, iova, size)))
 		return 0;
 	resv = pgt_resv(pgt, gfp, VTD_PGT_UNMAP_PAGES, resv, &own);
-	if (IS_ERR(resv))
-		return 0;
+	if (IS_ERR(resv)) {
+		/*
+		 * Clearing leaves needs no page: go on without a reservation.
+		 * A split then draws on unreserved pool pages; if it cannot,
+		 * it is a split failure like any other (short count).
+		 */
+		atomic_long_inc(&pgt->resv_failures);
+		pr_warn_ratelimited("unmap [%#llx, %#llx): no pages reserved for splits (%ld); going on without\n",
+				    iova, iova + size, PTR_ERR(resv));
+		resv = NULL;
+	}
 	unmapped = pgt_unmap_range(pgt, iova, size, resv, gather);
 	vtd_pool_unreserve(pgt->cfg.pool, &own);
 	pgt_debug_check(pgt);

@@ -91,6 +91,8 @@ struct vtd_pgtable_cfg {
  * @split_failures: unmaps that stopped short because a superpage could
  *		not be split for lack of a page.
  * @sync_failures: invalidations that failed; their table pages leaked.
+ * @resv_failures: sleeping unmaps that could not reserve their split
+ *		pages and went on without (see vtd_pgtable_unmap()).
  */
 struct vtd_pgtable {
 	struct vtd_pgtable_cfg cfg;
@@ -102,6 +104,7 @@ struct vtd_pgtable {
 	atomic_long_t nr_tables;
 	atomic_long_t split_failures;
 	atomic_long_t sync_failures;
+	atomic_long_t resv_failures;
 };
 
 /**

@@ -819,6 +819,38 @@ static void pgt_test_fail_inject(struct kunit *test)
 	pgt_expect_baseline(test, t);
 }
 
+/*
+ * A sleeping unmap whose own reservation fails (empty pool, page allocator
+ * failing) still clears the leaves it covers and counts the failure; only
+ * a split it cannot make leaves a short count.
+ */
+static void pgt_test_unmap_no_resv(struct kunit *test)
+{
+	struct pgt_test *t = test->priv;
+	u64 iova = 5 * T_1G;
+	LIST_HEAD(held);
+
+	KUNIT_ASSERT_EQ(test, pgt_map(t, iova, T_PHYS, 4 * SZ_4K,
+				      VTD_PGT_READ), 0);
+	KUNIT_ASSERT_EQ(test, pgt_map(t, 2 * T_1G, T_PHYS, SZ_2M,
+				      VTD_PGT_READ), 0);
+	WRITE_ONCE(t->pool.fail_alloc_nth, 1);
+	pgt_drain(t, &held);
+	KUNIT_EXPECT_EQ(test, pgt_unmap(t, iova, 4 * SZ_4K), 4ULL * SZ_4K);
+	pgt_expect_none(test, t, iova);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->pgt.resv_failures), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->pgt.split_failures), 0);
+	/* The split has no page: the 2 MiB page stays whole. */
+	KUNIT_EXPECT_EQ(test, pgt_unmap(t, 2 * T_1G, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->pgt.split_failures), 1);
+	pgt_expect_xlate(test, t, 2 * T_1G + 1, T_PHYS + 1);
+	vtd_pool_put_list(&t->pool, &held);
+	WRITE_ONCE(t->pool.fail_alloc_nth, 0);
+	KUNIT_EXPECT_EQ(test, pgt_unmap(t, 2 * T_1G, SZ_2M), (u64)SZ_2M);
+	vtd_pool_flush_refill(&t->pool);
+	pgt_expect_baseline(test, t);
+}
+
 /* --- pool behaviour --------------------------------------------------- */
 
 static void pgt_test_pool(struct kunit *test)
@@ -1132,6 +1164,7 @@ static struct kunit_case pgt_cases[] = {
 	KUNIT_CASE_PARAM(pgt_test_random, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_exhaustion, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_fail_inject, pgt_gen_params),
+	KUNIT_CASE_PARAM(pgt_test_unmap_no_resv, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_pool, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_concurrent, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_cost, pgt_gen_params),

@@ -312,6 +312,37 @@ static void t_exhaustion(struct ctx *c)
 	expect_baseline(c);
 }
 
+/*
+ * A sleeping unmap whose own reservation fails still clears every leaf
+ * (that needs no page) and says so; only a split it then cannot make
+ * leaves a short count, counted in split_failures.
+ */
+static void t_unmap_no_resv(struct ctx *c)
+{
+	u64 iova = 5 * SZ_1G;
+	LIST_HEAD(held);
+	void *va;
+
+	CHECK_EQ(map(c, iova, T_PHYS, 4 * SZ_4K, RW), 0);
+	CHECK_EQ(map(c, 2 * SZ_1G, T_PHYS, SZ_2M, RW), 0);
+	shim_fail_alloc_nth = 1;
+	while ((va = vtd_pool_get(&c->pool, NULL, GFP_ATOMIC)))
+		list_add(&virt_to_page(va)->lru, &held);
+	CHECK_EQ(unmap(c, iova, 4 * SZ_4K), 4 * SZ_4K);
+	CHECK_EQ(xlate(c, iova), ~0ULL);
+	CHECK_EQ(atomic_long_read(&c->pgt.resv_failures), 1);
+	CHECK_EQ(atomic_long_read(&c->pgt.split_failures), 0);
+	/* A split now has no page: nothing of the 2 MiB page goes. */
+	CHECK_EQ(unmap(c, 2 * SZ_1G, SZ_4K), 0);
+	CHECK_EQ(atomic_long_read(&c->pgt.split_failures), 1);
+	CHECK_EQ(xlate(c, 2 * SZ_1G + 1), T_PHYS + 1);
+	vtd_pool_put_list(&c->pool, &held);
+	shim_fail_alloc_nth = 0;
+	CHECK_EQ(unmap(c, 2 * SZ_1G, SZ_2M), SZ_2M);
+	vtd_pool_flush_refill(&c->pool);
+	expect_baseline(c);
+}
+
 static void t_inject(struct ctx *c)
 {
 	u64 iova = 6 * SZ_1G - 2 * SZ_4K, size = SZ_2M + 4 * SZ_4K, off;
@@ -657,7 +688,8 @@ static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "overlap and last page", t_overlap_last },
 	{ "top of the physical space", t_phys_top }, { "superpage split", t_split },
 	{ "random vs model", t_random }, { "pool exhaustion", t_exhaustion },
-	{ "failure injection", t_inject }, { "clflush when not coherent", t_clflush },
+	{ "failure injection", t_inject },
+	{ "sleeping unmap without its reservation", t_unmap_no_resv }, { "clflush when not coherent", t_clflush },
 	{ "no clflush when coherent", t_coherent },
 	{ "concurrent disjoint map/unmap", t_concurrent },
 	{ "table pages per MiB", t_cost },
