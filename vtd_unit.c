@@ -47,7 +47,7 @@
  *    (irq-safe spinning) covers the invalidation hardware, which is driven
  *    from any context because DMA unmaps happen in interrupt handlers.
  *
- * 5. Waiting. Every wait for hardware is a bounded poll (VTD_WAIT_US); it
+ * 5. Waiting. Every wait for hardware is a bounded poll (vtd_wait_us); it
  *    spins with udelay() so it is legal in atomic context. On timeout the
  *    request fails with -ETIMEDOUT, is counted and logged; nothing panics.
  *
@@ -201,7 +201,10 @@
  * command inside the register write; real units take microseconds. 100 ms
  * is far beyond both, short enough that a dead unit is reported promptly.
  */
-#define VTD_WAIT_US		100000
+unsigned int vtd_wait_us = 100000;
+module_param_named(wait_us, vtd_wait_us, uint, 0644);
+MODULE_PARM_DESC(wait_us, "longest wait for the unit to finish a command (us)");
+EXPORT_SYMBOL_GPL(vtd_wait_us);
 
 static char *invalidation = "auto";
 module_param(invalidation, charp, 0444);
@@ -264,20 +267,41 @@ static unsigned int vtd_nr_frcd(struct vtd_unit *unit)
 	return FIELD_GET(VTD_CAP_NFR, unit->cap) + 1;
 }
 
-/* Wait until (32-bit register & @mask) == @want; bounded, atomic-safe. */
-static int vtd_wait32(struct vtd_unit *unit, unsigned int off, u32 mask,
-		      u32 want, const char *what)
+/* What a slow register read would add to each poll (tests only). */
+static void vtd_poll_delay(struct vtd_unit *unit)
+{
+	unsigned int us = READ_ONCE(unit->inject.poll_delay_us);
+
+	if (us)
+		udelay(us);
+}
+
+/**
+ * vtd_unit_wait32() - wait until (32-bit register & @mask) == @want
+ * @unit: the unit
+ * @off: the register
+ * @mask: bits to look at
+ * @want: what they must read
+ * @what: for the timeout message
+ *
+ * Context: any; spins.
+ * Return: 0, or -ETIMEDOUT.
+ */
+int vtd_unit_wait32(struct vtd_unit *unit, unsigned int off, u32 mask,
+		    u32 want, const char *what)
 {
 	unsigned int us;
 
-	for (us = 0; us < VTD_WAIT_US; us++) {
+	for (us = 0; us < vtd_wait_us; us++) {
 		if ((vtd_readl(unit, off) & mask) == want)
 			return 0;
+		vtd_poll_delay(unit);
 		udelay(1);
 	}
 	pr_err_ratelimited("%s: timed out waiting for %s\n", unit->name, what);
 	return -ETIMEDOUT;
 }
+EXPORT_SYMBOL_GPL(vtd_unit_wait32);
 
 /* Wait until a 64-bit command register's busy bit @busy clears. */
 static int vtd_wait64_clear(struct vtd_unit *unit, unsigned int off, u64 busy,
@@ -285,7 +309,7 @@ static int vtd_wait64_clear(struct vtd_unit *unit, unsigned int off, u64 busy,
 {
 	unsigned int us;
 
-	for (us = 0; us < VTD_WAIT_US; us++) {
+	for (us = 0; us < vtd_wait_us; us++) {
 		*val = vtd_readq(unit, off);
 		if (!(*val & busy))
 			return 0;
@@ -306,7 +330,7 @@ static int vtd_gcmd_set(struct vtd_unit *unit, u32 bit, bool on,
 
 	val = on ? val | bit : val & ~bit;
 	vtd_writel(unit, VTD_GCMD_REG, val);
-	return vtd_wait32(unit, VTD_GSTS_REG, bit, on ? bit : 0, what);
+	return vtd_unit_wait32(unit, VTD_GSTS_REG, bit, on ? bit : 0, what);
 }
 
 /* A one-shot global command: SRTP waits for RTPS set, WBF for WBFS clear. */
@@ -316,7 +340,7 @@ static int vtd_gcmd_oneshot(struct vtd_unit *unit, u32 bit, bool wait_set,
 	u32 val = vtd_readl(unit, VTD_GSTS_REG) & VTD_GSTS_PERSISTENT;
 
 	vtd_writel(unit, VTD_GCMD_REG, val | bit);
-	return vtd_wait32(unit, VTD_GSTS_REG, bit, wait_set ? bit : 0, what);
+	return vtd_unit_wait32(unit, VTD_GSTS_REG, bit, wait_set ? bit : 0, what);
 }
 
 /* Make CPU writes to tables visible to a unit whose walk does not snoop. */
@@ -343,6 +367,25 @@ void vtd_unit_flush_write_buffer(struct vtd_unit *unit)
 }
 
 /* Queued invalidation, VT-d 6.5.2. */
+
+/* Consume one injected event of @count; true if there was one. */
+static bool vtd_injected(atomic_t *count)
+{
+	return atomic_read(count) > 0 && atomic_dec_if_positive(count) >= 0;
+}
+
+/*
+ * Tests: redo the status write of the wait descriptor in slot @slot, as
+ * the unit would if that wait completed only now.
+ */
+static void vtd_qi_replay_wait(struct vtd_unit *unit, unsigned int slot)
+{
+	u64 lo = unit->qi_queue[slot * 2], hi = unit->qi_queue[slot * 2 + 1];
+
+	if (FIELD_GET(VTD_QI_TYPE, lo) == VTD_QI_WAIT && (lo & VTD_QI_WAIT_SW))
+		WRITE_ONCE(*(u32 *)phys_to_virt(hi),
+			   FIELD_GET(VTD_QI_WAIT_DATA, lo));
+}
 
 /*
  * After an invalidation queue error the unit stops at the bad descriptor
@@ -376,13 +419,22 @@ static void vtd_qi_recover_locked(struct vtd_unit *unit, const u64 *wait)
 static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
 			 unsigned int n)
 {
+	unsigned int i, us, prev_wait;
 	unsigned long flags;
-	unsigned int i, us;
 	u64 *wait = NULL;
 	int ret = -ETIMEDOUT;
+	bool late;
 	u32 fsts;
 
 	spin_lock_irqsave(&unit->inv_lock, flags);
+	prev_wait = (unit->qi_tail + VTD_QI_ENTRIES - 1) % VTD_QI_ENTRIES;
+	if (vtd_injected(&unit->inject.qi_bad)) {
+		/* Type 0 is no descriptor type (VT-d 6.5.2): an IQE. */
+		unit->qi_queue[unit->qi_tail * 2] = 0xbadULL << 32;
+		unit->qi_queue[unit->qi_tail * 2 + 1] = 0;
+		vtd_flush_table(unit, &unit->qi_queue[unit->qi_tail * 2], 16);
+		unit->qi_tail = (unit->qi_tail + 1) % VTD_QI_ENTRIES;
+	}
 	for (i = 0; i <= n; i++) {
 		u64 *slot = &unit->qi_queue[unit->qi_tail * 2];
 
@@ -404,9 +456,15 @@ static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
 	atomic64_add(n + 1, &unit->stats.qi_submitted);
 	/* The descriptors are in memory before the unit is told of them. */
 	wmb();
-	vtd_writeq(unit, VTD_IQT_REG, (u64)unit->qi_tail << 4);
+	if (!vtd_injected(&unit->inject.qi_stall))
+		vtd_writeq(unit, VTD_IQT_REG, (u64)unit->qi_tail << 4);
+	late = vtd_injected(&unit->inject.qi_late);
 
-	for (us = 0; us < VTD_WAIT_US; us++) {
+	for (us = 0; us < vtd_wait_us; us++) {
+		if (late) {
+			vtd_qi_replay_wait(unit, prev_wait);
+			late = false;
+		}
 		if (READ_ONCE(*unit->qi_status) == VTD_QI_STATUS_DONE) {
 			ret = ret == -EIO ? -EIO : 0;
 			break;
@@ -421,10 +479,11 @@ static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
 			vtd_writel(unit, VTD_FSTS_REG,
 				   fsts & (VTD_FSTS_ICE | VTD_FSTS_ITE));
 		}
+		vtd_poll_delay(unit);
 		udelay(1);
 	}
 	spin_unlock_irqrestore(&unit->inv_lock, flags);
-	if (us == VTD_WAIT_US)
+	if (us == vtd_wait_us)
 		pr_err_ratelimited("%s: invalidation wait descriptor timed out\n",
 				   unit->name);
 	return ret;
@@ -490,6 +549,8 @@ static int vtd_inv_context(struct vtd_unit *unit, bool global, u16 did,
 	u64 val;
 	int ret;
 
+	if (vtd_injected(&unit->inject.inv_fail))
+		return vtd_inv_done(unit, kind, -ETIMEDOUT);
 	if (unit->qi_on) {
 		u64 desc[1][2] = { {
 			FIELD_PREP(VTD_QI_TYPE, VTD_QI_CC) |
@@ -530,6 +591,8 @@ static int vtd_inv_iotlb(struct vtd_unit *unit, unsigned int gran, u16 did,
 	u64 val;
 	int ret;
 
+	if (vtd_injected(&unit->inject.inv_fail))
+		return vtd_inv_done(unit, kind, -ETIMEDOUT);
 	if (unit->qi_on) {
 		u64 desc[1][2] = { {
 			FIELD_PREP(VTD_QI_TYPE, VTD_QI_IOTLB) |

@@ -92,6 +92,31 @@ struct vtd_unit_counters {
 };
 
 /**
+ * struct vtd_unit_inject - failures the tests ask the unit code for
+ * @inv_fail:	invalidation requests left that fail with -ETIMEDOUT
+ *		without reaching the unit (a unit that stopped answering).
+ * @qi_stall:	queued submissions left whose tail-register write is
+ *		skipped, as if the unit had stopped fetching descriptors.
+ * @qi_late:	queued waits left during which the previous wait
+ *		descriptor's status write is replayed, as if its completion
+ *		arrived late.
+ * @qi_bad:	queued submissions left that put a descriptor of an
+ *		invalid type ahead of their own (the unit reports IQE).
+ * @poll_delay_us: extra delay of every poll of a hardware wait, as a
+ *		slow register read would add.
+ *
+ * Counts are consumed one per event (atomic_dec_if_positive()); zero
+ * means no injection. Only the KUnit suite sets them.
+ */
+struct vtd_unit_inject {
+	atomic_t inv_fail;
+	atomic_t qi_stall;
+	atomic_t qi_late;
+	atomic_t qi_bad;
+	unsigned int poll_delay_us;
+};
+
+/**
  * struct vtd_unit - one DMA remapping hardware unit (one DRHD)
  * @node:	on the module's list of units.
  * @index:	0, 1, ... in DMAR order; the unit is called "dmar<index>".
@@ -143,6 +168,7 @@ struct vtd_unit_counters {
  *		FECTL.IM clear (READ_ONCE/WRITE_ONCE).
  * @fault_irqs:	fault event interrupts taken.
  * @stats:	counters.
+ * @inject:	failure injection, for the tests.
  * @debugfs:	the unit's debugfs directory, or NULL.
  */
 struct vtd_unit {
@@ -188,6 +214,7 @@ struct vtd_unit {
 	atomic64_t fault_irqs;
 
 	struct vtd_unit_counters stats;
+	struct vtd_unit_inject inject;
 	struct dentry *debugfs;
 };
 
@@ -295,6 +322,11 @@ int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys);
 int vtd_domain_alloc_iova(struct vtd_domain *dom, u64 size, u64 dma_limit,
 			  gfp_t gfp, u64 *iova);
 void vtd_domain_free_iova(struct vtd_domain *dom, u64 iova, u64 size);
+
+/* Exposed for the KUnit suite. */
+extern unsigned int vtd_wait_us;
+int vtd_unit_wait32(struct vtd_unit *unit, unsigned int off, u32 mask,
+		    u32 want, const char *what);
 
 /* Internal to vtd_unit.c and vtd_domain.c. */
 int vtd_unit_set_context(struct vtd_unit *unit, u16 sid,

@@ -26,6 +26,7 @@
 #include <linux/pci.h>
 #include <linux/sizes.h>
 
+#include "vtd_pool.h"
 #include "vtd_unit.h"
 
 /* Registers and bits, written out again from VT-d 11.4 rather than shared. */
@@ -82,10 +83,14 @@ static int ut_init(struct kunit *test)
 	return 0;
 }
 
+static void ut_clear_inject(struct vtd_unit *unit);
+
 static void ut_exit(struct kunit *test)
 {
 	struct ut_ctx *ctx = test->priv;
 
+	if (ctx->unit)
+		ut_clear_inject(ctx->unit);
 	if (ctx->attached)
 		vtd_domain_detach(ctx->attached, ctx->pdev);
 	while (ctx->nr_doms)
@@ -892,6 +897,199 @@ static void ut_test_debugfs(struct kunit *test)
 			       "%s left behind", name);
 }
 
+/* --- failure paths, by injection ------------------------------------ */
+
+/* Set vtd_wait_us for one case; the exit hook puts the old bound back. */
+static unsigned int ut_saved_wait_us;
+
+static void ut_set_wait_us(struct kunit *test, unsigned int us)
+{
+	if (!ut_saved_wait_us)
+		ut_saved_wait_us = vtd_wait_us;
+	WRITE_ONCE(vtd_wait_us, us);
+}
+
+static void ut_clear_inject(struct vtd_unit *unit)
+{
+	atomic_set(&unit->inject.inv_fail, 0);
+	atomic_set(&unit->inject.qi_stall, 0);
+	atomic_set(&unit->inject.qi_late, 0);
+	atomic_set(&unit->inject.qi_bad, 0);
+	WRITE_ONCE(unit->inject.poll_delay_us, 0);
+	if (ut_saved_wait_us)
+		WRITE_ONCE(vtd_wait_us, ut_saved_wait_us);
+	ut_saved_wait_us = 0;
+}
+
+/*
+ * A wait on a bit that never changes gives up after the bound in real
+ * time, even when every poll is slow (1 ms here, as a slow register read
+ * would make it): the bound is time, not a count of polls.
+ */
+static void ut_test_wait_bound(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	const unsigned int bound_us = 20000;
+	s64 took_us;
+	ktime_t t0;
+	int ret;
+
+	ut_set_wait_us(test, bound_us);
+	WRITE_ONCE(unit->inject.poll_delay_us, 1000);
+	t0 = ktime_get();
+	/* VER bits 31:8 are reserved, read as 0: bit 31 never sets. */
+	ret = vtd_unit_wait32(unit, UT_VER_REG, BIT(31), BIT(31),
+			      "a reserved bit (test)");
+	took_us = ktime_us_delta(ktime_get(), t0);
+	ut_clear_inject(unit);
+	KUNIT_EXPECT_EQ(test, ret, -ETIMEDOUT);
+	KUNIT_EXPECT_GE(test, took_us, (s64)bound_us);
+	/* One slow poll past the bound, plus scheduling noise under TCG. */
+	KUNIT_EXPECT_LE_MSG(test, took_us, (s64)bound_us + 1000 + 50000,
+			    "a %u us bound took %lld us", bound_us, took_us);
+}
+
+/* An IOTLB flush of the whole domain @did, through the queue or not. */
+static int ut_flush(struct vtd_unit *unit)
+{
+	return vtd_unit_flush_iotlb_domain(unit, 1);
+}
+
+/*
+ * A wait that timed out must not be satisfied by the completion of an
+ * earlier wait arriving late: the queue is stalled (its tail never
+ * written) so our own wait never completes, and meanwhile the previous
+ * wait descriptor's status write is replayed.
+ */
+static void ut_test_qi_late_completion(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	u64 failed = atomic64_read(&unit->stats.inv_failed);
+
+	if (!unit->qi_on)
+		kunit_skip(test, "register-based invalidation");
+	ut_set_wait_us(test, 10000);
+	KUNIT_ASSERT_EQ(test, ut_flush(unit), 0);
+	atomic_set(&unit->inject.qi_stall, 1);
+	atomic_set(&unit->inject.qi_late, 1);
+	KUNIT_EXPECT_EQ(test, ut_flush(unit), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&unit->stats.inv_failed),
+			failed + 1);
+	ut_clear_inject(unit);
+	/* The stalled descriptors run with the next submission. */
+	KUNIT_EXPECT_EQ(test, ut_flush(unit), 0);
+	KUNIT_EXPECT_EQ(test, ut_flush(unit), 0);
+}
+
+/*
+ * While the unit fetches nothing, no descriptor it has not consumed is
+ * overwritten: at most VTD_QI_ENTRIES - 1 are written, the submissions
+ * that find no room fail, and the queue works once the unit runs again.
+ */
+static void ut_test_qi_full(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	const unsigned int tries = 200, entries = PAGE_SIZE / 16;
+	unsigned int i, failed = 0;
+	u64 written;
+
+	if (!unit->qi_on)
+		kunit_skip(test, "register-based invalidation");
+	ut_set_wait_us(test, 1000);
+	KUNIT_ASSERT_EQ(test, ut_flush(unit), 0);
+	written = atomic64_read(&unit->stats.qi_submitted);
+	atomic_set(&unit->inject.qi_stall, tries);
+	for (i = 0; i < tries; i++)
+		failed += ut_flush(unit) != 0;
+	written = atomic64_read(&unit->stats.qi_submitted) - written;
+	ut_clear_inject(unit);
+	KUNIT_EXPECT_EQ(test, failed, tries);
+	KUNIT_EXPECT_LE_MSG(test, written, (u64)entries - 1,
+			    "%llu descriptors written into a stalled queue of %u",
+			    written, entries);
+	KUNIT_EXPECT_EQ(test, ut_flush(unit), 0);
+	KUNIT_EXPECT_EQ(test, ut_flush(unit), 0);
+	KUNIT_EXPECT_EQ(test, vtd_unit_flush_iotlb_range(unit, 1, SZ_1M,
+							 SZ_4K, false), 0);
+}
+
+/*
+ * An invalid descriptor makes the unit report an invalidation queue
+ * error (IQE): the submission behind it fails with -EIO, and the queue
+ * works again right after (QEMU 7.2 resumes only on a new tail write,
+ * and rejects a wait descriptor with neither SW nor IF).
+ */
+static void ut_test_qi_error_recovery(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	u64 failed = atomic64_read(&unit->stats.inv_failed);
+
+	if (!unit->qi_on)
+		kunit_skip(test, "register-based invalidation");
+	ut_set_wait_us(test, 20000);
+	KUNIT_ASSERT_EQ(test, ut_flush(unit), 0);
+	atomic_set(&unit->inject.qi_bad, 1);
+	KUNIT_EXPECT_EQ(test, ut_flush(unit), -EIO);
+	KUNIT_EXPECT_EQ(test, atomic_read(&unit->inject.qi_bad), 0);
+	KUNIT_EXPECT_EQ(test, ut_flush(unit), 0);
+	KUNIT_EXPECT_EQ(test, ut_flush(unit), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&unit->stats.inv_failed),
+			failed + 1);
+	/* FSTS.IQE (bit 4) is clear again. */
+	KUNIT_EXPECT_EQ(test, readl(unit->regs + 0x34) & BIT(4), 0U);
+	ut_clear_inject(unit);
+}
+
+/*
+ * Detach whose context-entry clear fails: the unit may still walk the
+ * domain's tables through a cached context entry, so freeing the domain
+ * must keep every table page (abandoned, counted as leaked), never give
+ * them back to the pool.
+ */
+static void ut_test_detach_clear_fails(struct kunit *test)
+{
+	struct ut_ctx *ctx = test->priv;
+	struct vtd_unit *unit = ut_unit(test);
+	struct vtd_pool_stats st0, st;
+	struct vtd_domain *dom;
+	struct pci_dev *pdev;
+	phys_addr_t phys;
+	long tables;
+
+	pdev = pci_get_device(UT_EDU_VENDOR, UT_EDU_DEVICE, NULL);
+	if (!pdev)
+		kunit_skip(test, "no edu device (qemu-boot.sh --devices edu)");
+	ctx->pdev = pdev;
+	if (vtd_domain_of(pdev))
+		kunit_skip(test, "%s is attached already", pci_name(pdev));
+	dom = ut_domain(test);
+	phys = ut_pages(test, 0);
+	KUNIT_ASSERT_EQ(test, vtd_domain_map(dom, SZ_1G, phys, SZ_4K,
+					     VTD_PGT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, vtd_domain_attach(dom, pdev), 0);
+	ctx->attached = dom;
+	/* Unmapped, but its (now empty) tables stay in the tree. */
+	KUNIT_ASSERT_EQ(test, vtd_domain_unmap(dom, SZ_1G, SZ_4K, GFP_KERNEL),
+			(u64)SZ_4K);
+	tables = atomic_long_read(&dom->pgt.nr_tables);
+	KUNIT_ASSERT_GE(test, tables, 2L);
+
+	atomic_set(&unit->inject.inv_fail, 1);
+	vtd_domain_detach(dom, pdev);
+	ctx->attached = NULL;
+	ut_clear_inject(unit);
+	KUNIT_EXPECT_NULL(test, vtd_domain_of(pdev));
+	vtd_pool_get_stats(&unit->pool, &st0);
+	ut_domain_free(test, dom);
+	vtd_pool_get_stats(&unit->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.leaked - st0.leaked, (unsigned long)tables);
+	KUNIT_EXPECT_EQ(test, st0.in_use - st.in_use, (unsigned long)tables);
+	/* The device still works with another domain. */
+	dom = ut_domain(test);
+	KUNIT_EXPECT_EQ(test, vtd_domain_attach(dom, pdev), 0);
+	ctx->attached = dom;
+}
+
 static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_unit),
 	KUNIT_CASE(ut_test_fault_reasons),
@@ -906,6 +1104,11 @@ static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_attach),
 	KUNIT_CASE(ut_test_walk),
 	KUNIT_CASE(ut_test_debugfs),
+	KUNIT_CASE(ut_test_wait_bound),
+	KUNIT_CASE(ut_test_detach_clear_fails),
+	KUNIT_CASE(ut_test_qi_late_completion),
+	KUNIT_CASE(ut_test_qi_full),
+	KUNIT_CASE(ut_test_qi_error_recovery),
 	{}
 };
 
