@@ -47,8 +47,10 @@
  *    (irq-safe spinning) covers the invalidation hardware, which is driven
  *    from any context because DMA unmaps happen in interrupt handlers.
  *
- * 5. Waiting. Every wait for hardware is a bounded poll (vtd_wait_us); it
- *    spins with udelay() so it is legal in atomic context. On timeout the
+ * 5. Waiting. Every wait for hardware is a poll bounded in real time:
+ *    vtd_wait_us (parameter wait_us) measured with ktime, however slow each
+ *    register read is, with one last look after the deadline. It spins
+ *    with udelay() so it is legal in atomic context. On timeout the
  *    request fails with -ETIMEDOUT, is counted and logged; nothing panics.
  *
  * 6. Failure policy. A unit that cannot be used (registers read all ones,
@@ -276,6 +278,18 @@ static void vtd_poll_delay(struct vtd_unit *unit)
 		udelay(us);
 }
 
+/* The end of a wait that starts now: vtd_wait_us of real time. */
+static ktime_t vtd_deadline(void)
+{
+	return ktime_add_us(ktime_get(), READ_ONCE(vtd_wait_us));
+}
+
+/* Whether @deadline has passed. */
+static bool vtd_past(ktime_t deadline)
+{
+	return ktime_after(ktime_get(), deadline);
+}
+
 /**
  * vtd_unit_wait32() - wait until (32-bit register & @mask) == @want
  * @unit: the unit
@@ -284,17 +298,25 @@ static void vtd_poll_delay(struct vtd_unit *unit)
  * @want: what they must read
  * @what: for the timeout message
  *
+ * Polls for at most vtd_wait_us of real time (ktime), however long each
+ * poll takes; the register is read once more after the deadline, so a
+ * wait that was held up (an interrupt, a host that descheduled the vCPU)
+ * does not fail a command that has completed.
  * Context: any; spins.
  * Return: 0, or -ETIMEDOUT.
  */
 int vtd_unit_wait32(struct vtd_unit *unit, unsigned int off, u32 mask,
 		    u32 want, const char *what)
 {
-	unsigned int us;
+	ktime_t deadline = vtd_deadline();
+	bool late;
 
-	for (us = 0; us < vtd_wait_us; us++) {
+	for (;;) {
+		late = vtd_past(deadline);
 		if ((vtd_readl(unit, off) & mask) == want)
 			return 0;
+		if (late)
+			break;
 		vtd_poll_delay(unit);
 		udelay(1);
 	}
@@ -307,12 +329,17 @@ EXPORT_SYMBOL_GPL(vtd_unit_wait32);
 static int vtd_wait64_clear(struct vtd_unit *unit, unsigned int off, u64 busy,
 			    u64 *val, const char *what)
 {
-	unsigned int us;
+	ktime_t deadline = vtd_deadline();
+	bool late;
 
-	for (us = 0; us < vtd_wait_us; us++) {
+	for (;;) {
+		late = vtd_past(deadline);
 		*val = vtd_readq(unit, off);
 		if (!(*val & busy))
 			return 0;
+		if (late)
+			break;
+		vtd_poll_delay(unit);
 		udelay(1);
 	}
 	pr_err_ratelimited("%s: timed out waiting for %s\n", unit->name, what);
@@ -419,11 +446,12 @@ static void vtd_qi_recover_locked(struct vtd_unit *unit, const u64 *wait)
 static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
 			 unsigned int n)
 {
-	unsigned int i, us, prev_wait;
+	unsigned int i, prev_wait;
+	bool late, timed_out;
 	unsigned long flags;
+	ktime_t deadline;
 	u64 *wait = NULL;
 	int ret = -ETIMEDOUT;
-	bool late;
 	u32 fsts;
 
 	spin_lock_irqsave(&unit->inv_lock, flags);
@@ -460,7 +488,9 @@ static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
 		vtd_writeq(unit, VTD_IQT_REG, (u64)unit->qi_tail << 4);
 	late = vtd_injected(&unit->inject.qi_late);
 
-	for (us = 0; us < vtd_wait_us; us++) {
+	deadline = vtd_deadline();
+	for (;;) {
+		timed_out = vtd_past(deadline);
 		if (late) {
 			vtd_qi_replay_wait(unit, prev_wait);
 			late = false;
@@ -479,11 +509,13 @@ static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
 			vtd_writel(unit, VTD_FSTS_REG,
 				   fsts & (VTD_FSTS_ICE | VTD_FSTS_ITE));
 		}
+		if (timed_out)
+			break;
 		vtd_poll_delay(unit);
 		udelay(1);
 	}
 	spin_unlock_irqrestore(&unit->inv_lock, flags);
-	if (us == vtd_wait_us)
+	if (timed_out)
 		pr_err_ratelimited("%s: invalidation wait descriptor timed out\n",
 				   unit->name);
 	return ret;
