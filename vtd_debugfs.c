@@ -416,6 +416,7 @@ static int counters_show(struct seq_file *m, void *unused)
 		dbg_counter(m, dbg_inv_names[i], atomic64_read(&c->inv[i]));
 	dbg_counter(m, "inv_failed", atomic64_read(&c->inv_failed));
 	dbg_counter(m, "qi_descriptors", atomic64_read(&c->qi_submitted));
+	dbg_counter(m, "qi_full", atomic64_read(&c->qi_full));
 	dbg_counter(m, "write_buffer_flushes", atomic64_read(&c->wbf));
 	dbg_counter(m, "faults", atomic64_read(&c->faults));
 	dbg_counter(m, "fault_overflows", atomic64_read(&c->fault_overflows));

@@ -34,9 +34,18 @@
  *    - qi_on iff GSTS.QIES was set by us; while it is on, no register-based
  *      invalidation is issued (QEMU ignores them and their busy bits never
  *      clear, and the specification forbids mixing them).
+ *    - A queue slot is written only after the unit has consumed it (IQH
+ *      moved past it), so the queue never holds more than
+ *      VTD_QI_ENTRIES - 1 descriptors and never loses one; a submission
+ *      that finds no room fails with -EBUSY and writes nothing.
+ *    - Every wait descriptor writes its own sequence number (@qi_seq), and
+ *      a submission is complete iff the status word holds its number: a
+ *      late completion of an earlier, timed-out wait never satisfies a
+ *      later one.
  *    - The invalidation queue is empty (head == tail, last descriptor a
- *      wait descriptor) whenever @inv_lock is free: every submission waits
- *      for its own wait descriptor before it drops the lock.
+ *      wait descriptor) whenever @inv_lock is free, unless a submission
+ *      timed out: its descriptors stay queued until the unit consumes
+ *      them, and every later submission rings the tail again.
  *    - Domain ID 0 is never handed out when CAP.CM is set (VT-d 6.1: with
  *      caching mode, ID 0 tags cached not-present entries).
  *
@@ -186,7 +195,6 @@
 #define VTD_QI_WAIT_DATA	GENMASK_ULL(63, 32)
 /* One page of 128-bit descriptors: IQA.QS = 0 gives 2^0 pages. */
 #define VTD_QI_ENTRIES		(PAGE_SIZE / 16)
-#define VTD_QI_STATUS_DONE	1
 
 /* Context entry, VT-d 9.3. */
 #define VTD_CTX_P		BIT_ULL(0)
@@ -417,9 +425,10 @@ static void vtd_qi_replay_wait(struct vtd_unit *unit, unsigned int slot)
 /*
  * After an invalidation queue error the unit stops at the bad descriptor
  * (IQH points at it). Put a harmless wait descriptor there, clear IQE and
- * let the queue run on to our own wait descriptor.
+ * let the queue run on to our own wait descriptor (slot @wait).
+ * Return: false if the refused descriptor was our wait itself.
  */
-static void vtd_qi_recover_locked(struct vtd_unit *unit, const u64 *wait)
+static bool vtd_qi_recover_locked(struct vtd_unit *unit, unsigned int wait)
 {
 	unsigned int head = (vtd_readq(unit, VTD_IQH_REG) >> 4) %
 			    VTD_QI_ENTRIES;
@@ -432,92 +441,159 @@ static void vtd_qi_recover_locked(struct vtd_unit *unit, const u64 *wait)
 				   VTD_QI_WAIT_FN;
 	unit->qi_queue[head * 2 + 1] = 0;
 	vtd_flush_table(unit, &unit->qi_queue[head * 2], 16);
-	if (&unit->qi_queue[head * 2] == wait)
+	vtd_writel(unit, VTD_FSTS_REG, VTD_FSTS_IQE);
+	if (head == wait) {
 		pr_err_ratelimited("%s: the queue refused our own wait descriptor\n",
 				   unit->name);
-	vtd_writel(unit, VTD_FSTS_REG, VTD_FSTS_IQE);
+		return false;
+	}
+	return true;
+}
+
+/* Slots the unit has not consumed, from our last look at IQH. */
+static unsigned int vtd_qi_free_locked(struct vtd_unit *unit)
+{
+	lockdep_assert_held(&unit->inv_lock);
+	return (unit->qi_head + VTD_QI_ENTRIES - unit->qi_tail - 1) %
+	       VTD_QI_ENTRIES;
+}
+
+/* Tell the unit about every descriptor written (unless a test stalls it). */
+static void vtd_qi_doorbell_locked(struct vtd_unit *unit)
+{
+	lockdep_assert_held(&unit->inv_lock);
+	if (atomic_read(&unit->inject.qi_stall) > 0)
+		return;
+	vtd_writeq(unit, VTD_IQT_REG, (u64)unit->qi_tail << 4);
 }
 
 /*
- * Submit @n descriptors followed by a wait descriptor that writes
- * VTD_QI_STATUS_DONE to @qi_status, and wait for it. The wait descriptor
- * uses Status Write only: QEMU 7.2 aborts on SW and IF together.
+ * Wait until @need slots are free. The queue holds at most
+ * VTD_QI_ENTRIES - 1 descriptors (head == tail means empty), and a slot
+ * is free only once the unit has moved IQH past it: a descriptor it has
+ * not fetched is never overwritten. Return: 0, or -EBUSY (counted).
  */
-static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
-			 unsigned int n)
+static int vtd_qi_room_locked(struct vtd_unit *unit, unsigned int need)
 {
-	unsigned int i, prev_wait;
-	bool late, timed_out;
-	unsigned long flags;
 	ktime_t deadline;
-	u64 *wait = NULL;
-	int ret = -ETIMEDOUT;
-	u32 fsts;
+	bool late;
 
-	spin_lock_irqsave(&unit->inv_lock, flags);
-	prev_wait = (unit->qi_tail + VTD_QI_ENTRIES - 1) % VTD_QI_ENTRIES;
-	if (vtd_injected(&unit->inject.qi_bad)) {
-		/* Type 0 is no descriptor type (VT-d 6.5.2): an IQE. */
-		unit->qi_queue[unit->qi_tail * 2] = 0xbadULL << 32;
-		unit->qi_queue[unit->qi_tail * 2 + 1] = 0;
-		vtd_flush_table(unit, &unit->qi_queue[unit->qi_tail * 2], 16);
-		unit->qi_tail = (unit->qi_tail + 1) % VTD_QI_ENTRIES;
-	}
-	for (i = 0; i <= n; i++) {
-		u64 *slot = &unit->qi_queue[unit->qi_tail * 2];
-
-		if (i < n) {
-			slot[0] = desc[i][0];
-			slot[1] = desc[i][1];
-		} else {
-			WRITE_ONCE(*unit->qi_status, 0);
-			slot[0] = FIELD_PREP(VTD_QI_TYPE, VTD_QI_WAIT) |
-				  VTD_QI_WAIT_SW | VTD_QI_WAIT_FN |
-				  FIELD_PREP(VTD_QI_WAIT_DATA,
-					     VTD_QI_STATUS_DONE);
-			slot[1] = virt_to_phys(unit->qi_status);
-			wait = slot;
-		}
-		vtd_flush_table(unit, slot, 16);
-		unit->qi_tail = (unit->qi_tail + 1) % VTD_QI_ENTRIES;
-	}
-	atomic64_add(n + 1, &unit->stats.qi_submitted);
-	/* The descriptors are in memory before the unit is told of them. */
-	wmb();
-	if (!vtd_injected(&unit->inject.qi_stall))
-		vtd_writeq(unit, VTD_IQT_REG, (u64)unit->qi_tail << 4);
-	late = vtd_injected(&unit->inject.qi_late);
-
+	if (vtd_qi_free_locked(unit) >= need)
+		return 0;
+	/* Descriptors left by a timed-out submission: let the unit run. */
+	vtd_qi_doorbell_locked(unit);
 	deadline = vtd_deadline();
 	for (;;) {
-		timed_out = vtd_past(deadline);
-		if (late) {
-			vtd_qi_replay_wait(unit, prev_wait);
-			late = false;
-		}
-		if (READ_ONCE(*unit->qi_status) == VTD_QI_STATUS_DONE) {
-			ret = ret == -EIO ? -EIO : 0;
+		late = vtd_past(deadline);
+		unit->qi_head = (vtd_readq(unit, VTD_IQH_REG) >> 4) %
+				VTD_QI_ENTRIES;
+		if (vtd_qi_free_locked(unit) >= need)
+			return 0;
+		if (late)
 			break;
+		vtd_poll_delay(unit);
+		udelay(1);
+	}
+	atomic64_inc(&unit->stats.qi_full);
+	pr_err_ratelimited("%s: invalidation queue full: the unit has not consumed its descriptors\n",
+			   unit->name);
+	return -EBUSY;
+}
+
+/* Write one descriptor at the tail. */
+static void vtd_qi_put_locked(struct vtd_unit *unit, u64 lo, u64 hi)
+{
+	u64 *slot = &unit->qi_queue[unit->qi_tail * 2];
+
+	slot[0] = lo;
+	slot[1] = hi;
+	vtd_flush_table(unit, slot, 16);
+	unit->qi_tail = (unit->qi_tail + 1) % VTD_QI_ENTRIES;
+}
+
+/*
+ * Wait for the wait descriptor in slot @wait, which writes @seq to
+ * qi_status[0] (its own value: an earlier wait completing late writes an
+ * older one). An IQE on the way is recovered from and fails the request.
+ */
+static int vtd_qi_wait_locked(struct vtd_unit *unit, u32 seq,
+			      unsigned int wait, unsigned int prev_wait)
+{
+	bool replay = vtd_injected(&unit->inject.qi_late), late;
+	ktime_t deadline = vtd_deadline();
+	int ret = 0;
+	u32 fsts;
+
+	for (;;) {
+		late = vtd_past(deadline);
+		if (replay) {
+			vtd_qi_replay_wait(unit, prev_wait);
+			replay = false;
 		}
+		if (READ_ONCE(unit->qi_status[0]) == seq)
+			return ret;
 		fsts = vtd_readl(unit, VTD_FSTS_REG);
 		if (fsts & VTD_FSTS_IQE) {
-			vtd_qi_recover_locked(unit, wait);
 			ret = -EIO;
+			if (!vtd_qi_recover_locked(unit, wait))
+				return ret;
 		}
 		if (fsts & (VTD_FSTS_ICE | VTD_FSTS_ITE)) {
 			/* Device-TLB errors: we issue no device-TLB requests. */
 			vtd_writel(unit, VTD_FSTS_REG,
 				   fsts & (VTD_FSTS_ICE | VTD_FSTS_ITE));
 		}
-		if (timed_out)
+		if (late)
 			break;
 		vtd_poll_delay(unit);
 		udelay(1);
 	}
+	pr_err_ratelimited("%s: invalidation wait descriptor %u timed out\n",
+			   unit->name, seq);
+	return ret ?: -ETIMEDOUT;
+}
+
+/*
+ * Submit @n descriptors followed by a wait descriptor that writes its own
+ * sequence number to qi_status[0], and wait for it. The wait descriptor
+ * uses Status Write only: QEMU 7.2 aborts on SW and IF together.
+ * Return: 0; -EBUSY if the queue has no room (nothing written);
+ * -ETIMEDOUT; -EIO after an invalidation queue error.
+ */
+static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
+			 unsigned int n)
+{
+	bool bad = atomic_read(&unit->inject.qi_bad) > 0;
+	unsigned int i, wait, prev_wait;
+	unsigned long flags;
+	int ret;
+	u32 seq;
+
+	spin_lock_irqsave(&unit->inv_lock, flags);
+	ret = vtd_qi_room_locked(unit, n + 1 + bad);
+	if (ret)
+		goto out_unlock;
+	prev_wait = (unit->qi_tail + VTD_QI_ENTRIES - 1) % VTD_QI_ENTRIES;
+	if (bad && vtd_injected(&unit->inject.qi_bad)) {
+		/* Type 0 is no descriptor type (VT-d 6.5.2): an IQE. */
+		vtd_qi_put_locked(unit, 0xbadULL << 32, 0);
+	}
+	for (i = 0; i < n; i++)
+		vtd_qi_put_locked(unit, desc[i][0], desc[i][1]);
+	seq = ++unit->qi_seq;
+	wait = unit->qi_tail;
+	vtd_qi_put_locked(unit, FIELD_PREP(VTD_QI_TYPE, VTD_QI_WAIT) |
+			  VTD_QI_WAIT_SW | VTD_QI_WAIT_FN |
+			  FIELD_PREP(VTD_QI_WAIT_DATA, seq),
+			  virt_to_phys(&unit->qi_status[0]));
+	atomic64_add(n + 1, &unit->stats.qi_submitted);
+	/* The descriptors are in memory before the unit is told of them. */
+	wmb();
+	vtd_qi_doorbell_locked(unit);
+	vtd_injected(&unit->inject.qi_stall);
+	ret = vtd_qi_wait_locked(unit, seq, wait, prev_wait);
+out_unlock:
 	spin_unlock_irqrestore(&unit->inv_lock, flags);
-	if (timed_out)
-		pr_err_ratelimited("%s: invalidation wait descriptor timed out\n",
-				   unit->name);
 	return ret;
 }
 
@@ -526,10 +602,11 @@ static int vtd_qi_enable(struct vtd_unit *unit)
 	int ret;
 
 	unit->qi_queue = (u64 *)get_zeroed_page(GFP_KERNEL);
-	unit->qi_status = kzalloc(sizeof(*unit->qi_status), GFP_KERNEL);
+	unit->qi_status = kcalloc(2, sizeof(*unit->qi_status), GFP_KERNEL);
 	if (!unit->qi_queue || !unit->qi_status)
 		return -ENOMEM;
 	unit->qi_tail = 0;
+	unit->qi_head = 0;
 	vtd_writeq(unit, VTD_IQT_REG, 0);
 	/* IQA: base, DW=0 (128-bit descriptors), QS=0 (one page). */
 	vtd_writeq(unit, VTD_IQA_REG, virt_to_phys(unit->qi_queue));

@@ -76,6 +76,8 @@ enum vtd_inv_kind {
  * @inv:	invalidation requests completed, by kind.
  * @inv_failed:	invalidation requests that timed out or hit a queue error.
  * @qi_submitted: descriptors written to the invalidation queue.
+ * @qi_full:	submissions refused because the unit had not consumed
+ *		enough of the queue to make room.
  * @wbf:	write-buffer flushes.
  * @faults:	faults drained from the recording registers.
  * @fault_overflows: times FSTS.PFO was found set (faults were lost).
@@ -85,6 +87,7 @@ struct vtd_unit_counters {
 	atomic64_t inv[VTD_INV_NR];
 	atomic64_t inv_failed;
 	atomic64_t qi_submitted;
+	atomic64_t qi_full;
 	atomic64_t wbf;
 	atomic64_t faults;
 	atomic64_t fault_overflows;
@@ -155,7 +158,12 @@ struct vtd_unit_inject {
  *		is then never used.
  * @qi_queue:	the invalidation queue page (256 descriptors of 16 bytes).
  * @qi_tail:	next free descriptor index.
- * @qi_status:	where wait descriptors write their status.
+ * @qi_head:	IQH as last read: the unit has consumed every descriptor
+ *		before it; slots from @qi_tail up to it are free.
+ * @qi_seq:	sequence number of the last wait descriptor written.
+ * @qi_status:	two words: wait descriptors write their sequence number
+ *		to [0]; [1] takes the status write of a recovery
+ *		descriptor.
  * @translating: translation is enabled (GSTS.TES).
  * @fault_lock:	protects @fault_ring, @fault_seq and fault draining.
  * @fault_ring:	the last VTD_FAULT_RING faults.
@@ -202,6 +210,8 @@ struct vtd_unit {
 	bool qi_on;
 	u64 *qi_queue;
 	unsigned int qi_tail;
+	unsigned int qi_head;
+	u32 qi_seq;
 	u32 *qi_status;
 	bool translating;
 
