@@ -66,6 +66,11 @@
  *    translation or queued invalidation already on, no supported table
  *    depth) is refused with a message and the module goes on without it.
  *    An error while bringing a unit up undoes everything done to that unit.
+ *    An invalidation queue error (IQE) is recovered from where it is seen:
+ *    the refused descriptor is replaced by a Status Write wait descriptor
+ *    (the one form every unit, QEMU 7.2 included, accepts), IQE cleared and
+ *    the tail written again; the request that saw it fails with -EIO and
+ *    the queue goes on working.
  *    Faults are drained from the fault event interrupt when it can be
  *    wired, and by a periodic poll in any case (vtd_unit_poll_faults()).
  */
@@ -422,34 +427,6 @@ static void vtd_qi_replay_wait(struct vtd_unit *unit, unsigned int slot)
 			   FIELD_GET(VTD_QI_WAIT_DATA, lo));
 }
 
-/*
- * After an invalidation queue error the unit stops at the bad descriptor
- * (IQH points at it). Put a harmless wait descriptor there, clear IQE and
- * let the queue run on to our own wait descriptor (slot @wait).
- * Return: false if the refused descriptor was our wait itself.
- */
-static bool vtd_qi_recover_locked(struct vtd_unit *unit, unsigned int wait)
-{
-	unsigned int head = (vtd_readq(unit, VTD_IQH_REG) >> 4) %
-			    VTD_QI_ENTRIES;
-
-	lockdep_assert_held(&unit->inv_lock);
-	pr_err_ratelimited("%s: invalidation queue error at descriptor %u (%#llx %#llx)\n",
-			   unit->name, head, unit->qi_queue[head * 2],
-			   unit->qi_queue[head * 2 + 1]);
-	unit->qi_queue[head * 2] = FIELD_PREP(VTD_QI_TYPE, VTD_QI_WAIT) |
-				   VTD_QI_WAIT_FN;
-	unit->qi_queue[head * 2 + 1] = 0;
-	vtd_flush_table(unit, &unit->qi_queue[head * 2], 16);
-	vtd_writel(unit, VTD_FSTS_REG, VTD_FSTS_IQE);
-	if (head == wait) {
-		pr_err_ratelimited("%s: the queue refused our own wait descriptor\n",
-				   unit->name);
-		return false;
-	}
-	return true;
-}
-
 /* Slots the unit has not consumed, from our last look at IQH. */
 static unsigned int vtd_qi_free_locked(struct vtd_unit *unit)
 {
@@ -465,6 +442,45 @@ static void vtd_qi_doorbell_locked(struct vtd_unit *unit)
 	if (atomic_read(&unit->inject.qi_stall) > 0)
 		return;
 	vtd_writeq(unit, VTD_IQT_REG, (u64)unit->qi_tail << 4);
+}
+
+/*
+ * After an invalidation queue error the unit stops at the bad descriptor
+ * (IQH points at it; VT-d 6.5.2.10). Put a harmless wait descriptor
+ * there, clear IQE and write the tail again so the queue runs on to our
+ * own wait descriptor (slot @wait).
+ *
+ * The replacement must be one every unit accepts. QEMU 7.2 refuses a wait
+ * descriptor with neither Status Write nor Interrupt Flag (an IQE again;
+ * upstream accepts Fence alone only since 2025) and aborts on both; so it is Status
+ * Write alone, to a scratch word (qi_status[1]) no waiter looks at. QEMU
+ * also fetches nothing when IQE is cleared, only on a write of the tail
+ * register; a real unit resumes on its own, and the rewrite is harmless.
+ * Return: false if the refused descriptor was our wait itself.
+ */
+static bool vtd_qi_recover_locked(struct vtd_unit *unit, unsigned int wait)
+{
+	unsigned int head = (vtd_readq(unit, VTD_IQH_REG) >> 4) %
+			    VTD_QI_ENTRIES;
+
+	lockdep_assert_held(&unit->inv_lock);
+	pr_err_ratelimited("%s: invalidation queue error at descriptor %u (%#llx %#llx)\n",
+			   unit->name, head, unit->qi_queue[head * 2],
+			   unit->qi_queue[head * 2 + 1]);
+	unit->qi_queue[head * 2] = FIELD_PREP(VTD_QI_TYPE, VTD_QI_WAIT) |
+				   VTD_QI_WAIT_SW;
+	unit->qi_queue[head * 2 + 1] = virt_to_phys(&unit->qi_status[1]);
+	vtd_flush_table(unit, &unit->qi_queue[head * 2], 16);
+	/* The new descriptor is in memory before the unit fetches it again. */
+	wmb();
+	vtd_writel(unit, VTD_FSTS_REG, VTD_FSTS_IQE);
+	vtd_qi_doorbell_locked(unit);
+	if (head == wait) {
+		pr_err_ratelimited("%s: the queue refused our own wait descriptor\n",
+				   unit->name);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -485,6 +501,9 @@ static int vtd_qi_room_locked(struct vtd_unit *unit, unsigned int need)
 	deadline = vtd_deadline();
 	for (;;) {
 		late = vtd_past(deadline);
+		/* Stuck on an error a timed-out submission left behind? */
+		if (vtd_readl(unit, VTD_FSTS_REG) & VTD_FSTS_IQE)
+			vtd_qi_recover_locked(unit, VTD_QI_ENTRIES);
 		unit->qi_head = (vtd_readq(unit, VTD_IQH_REG) >> 4) %
 				VTD_QI_ENTRIES;
 		if (vtd_qi_free_locked(unit) >= need)
