@@ -417,6 +417,9 @@ static int counters_show(struct seq_file *m, void *unused)
 	dbg_counter(m, "inv_failed", atomic64_read(&c->inv_failed));
 	dbg_counter(m, "qi_descriptors", atomic64_read(&c->qi_submitted));
 	dbg_counter(m, "qi_full", atomic64_read(&c->qi_full));
+	dbg_counter(m, "ctx_clear_failed", atomic64_read(&c->ctx_clear_failed));
+	dbg_counter(m, "domains_abandoned",
+		    atomic64_read(&c->domains_abandoned));
 	dbg_counter(m, "write_buffer_flushes", atomic64_read(&c->wbf));
 	dbg_counter(m, "faults", atomic64_read(&c->faults));
 	dbg_counter(m, "fault_overflows", atomic64_read(&c->fault_overflows));

@@ -27,7 +27,12 @@
  * 5. Failure policy. Attach is all or nothing: on error the device's
  *    source IDs are back on the default domain. Invalidation errors are
  *    logged and counted by the unit code; a map that fails leaves nothing
- *    mapped.
+ *    mapped. A detach (or an attach's undo) whose context-entry change
+ *    could not be invalidated leaves the unit free to use the old entry:
+ *    the domain is then stale, and freeing it keeps its table pages
+ *    (abandoned to the pool's leaked count) and its domain ID for good,
+ *    with a message and the unit's ctx_clear_failed and
+ *    domains_abandoned counters.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -231,12 +236,28 @@ static int vtd_domain_fill_identity(struct vtd_domain *dom)
 
 /* Domain life cycle. */
 
+/*
+ * Free a domain. A stale one (a context entry the unit may still cache
+ * points at it) keeps its table pages and its domain ID for good: the
+ * unit may walk the one and tag cached entries with the other.
+ */
 static void vtd_domain_release(struct vtd_domain *dom)
 {
-	if (vtd_domain_has_table(dom) && dom->pgt.root)
-		vtd_pgtable_destroy(&dom->pgt);
+	struct vtd_unit *unit = dom->unit;
+	unsigned long kept = 0;
+
+	if (dom->stale) {
+		if (vtd_domain_has_table(dom))
+			kept = vtd_pgtable_abandon(&dom->pgt);
+		atomic64_inc(&unit->stats.domains_abandoned);
+		pr_err("%s: domain %u freed while the unit may still use it: its %lu table pages and its domain ID are kept, never reused\n",
+		       unit->name, dom->did, kept);
+	} else {
+		if (vtd_domain_has_table(dom) && dom->pgt.root)
+			vtd_pgtable_destroy(&dom->pgt);
+		vtd_iova_free(&unit->dids, dom->did, 1);
+	}
 	vtd_iova_domain_destroy(&dom->iova);
-	vtd_iova_free(&dom->unit->dids, dom->did, 1);
 	kfree(dom);
 }
 
@@ -307,6 +328,29 @@ struct vtd_domain *vtd_domain_alloc(struct vtd_unit *unit,
 }
 EXPORT_SYMBOL_GPL(vtd_domain_alloc);
 
+/*
+ * Give source ID @sid of @pdev back to the default domain. If that fails
+ * (an invalidation did not complete), the unit may go on using its cached
+ * entry for @dom: @dom becomes stale, so that it is never freed for real.
+ */
+static void vtd_domain_clear_sid_locked(struct vtd_domain *dom,
+					struct pci_dev *pdev, u16 sid)
+{
+	struct vtd_unit *unit = dom->unit;
+	int ret;
+
+	lockdep_assert_held(&unit->mutex);
+	ret = vtd_unit_set_context(unit, sid, unit->default_domain);
+	xa_erase(&unit->devices, sid);
+	if (!ret)
+		return;
+	dom->stale = true;
+	atomic64_inc(&unit->stats.ctx_clear_failed);
+	pci_err(pdev, "%s: context entry of %02x:%02x.%d not cleared (%d): the unit may still use domain %u, whose tables will never be freed\n",
+		unit->name, sid >> 8, PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
+		ret, dom->did);
+}
+
 static void vtd_domain_detach_locked(struct vtd_domain *dom,
 				     struct vtd_domain_dev *dd)
 {
@@ -314,10 +358,8 @@ static void vtd_domain_detach_locked(struct vtd_domain *dom,
 	unsigned int i;
 
 	lockdep_assert_held(&unit->mutex);
-	for (i = 0; i < dd->nr_sids; i++) {
-		vtd_unit_set_context(unit, dd->sids[i], unit->default_domain);
-		xa_erase(&unit->devices, dd->sids[i]);
-	}
+	for (i = 0; i < dd->nr_sids; i++)
+		vtd_domain_clear_sid_locked(dom, dd->pdev, dd->sids[i]);
 	list_del(&dd->node);
 	dom->nr_devices--;
 	pci_dev_put(dd->pdev);
@@ -381,10 +423,8 @@ static int vtd_domain_attach_locked(struct vtd_domain *dom,
 	return 0;
 
 out_undo:
-	for (i = 0; i <= done && i < dd->nr_sids; i++) {
-		vtd_unit_set_context(unit, dd->sids[i], unit->default_domain);
-		xa_erase(&unit->devices, dd->sids[i]);
-	}
+	for (i = 0; i <= done && i < dd->nr_sids; i++)
+		vtd_domain_clear_sid_locked(dom, dd->pdev, dd->sids[i]);
 	return ret;
 }
 

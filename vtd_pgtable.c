@@ -1073,6 +1073,50 @@ void vtd_pgtable_destroy(struct vtd_pgtable *pgt)
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_destroy);
 
+/* Put @table and every table below it on @list, contents untouched. */
+static void pgt_abandon_level(struct vtd_pgtable *pgt, u64 *table,
+			      unsigned int level, struct list_head *list)
+{
+	u64 pte;
+	int i;
+
+	for (i = 0; i < PGT_ENTRIES && level > 1; i++) {
+		pte = READ_ONCE(table[i]);
+		if (pte && !pgt_is_leaf(pte, level))
+			pgt_abandon_level(pgt, pgt_pte_table(pte), level - 1,
+					  list);
+	}
+	list_add(&virt_to_page(table)->lru, list);
+	atomic_long_dec(&pgt->nr_tables);
+}
+
+/**
+ * vtd_pgtable_abandon() - give up a table a unit may still walk
+ * @pgt: the table; no operation may be running on it
+ *
+ * For a table whose context entries could not be invalidated: the unit
+ * may still walk it from its caches, so its pages are neither cleared,
+ * freed nor reused; they leave the pool's in-use count for its leaked
+ * count (vtd_pool_abandon()). The translations they hold stay as they
+ * are. Afterwards @pgt is as after vtd_pgtable_destroy().
+ * Context: any.
+ * Return: the number of table pages abandoned.
+ */
+unsigned long vtd_pgtable_abandon(struct vtd_pgtable *pgt)
+{
+	unsigned long n = atomic_long_read(&pgt->nr_tables);
+	LIST_HEAD(list);
+
+	if (!pgt->root)
+		return 0;
+	pgt_abandon_level(pgt, pgt->root, pgt->levels, &list);
+	WARN_ON_ONCE(atomic_long_read(&pgt->nr_tables));
+	vtd_pool_abandon(pgt->cfg.pool, &list);
+	pgt->root = NULL;
+	return n;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_abandon);
+
 /* --- read-only walk, for debugfs ------------------------------------- */
 
 /* Report the present entries of @table (at @level) ending above @from. */

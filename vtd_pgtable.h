@@ -143,6 +143,7 @@ static inline void vtd_pgtable_gather_init(struct vtd_pgtable_gather *g)
 int vtd_pgtable_init(struct vtd_pgtable *pgt,
 		     const struct vtd_pgtable_cfg *cfg);
 void vtd_pgtable_destroy(struct vtd_pgtable *pgt);
+unsigned long vtd_pgtable_abandon(struct vtd_pgtable *pgt);
 
 int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		    u64 size, int prot, gfp_t gfp, struct vtd_pool_resv *resv,

@@ -78,6 +78,10 @@ enum vtd_inv_kind {
  * @qi_submitted: descriptors written to the invalidation queue.
  * @qi_full:	submissions refused because the unit had not consumed
  *		enough of the queue to make room.
+ * @ctx_clear_failed: context entries taken from a domain whose
+ *		invalidation failed (the unit may still use the old entry).
+ * @domains_abandoned: domains freed while such an entry may be cached:
+ *		their table pages and domain ID were kept, never reused.
  * @wbf:	write-buffer flushes.
  * @faults:	faults drained from the recording registers.
  * @fault_overflows: times FSTS.PFO was found set (faults were lost).
@@ -88,6 +92,8 @@ struct vtd_unit_counters {
 	atomic64_t inv_failed;
 	atomic64_t qi_submitted;
 	atomic64_t qi_full;
+	atomic64_t ctx_clear_failed;
+	atomic64_t domains_abandoned;
 	atomic64_t wbf;
 	atomic64_t faults;
 	atomic64_t fault_overflows;
@@ -255,6 +261,9 @@ enum vtd_domain_type {
  * @mapped_bytes: bytes mapped now.
  * @nr_maps:	successful map calls.
  * @nr_unmaps:	unmap calls.
+ * @stale:	a context entry taken from this domain could not be
+ *		invalidated, so the unit may still walk its table with its
+ *		domain ID: freeing it keeps both (protected by @unit->mutex).
  * @debugfs:	the domain's debugfs directory, or NULL.
  */
 struct vtd_domain {
@@ -269,6 +278,7 @@ struct vtd_domain {
 	atomic64_t mapped_bytes;
 	atomic64_t nr_maps;
 	atomic64_t nr_unmaps;
+	bool stale;
 	struct dentry *debugfs;
 };
 
