@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vtd-remap debugfs: what the units and domains are doing, in words, for
- * people and for the scenarios. Read only.
+ * people and for the scenarios. Read only, but for dmar<N>/unblock.
  *
  * 1. Layout (/sys/kernel/debug/vtd_remap/)
  *
@@ -10,7 +10,11 @@
  *                          words (VT-d 11.4.1-11.4.3), then what the module
  *                          chose (table depth, invalidation, default domain)
  *    dmar<N>/faults        the recent faults of the unit's ring, oldest
- *                          first, decoded (source bus:dev.fn, reason)
+ *                          first, decoded (source bus:dev.fn, reason),
+ *                          then the sources a fault storm got blocked
+ *    dmar<N>/unblock       write-only: "bus:dev.fn" or a source ID
+ *                          ("0x0018") lets a blocked source's DMA through
+ *                          again (-ENOENT if it was not blocked)
  *    dmar<N>/counters      "name value" lines: invalidations by kind, queue
  *                          and write-buffer use, faults, the page pool
  *    dmar<N>/domains       every domain: DID, type, devices, reserved
@@ -59,6 +63,8 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "vtd_debugfs.h"
 #include "vtd_unit.h"
@@ -358,6 +364,23 @@ static void dbg_fault(struct seq_file *m, const struct vtd_fault *f)
 		   vtd_fault_reason(f->reason));
 }
 
+/* The sources a fault storm got blocked, one per line. */
+static void dbg_blocked(struct seq_file *m, struct vtd_unit *unit)
+{
+	u16 sids[16];
+	unsigned int i, n = vtd_unit_blocked_sources(unit, sids,
+						     ARRAY_SIZE(sids));
+
+	seq_printf(m, "%u source(s) blocked by fault storms (%u faults within %u ms)%s\n",
+		   n, READ_ONCE(vtd_fault_storm_faults),
+		   READ_ONCE(vtd_fault_storm_ms), n ? ":" : "");
+	for (i = 0; i < min_t(unsigned int, n, ARRAY_SIZE(sids)); i++) {
+		seq_puts(m, "blocked ");
+		dbg_sid(m, sids[i]);
+		seq_printf(m, " (source ID %#06x)\n", sids[i]);
+	}
+}
+
 static int faults_show(struct seq_file *m, void *unused)
 {
 	struct vtd_unit *unit = m->private;
@@ -385,9 +408,51 @@ static int faults_show(struct seq_file *m, void *unused)
 	for (s = first; s && s <= seq; s++)
 		dbg_fault(m, &ring[(s - 1) % VTD_FAULT_RING]);
 	kfree(ring);
+	dbg_blocked(m, unit);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(faults);
+
+/* "bus:dev.fn" (hex, as lspci prints it) or a source ID ("0x18", "24"). */
+static int dbg_parse_sid(const char *buf, u16 *sid)
+{
+	unsigned int bus, dev, fn;
+	char end;
+
+	if (sscanf(buf, "%x:%x.%x%c", &bus, &dev, &fn, &end) >= 3) {
+		if (bus > 0xff || dev > 0x1f || fn > 7)
+			return -EINVAL;
+		*sid = PCI_DEVID(bus, PCI_DEVFN(dev, fn));
+		return 0;
+	}
+	return kstrtou16(buf, 0, sid);
+}
+
+static ssize_t unblock_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	struct vtd_unit *unit = file->private_data;
+	char buf[32];
+	u16 sid;
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	ret = dbg_parse_sid(strim(buf), &sid);
+	if (!ret)
+		ret = vtd_unit_unblock_source(unit, sid);
+	return ret ? ret : len;
+}
+
+static const struct file_operations unblock_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = unblock_write,
+	.llseek = noop_llseek,
+};
 
 /* --- counters -------------------------------------------------------- */
 
@@ -417,6 +482,7 @@ static int counters_show(struct seq_file *m, void *unused)
 	dbg_counter(m, "inv_failed", atomic64_read(&c->inv_failed));
 	dbg_counter(m, "qi_descriptors", atomic64_read(&c->qi_submitted));
 	dbg_counter(m, "qi_full", atomic64_read(&c->qi_full));
+	dbg_counter(m, "sources_blocked", atomic64_read(&c->sources_blocked));
 	dbg_counter(m, "ctx_clear_failed", atomic64_read(&c->ctx_clear_failed));
 	dbg_counter(m, "domains_abandoned",
 		    atomic64_read(&c->domains_abandoned));
@@ -961,6 +1027,7 @@ void vtd_debugfs_add_unit(struct vtd_unit *unit)
 	dir = debugfs_create_dir(unit->name, vtd_debugfs_root);
 	debugfs_create_file("caps", 0444, dir, unit, &caps_fops);
 	debugfs_create_file("faults", 0444, dir, unit, &faults_fops);
+	debugfs_create_file("unblock", 0200, dir, unit, &unblock_fops);
 	debugfs_create_file("counters", 0444, dir, unit, &counters_fops);
 	debugfs_create_file("domains", 0444, dir, unit, &domains_fops);
 	unit->debugfs = dir;

@@ -205,6 +205,7 @@
 #define VTD_CTX_P		BIT_ULL(0)
 #define VTD_CTX_TT		GENMASK_ULL(3, 2)
 #define VTD_CTX_TT_PT		2
+#define VTD_CTX_FPD		BIT_ULL(1)	/* fault processing disable */
 #define VTD_CTX_SLPTPTR		GENMASK_ULL(63, 12)
 #define VTD_CTX_AW		GENMASK_ULL(2, 0)
 #define VTD_CTX_DID		GENMASK_ULL(23, 8)
@@ -239,6 +240,25 @@ MODULE_PARM_DESC(fault_poll_ms,
 static bool fault_irq = true;
 module_param(fault_irq, bool, 0444);
 MODULE_PARM_DESC(fault_irq, "take the fault event interrupt (0: poll only)");
+
+/*
+ * Fault storms. A source ID with fault_storm_faults faults within
+ * fault_storm_ms has its DMA blocked until unblocked through debugfs.
+ * 100 in 1 s: a driver bug that touches a stale IOVA faults a handful of
+ * times; a device faulting 100 times a second is broken or hostile, and
+ * its faults would otherwise keep the fault interrupt, the recording
+ * register (QEMU has one) and the log busy for the other devices.
+ */
+unsigned int vtd_fault_storm_faults = 100;
+module_param_named(fault_storm_faults, vtd_fault_storm_faults, uint, 0644);
+MODULE_PARM_DESC(fault_storm_faults,
+		 "faults of one source within fault_storm_ms that get its DMA blocked (0: never block)");
+EXPORT_SYMBOL_GPL(vtd_fault_storm_faults);
+
+unsigned int vtd_fault_storm_ms = 1000;
+module_param_named(fault_storm_ms, vtd_fault_storm_ms, uint, 0644);
+MODULE_PARM_DESC(fault_storm_ms, "the window of fault_storm_faults (ms)");
+EXPORT_SYMBOL_GPL(vtd_fault_storm_ms);
 
 LIST_HEAD(vtd_units);
 EXPORT_SYMBOL_GPL(vtd_units);
@@ -799,9 +819,23 @@ static u64 vtd_unit_context_aw(struct vtd_unit *unit)
 	return unit->aw_bits == 48 ? 2 : 1;
 }
 
-static void vtd_context_value(struct vtd_unit *unit, struct vtd_domain *dom,
-			      u64 *lo, u64 *hi)
+/*
+ * The context entry of @sid for @dom: @dom's, unless @sid is blocked
+ * (a fault storm). A blocked source gets a present entry with Fault
+ * Processing Disable (VT-d 9.3) pointing at an all-zero table under the
+ * unit's blocking domain ID: every DMA fails translation and is not
+ * recorded, so the storm stops reaching the fault registers too.
+ */
+static void vtd_context_value(struct vtd_unit *unit, u16 sid,
+			      struct vtd_domain *dom, u64 *lo, u64 *hi)
 {
+	if (test_bit(sid, unit->blocked)) {
+		*lo = VTD_CTX_P | VTD_CTX_FPD |
+		      (virt_to_phys(unit->block_table) & VTD_CTX_SLPTPTR);
+		*hi = FIELD_PREP(VTD_CTX_AW, vtd_unit_context_aw(unit)) |
+		      FIELD_PREP(VTD_CTX_DID, unit->block_did);
+		return;
+	}
 	if (dom->type == VTD_DOMAIN_PASSTHROUGH) {
 		*lo = VTD_CTX_P | FIELD_PREP(VTD_CTX_TT, VTD_CTX_TT_PT);
 		*hi = FIELD_PREP(VTD_CTX_AW, vtd_unit_context_aw(unit));
@@ -868,7 +902,7 @@ int vtd_unit_set_context(struct vtd_unit *unit, u16 sid,
 	if (new_root && unit->translating)
 		ret = vtd_inv_context(unit, true, 0, 0);
 	if (dom)
-		vtd_context_value(unit, dom, &lo, &hi);
+		vtd_context_value(unit, sid, dom, &lo, &hi);
 
 	spin_lock(&unit->ctx_lock);
 	old_lo = entry[0];
@@ -900,11 +934,14 @@ int vtd_unit_set_context(struct vtd_unit *unit, u16 sid,
 		return ret;
 	if (vtd_unit_caching_mode(unit)) {
 		ret = vtd_inv_context(unit, false, 0, sid) ?: ret;
-		ret = vtd_unit_flush_iotlb_domain(unit, dom->did) ?: ret;
+		ret = vtd_unit_flush_iotlb_domain(unit,
+						  FIELD_GET(VTD_CTX_DID, hi)) ?:
+		      ret;
 	} else {
 		vtd_unit_flush_write_buffer(unit);
 		/* QEMU re-reads an entry only after a context invalidation. */
-		ret = vtd_inv_context(unit, false, dom->did, sid) ?: ret;
+		ret = vtd_inv_context(unit, false, FIELD_GET(VTD_CTX_DID, hi),
+				      sid) ?: ret;
 	}
 	return ret;
 }
@@ -950,6 +987,92 @@ static void vtd_fault_log(struct vtd_unit *unit, const struct vtd_fault *f)
 			   vtd_fault_reason(f->reason));
 }
 
+/**
+ * vtd_fault_storm_account() - count one fault of a source, spot a storm
+ * @srcs: the tracked sources
+ * @n: how many slots @srcs has
+ * @sid: the faulting source ID
+ * @now_ns: the time of the fault
+ * @max: faults within @window_ns that make a storm (0: never)
+ * @window_ns: the window
+ *
+ * A source not tracked yet takes a free slot, else the slot of the
+ * unblocked source whose window began longest ago; blocked sources keep
+ * theirs. A window begins at a source's first fault and ends @window_ns
+ * later; the next fault after that begins a new one.
+ * Context: any; the caller serialises calls on @srcs.
+ * Return: true iff this fault is the @max-th of its window and the source
+ * was not marked blocked yet: it is marked now, and must be blocked.
+ */
+bool vtd_fault_storm_account(struct vtd_fault_source *srcs, unsigned int n,
+			     u16 sid, u64 now_ns, unsigned int max,
+			     u64 window_ns)
+{
+	struct vtd_fault_source *src = NULL, *victim = NULL;
+	unsigned int i;
+
+	for (i = 0; i < n && !src; i++) {
+		if (srcs[i].used && srcs[i].sid == sid)
+			src = &srcs[i];
+		else if (!srcs[i].blocked &&
+			 (!victim || (victim->used && (!srcs[i].used ||
+			  srcs[i].window_ns < victim->window_ns))))
+			victim = &srcs[i];
+	}
+	if (!src) {
+		if (!victim)
+			return false;	/* every slot holds a blocked source */
+		*victim = (struct vtd_fault_source) {
+			.sid = sid, .used = true, .window_ns = now_ns,
+		};
+		src = victim;
+	}
+	src->total++;
+	if (now_ns < src->window_ns || now_ns - src->window_ns > window_ns) {
+		src->window_ns = now_ns;
+		src->count = 0;
+	}
+	src->count++;
+	if (!max || src->blocked || src->count < max)
+		return false;
+	src->blocked = true;
+	return true;
+}
+EXPORT_SYMBOL_GPL(vtd_fault_storm_account);
+
+static bool vtd_storm_account_locked(struct vtd_unit *unit,
+				     const struct vtd_fault *f)
+{
+	lockdep_assert_held(&unit->fault_lock);
+	return vtd_fault_storm_account(unit->storm, ARRAY_SIZE(unit->storm),
+				       f->sid, f->time_ns,
+				       READ_ONCE(vtd_fault_storm_faults),
+				       (u64)READ_ONCE(vtd_fault_storm_ms) *
+				       NSEC_PER_MSEC);
+}
+
+/**
+ * vtd_unit_account_fault() - count a fault as if it had been drained
+ * @unit: the unit
+ * @f: the fault (its @sid and @time_ns are used)
+ *
+ * For the tests: the storm detection and blocking of a drained fault,
+ * without a device that faults.
+ * Context: any.
+ */
+void vtd_unit_account_fault(struct vtd_unit *unit, const struct vtd_fault *f)
+{
+	unsigned long flags;
+	bool storm;
+
+	spin_lock_irqsave(&unit->fault_lock, flags);
+	storm = vtd_storm_account_locked(unit, f);
+	spin_unlock_irqrestore(&unit->fault_lock, flags);
+	if (storm)
+		schedule_work(&unit->storm_work);
+}
+EXPORT_SYMBOL_GPL(vtd_unit_account_fault);
+
 /* Take one recorded fault out of FRCD @i; false if it holds none. */
 static bool vtd_fault_take_locked(struct vtd_unit *unit, unsigned int i,
 				  struct vtd_fault *f)
@@ -970,6 +1093,18 @@ static bool vtd_fault_take_locked(struct vtd_unit *unit, unsigned int i,
 	/* F is write-1-to-clear, in the record's top dword. */
 	vtd_writel(unit, off + 12, BIT(31));
 	return true;
+}
+
+/* Faults that must not reach the log at all: a storm's own are counted. */
+static bool vtd_fault_quiet_locked(struct vtd_unit *unit, u16 sid)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&unit->fault_lock);
+	for (i = 0; i < ARRAY_SIZE(unit->storm); i++)
+		if (unit->storm[i].used && unit->storm[i].sid == sid)
+			return unit->storm[i].blocked;
+	return false;
 }
 
 /**
@@ -995,6 +1130,7 @@ unsigned int vtd_unit_poll_faults(struct vtd_unit *unit)
 	struct vtd_fault got[4];
 	unsigned int i, n = 0, nfr = vtd_nr_frcd(unit), fri, taken = 0;
 	unsigned long flags;
+	bool storm = false;
 	u32 fsts;
 
 	spin_lock_irqsave(&unit->fault_lock, flags);
@@ -1007,7 +1143,9 @@ unsigned int vtd_unit_poll_faults(struct vtd_unit *unit)
 
 			if (!vtd_fault_take_locked(unit, (fri + i) % nfr, &f))
 				break;
-			if (taken < ARRAY_SIZE(got))
+			storm |= vtd_storm_account_locked(unit, &f);
+			if (taken < ARRAY_SIZE(got) &&
+			    !vtd_fault_quiet_locked(unit, f.sid))
 				got[taken++] = f;
 			n++;
 		}
@@ -1018,6 +1156,8 @@ unsigned int vtd_unit_poll_faults(struct vtd_unit *unit)
 	}
 	spin_unlock_irqrestore(&unit->fault_lock, flags);
 
+	if (storm)
+		schedule_work(&unit->storm_work);
 	atomic64_add(n, &unit->stats.faults);
 	for (i = 0; i < taken; i++)
 		vtd_fault_log(unit, &got[i]);
@@ -1081,6 +1221,168 @@ bool vtd_unit_find_fault(struct vtd_unit *unit, u16 sid, u64 addr,
 	return found;
 }
 EXPORT_SYMBOL_GPL(vtd_unit_find_fault);
+
+/* Blocking and unblocking sources (fault storms). */
+
+/* Remember in @sid's slot whether it has a present context entry now. */
+static void vtd_storm_note_entry(struct vtd_unit *unit, u16 sid)
+{
+	unsigned long flags;
+	bool present = false;
+	unsigned int i;
+
+	lockdep_assert_held(&unit->mutex);
+	spin_lock(&unit->ctx_lock);
+	if (unit->ctx[sid >> 8])
+		present = unit->ctx[sid >> 8][(sid & 0xff) * 2] & VTD_CTX_P;
+	spin_unlock(&unit->ctx_lock);
+	spin_lock_irqsave(&unit->fault_lock, flags);
+	for (i = 0; i < ARRAY_SIZE(unit->storm); i++)
+		if (unit->storm[i].used && unit->storm[i].sid == sid)
+			unit->storm[i].had_entry = present;
+	spin_unlock_irqrestore(&unit->fault_lock, flags);
+}
+
+static void vtd_storm_block_locked(struct vtd_unit *unit,
+				   const struct vtd_fault_source *src)
+{
+	struct vtd_domain *dom;
+	u16 sid = src->sid;
+	int ret;
+
+	lockdep_assert_held(&unit->mutex);
+	vtd_storm_note_entry(unit, sid);
+	set_bit(sid, unit->blocked);
+	dom = xa_load(&unit->devices, sid) ?: unit->default_domain;
+	ret = vtd_unit_set_context(unit, sid, dom);
+	atomic64_inc(&unit->stats.sources_blocked);
+	pr_warn("%s: %02x:%02x.%d faulted %u times within %u ms: its DMA is blocked (%s); to let it through again: echo %02x:%02x.%d > /sys/kernel/debug/vtd_remap/%s/unblock\n",
+		unit->name, sid >> 8, PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
+		src->count, READ_ONCE(vtd_fault_storm_ms),
+		ret ? "its context entry could not be invalidated" :
+		"blocking context entry, faults not recorded",
+		sid >> 8, PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
+		unit->name);
+}
+
+/* Block every source the fault path marked and that is not blocked yet. */
+static void vtd_storm_work(struct work_struct *work)
+{
+	struct vtd_unit *unit = container_of(work, struct vtd_unit,
+					     storm_work);
+	struct vtd_fault_source todo[VTD_STORM_SOURCES];
+	unsigned int i, n = 0;
+	unsigned long flags;
+
+	mutex_lock(&unit->mutex);
+	spin_lock_irqsave(&unit->fault_lock, flags);
+	for (i = 0; i < ARRAY_SIZE(unit->storm); i++) {
+		const struct vtd_fault_source *src = &unit->storm[i];
+
+		if (src->used && src->blocked && !test_bit(src->sid,
+							   unit->blocked))
+			todo[n++] = *src;
+	}
+	spin_unlock_irqrestore(&unit->fault_lock, flags);
+	for (i = 0; i < n; i++)
+		vtd_storm_block_locked(unit, &todo[i]);
+	mutex_unlock(&unit->mutex);
+}
+
+/**
+ * vtd_unit_storm_flush() - wait until every storm seen so far is blocked
+ * @unit: the unit
+ *
+ * Context: process; sleeps.
+ */
+void vtd_unit_storm_flush(struct vtd_unit *unit)
+{
+	flush_work(&unit->storm_work);
+}
+EXPORT_SYMBOL_GPL(vtd_unit_storm_flush);
+
+/**
+ * vtd_unit_source_blocked() - whether a source's DMA is blocked
+ * @unit: the unit
+ * @sid: the source ID
+ *
+ * Return: true if a fault storm got @sid blocked and it was not unblocked.
+ */
+bool vtd_unit_source_blocked(struct vtd_unit *unit, u16 sid)
+{
+	return test_bit(sid, unit->blocked);
+}
+EXPORT_SYMBOL_GPL(vtd_unit_source_blocked);
+
+/**
+ * vtd_unit_blocked_sources() - the blocked source IDs
+ * @unit: the unit
+ * @sids: filled with up to @max of them, in order
+ * @max: room in @sids
+ *
+ * Return: how many are blocked (may exceed @max).
+ */
+unsigned int vtd_unit_blocked_sources(struct vtd_unit *unit, u16 *sids,
+				      unsigned int max)
+{
+	unsigned int n = 0, sid;
+
+	for_each_set_bit(sid, unit->blocked, 1U << 16) {
+		if (n < max)
+			sids[n] = sid;
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_blocked_sources);
+
+/**
+ * vtd_unit_unblock_source() - let a blocked source's DMA through again
+ * @unit: the unit
+ * @sid: the source ID
+ *
+ * Its context entry goes back to the domain it is attached to (or the
+ * default domain; not present if it had none when it was blocked), and
+ * its fault count starts again from zero.
+ * Context: process; sleeps.
+ * Return: 0; -ENOENT if @sid was not blocked; an error of
+ * vtd_unit_set_context() (the source then stays blocked).
+ */
+int vtd_unit_unblock_source(struct vtd_unit *unit, u16 sid)
+{
+	struct vtd_domain *dom = NULL;
+	bool had_entry = true;
+	unsigned long flags;
+	unsigned int i;
+	int ret = -ENOENT;
+
+	mutex_lock(&unit->mutex);
+	spin_lock_irqsave(&unit->fault_lock, flags);
+	for (i = 0; i < ARRAY_SIZE(unit->storm); i++) {
+		if (unit->storm[i].used && unit->storm[i].sid == sid) {
+			had_entry = unit->storm[i].had_entry;
+			unit->storm[i] = (struct vtd_fault_source) {};
+		}
+	}
+	spin_unlock_irqrestore(&unit->fault_lock, flags);
+	if (test_bit(sid, unit->blocked)) {
+		clear_bit(sid, unit->blocked);
+		/* A source that had no entry (not a device of ours) gets none. */
+		if (had_entry)
+			dom = xa_load(&unit->devices, sid) ?:
+			      unit->default_domain;
+		ret = vtd_unit_set_context(unit, sid, dom);
+		if (ret)
+			set_bit(sid, unit->blocked);
+		pr_info("%s: %02x:%02x.%d %s\n", unit->name, sid >> 8,
+			PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
+			ret ? "stays blocked: its context entry could not be restored" :
+			"unblocked: its DMA translates again");
+	}
+	mutex_unlock(&unit->mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_unblock_source);
 
 static void vtd_fault_work(struct work_struct *work)
 {
@@ -1388,6 +1690,7 @@ static void vtd_unit_teardown(struct vtd_unit *unit)
 	if (unit->fault_work.work.func)
 		cancel_delayed_work_sync(&unit->fault_work);
 	vtd_unit_fault_irq_teardown(unit);
+	cancel_work_sync(&unit->storm_work);
 	vtd_unit_disable(unit);
 	if (unit->regs && unit->root) {
 		/* Drain what is left so nothing stays pending for the next owner. */
@@ -1399,9 +1702,24 @@ static void vtd_unit_teardown(struct vtd_unit *unit)
 	for (bus = 0; bus < ARRAY_SIZE(unit->ctx); bus++)
 		free_page((unsigned long)unit->ctx[bus]);
 	free_page((unsigned long)unit->root);
+	free_page((unsigned long)unit->block_table);
+	bitmap_free(unit->blocked);
 	if (unit->regs)
 		iounmap(unit->regs);
 	kfree(unit);
+}
+
+/* The domain ID of blocking context entries, never a domain's. */
+static int vtd_unit_block_did(struct vtd_unit *unit)
+{
+	unsigned long did;
+	int ret;
+
+	ret = vtd_iova_alloc(&unit->dids, 1, unit->nr_domain_ids - 1, 1,
+			     GFP_KERNEL, &did);
+	if (!ret)
+		unit->block_did = did;
+	return ret;
 }
 
 static int vtd_unit_setup(struct vtd_unit *unit,
@@ -1413,9 +1731,11 @@ static int vtd_unit_setup(struct vtd_unit *unit,
 	if (ret)
 		return ret;
 	unit->root = (u64 *)get_zeroed_page(GFP_KERNEL);
-	if (!unit->root)
+	unit->block_table = (u64 *)get_zeroed_page(GFP_KERNEL);
+	if (!unit->root || !unit->block_table)
 		return -ENOMEM;
 	vtd_flush_table(unit, unit->root, PAGE_SIZE);
+	vtd_flush_table(unit, unit->block_table, PAGE_SIZE);
 	unit->pgt_cfg = (struct vtd_pgtable_cfg) {
 		.sagaw = FIELD_GET(VTD_CAP_SAGAW, unit->cap),
 		.page_sizes = FIELD_GET(VTD_CAP_SLLPS, unit->cap),
@@ -1432,6 +1752,9 @@ static int vtd_unit_setup(struct vtd_unit *unit,
 	ret = vtd_domains_unit_init(unit, template,
 				    passthrough && (unit->ecap & VTD_ECAP_PT) ?
 				    VTD_DOMAIN_PASSTHROUGH : VTD_DOMAIN_IDENTITY);
+	if (ret)
+		return ret;
+	ret = vtd_unit_block_did(unit);
 	if (ret)
 		return ret;
 	ret = vtd_unit_default_contexts(unit);
@@ -1459,6 +1782,12 @@ static struct vtd_unit *vtd_unit_alloc(const struct vtd_dmar_drhd *drhd,
 	unit->dmar = vtd_units_dmar;
 	snprintf(unit->name, sizeof(unit->name), "dmar%u", index);
 	unit->drhd = drhd;
+	unit->blocked = bitmap_zalloc(1U << 16, GFP_KERNEL);
+	if (!unit->blocked) {
+		kfree(unit);
+		return NULL;
+	}
+	INIT_WORK(&unit->storm_work, vtd_storm_work);
 	mutex_init(&unit->mutex);
 	INIT_LIST_HEAD(&unit->domains);
 	xa_init(&unit->devices);

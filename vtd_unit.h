@@ -53,6 +53,35 @@ struct vtd_fault {
 	u64 addr;
 };
 
+/* Fault sources whose rate a unit tracks at once (storm detection). */
+#define VTD_STORM_SOURCES	16
+
+/**
+ * struct vtd_fault_source - the recent faults of one source ID
+ * @sid:	the source ID.
+ * @used:	the slot tracks @sid.
+ * @blocked:	the storm threshold was crossed: the source is blocked, or
+ *		about to be (until vtd_unit_unblock_source()).
+ * @count:	faults since @window_ns.
+ * @window_ns:	when the current window began (ktime_get_ns()).
+ * @total:	faults counted since the slot took @sid.
+ * @had_entry:	when it was blocked, @sid had a present context entry (an
+ *		unblock gives it back; otherwise it goes back to none).
+ */
+struct vtd_fault_source {
+	u16 sid;
+	bool used;
+	bool blocked;
+	u32 count;
+	u64 window_ns;
+	u64 total;
+	bool had_entry;
+};
+
+bool vtd_fault_storm_account(struct vtd_fault_source *srcs, unsigned int n,
+			     u16 sid, u64 now_ns, unsigned int max,
+			     u64 window_ns);
+
 /**
  * enum vtd_inv_kind - what an invalidation request asks for (counters index)
  * @VTD_INV_CC_GLOBAL:	context cache, global.
@@ -78,6 +107,7 @@ enum vtd_inv_kind {
  * @qi_submitted: descriptors written to the invalidation queue.
  * @qi_full:	submissions refused because the unit had not consumed
  *		enough of the queue to make room.
+ * @sources_blocked: fault storms that got a source blocked.
  * @ctx_clear_failed: context entries taken from a domain whose
  *		invalidation failed (the unit may still use the old entry).
  * @domains_abandoned: domains freed while such an entry may be cached:
@@ -92,6 +122,7 @@ struct vtd_unit_counters {
 	atomic64_t inv_failed;
 	atomic64_t qi_submitted;
 	atomic64_t qi_full;
+	atomic64_t sources_blocked;
 	atomic64_t ctx_clear_failed;
 	atomic64_t domains_abandoned;
 	atomic64_t wbf;
@@ -181,6 +212,13 @@ struct vtd_unit_inject {
  * @fault_irq_on: the interrupt is wired, so reprogramming it may leave
  *		FECTL.IM clear (READ_ONCE/WRITE_ONCE).
  * @fault_irqs:	fault event interrupts taken.
+ * @storm:	per-source fault counts, for storm detection (@fault_lock).
+ * @storm_work:	blocks the sources @storm marked (needs @mutex).
+ * @blocked:	bitmap of 65536 source IDs whose DMA is blocked; changed
+ *		under @mutex, read by vtd_unit_set_context().
+ * @block_table: an all-zero second-level table: the blocking context
+ *		entries point at it (nothing translates).
+ * @block_did:	the domain ID of the blocking context entries.
  * @stats:	counters.
  * @inject:	failure injection, for the tests.
  * @debugfs:	the unit's debugfs directory, or NULL.
@@ -228,6 +266,11 @@ struct vtd_unit {
 	struct vtd_irq fault_irq;
 	bool fault_irq_on;
 	atomic64_t fault_irqs;
+	struct vtd_fault_source storm[VTD_STORM_SOURCES];
+	struct work_struct storm_work;
+	unsigned long *blocked;
+	u64 *block_table;
+	u16 block_did;
 
 	struct vtd_unit_counters stats;
 	struct vtd_unit_inject inject;
@@ -343,8 +386,17 @@ int vtd_domain_alloc_iova(struct vtd_domain *dom, u64 size, u64 dma_limit,
 			  gfp_t gfp, u64 *iova);
 void vtd_domain_free_iova(struct vtd_domain *dom, u64 iova, u64 size);
 
+bool vtd_unit_source_blocked(struct vtd_unit *unit, u16 sid);
+int vtd_unit_unblock_source(struct vtd_unit *unit, u16 sid);
+unsigned int vtd_unit_blocked_sources(struct vtd_unit *unit, u16 *sids,
+				      unsigned int max);
+
 /* Exposed for the KUnit suite. */
 extern unsigned int vtd_wait_us;
+extern unsigned int vtd_fault_storm_faults;
+extern unsigned int vtd_fault_storm_ms;
+void vtd_unit_account_fault(struct vtd_unit *unit, const struct vtd_fault *f);
+void vtd_unit_storm_flush(struct vtd_unit *unit);
 int vtd_unit_wait32(struct vtd_unit *unit, unsigned int off, u32 mask,
 		    u32 want, const char *what);
 

@@ -901,6 +901,7 @@ static void ut_test_debugfs(struct kunit *test)
 
 /* Set vtd_wait_us for one case; the exit hook puts the old bound back. */
 static unsigned int ut_saved_wait_us;
+static unsigned int ut_saved_storm_faults;
 
 static void ut_set_wait_us(struct kunit *test, unsigned int us)
 {
@@ -919,6 +920,9 @@ static void ut_clear_inject(struct vtd_unit *unit)
 	if (ut_saved_wait_us)
 		WRITE_ONCE(vtd_wait_us, ut_saved_wait_us);
 	ut_saved_wait_us = 0;
+	if (ut_saved_storm_faults)
+		WRITE_ONCE(vtd_fault_storm_faults, ut_saved_storm_faults);
+	ut_saved_storm_faults = 0;
 }
 
 /*
@@ -1090,6 +1094,149 @@ static void ut_test_detach_clear_fails(struct kunit *test)
 	ctx->attached = dom;
 }
 
+/* --- fault storms ---------------------------------------------------- */
+
+/* The accounting alone, on a fake table of sources: no unit needed. */
+static void ut_test_storm_account(struct kunit *test)
+{
+	struct vtd_fault_source srcs[4] = {};
+	const u64 ms = NSEC_PER_MSEC, win = 100 * ms;
+	unsigned int i, hits = 0;
+
+	/* 5 within the window: the 5th and only the 5th reports. */
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_FALSE(test, vtd_fault_storm_account(srcs, 4, 0x18,
+								 1000 * ms + i * ms,
+								 5, win));
+	KUNIT_EXPECT_TRUE(test, vtd_fault_storm_account(srcs, 4, 0x18,
+							1050 * ms, 5, win));
+	for (i = 0; i < 10; i++)
+		hits += vtd_fault_storm_account(srcs, 4, 0x18, 1051 * ms + i,
+						5, win);
+	KUNIT_EXPECT_EQ(test, hits, 0U);
+	/* Spread out (one window each): never a storm, however many. */
+	for (i = 0; i < 50; i++)
+		hits += vtd_fault_storm_account(srcs, 4, 0x20,
+						i * (win + ms) + 1, 5, win);
+	KUNIT_EXPECT_EQ(test, hits, 0U);
+	/* 4 in one window and 4 in the next: no storm either. */
+	for (i = 0; i < 8; i++)
+		hits += vtd_fault_storm_account(srcs, 4, 0x28,
+						(i / 4) * 2 * win + i, 5, win);
+	KUNIT_EXPECT_EQ(test, hits, 0U);
+	/* max 0: never. */
+	for (i = 0; i < 20; i++)
+		hits += vtd_fault_storm_account(srcs, 4, 0x30, i, 0, win);
+	KUNIT_EXPECT_EQ(test, hits, 0U);
+	/* Slots: the blocked source keeps its slot however many others come. */
+	for (i = 0; i < 40; i++)
+		vtd_fault_storm_account(srcs, 4, 0x100 + i, 5000 * ms + i, 5,
+					win);
+	for (i = 0; i < 4; i++)
+		if (srcs[i].sid == 0x18)
+			break;
+	KUNIT_ASSERT_LT(test, i, 4U);
+	KUNIT_EXPECT_TRUE(test, srcs[i].blocked);
+	KUNIT_EXPECT_EQ(test, srcs[i].total, 15ULL);
+	/* With every slot blocked, new sources are not tracked (no storm). */
+	for (i = 0; i < 4; i++)
+		srcs[i] = (struct vtd_fault_source) {
+			.sid = i, .used = true, .blocked = true,
+		};
+	for (i = 0; i < 10; i++)
+		hits += vtd_fault_storm_account(srcs, 4, 0x200, i, 5, win);
+	KUNIT_EXPECT_EQ(test, hits, 0U);
+}
+
+/* The context entry of @sid as the unit's table holds it now. */
+static void ut_ctx_entry(struct vtd_unit *unit, u16 sid, u64 *lo, u64 *hi)
+{
+	u64 *table = READ_ONCE(unit->ctx[sid >> 8]);
+
+	*lo = table ? READ_ONCE(table[(sid & 0xff) * 2]) : 0;
+	*hi = table ? READ_ONCE(table[(sid & 0xff) * 2 + 1]) : 0;
+}
+
+/*
+ * Faults fed to the live unit as if drained: the threshold-th within the
+ * window blocks the source (present entry, FPD, the blocking domain ID,
+ * once), unblocking gives its entry back; a source without an entry
+ * before goes back to none.
+ */
+static void ut_test_storm_block(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct ut_ctx *ctx = test->priv;
+	u64 lo0, hi0, lo, hi, blocked0;
+	struct vtd_fault f = {};
+	struct pci_dev *pdev;
+	unsigned int i;
+	u16 sid;
+
+	pdev = pci_get_device(UT_EDU_VENDOR, UT_EDU_DEVICE, NULL);
+	if (!pdev)
+		kunit_skip(test, "no edu device (qemu-boot.sh --devices edu)");
+	ctx->pdev = pdev;
+	sid = pci_dev_id(pdev);
+	KUNIT_ASSERT_FALSE(test, vtd_unit_source_blocked(unit, sid));
+	ut_saved_storm_faults = vtd_fault_storm_faults;
+	WRITE_ONCE(vtd_fault_storm_faults, 5);
+	ut_ctx_entry(unit, sid, &lo0, &hi0);
+	KUNIT_ASSERT_TRUE(test, lo0 & BIT_ULL(0));
+	blocked0 = atomic64_read(&unit->stats.sources_blocked);
+
+	f.sid = sid;
+	for (i = 0; i < 4; i++) {
+		f.time_ns = ktime_get_ns();
+		vtd_unit_account_fault(unit, &f);
+	}
+	vtd_unit_storm_flush(unit);
+	KUNIT_EXPECT_FALSE(test, vtd_unit_source_blocked(unit, sid));
+	f.time_ns = ktime_get_ns();
+	vtd_unit_account_fault(unit, &f);
+	vtd_unit_storm_flush(unit);
+	KUNIT_EXPECT_TRUE(test, vtd_unit_source_blocked(unit, sid));
+	ut_ctx_entry(unit, sid, &lo, &hi);
+	/* Present, FPD (bit 1), translated by the blocking domain ID. */
+	KUNIT_EXPECT_EQ(test, lo & 3, 3ULL);
+	KUNIT_EXPECT_EQ(test, (u16)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			unit->block_did);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&unit->stats.sources_blocked),
+			blocked0 + 1);
+	/* More faults: no second block. */
+	for (i = 0; i < 10; i++) {
+		f.time_ns = ktime_get_ns();
+		vtd_unit_account_fault(unit, &f);
+	}
+	vtd_unit_storm_flush(unit);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&unit->stats.sources_blocked),
+			blocked0 + 1);
+
+	KUNIT_EXPECT_EQ(test, vtd_unit_unblock_source(unit, sid), 0);
+	KUNIT_EXPECT_FALSE(test, vtd_unit_source_blocked(unit, sid));
+	ut_ctx_entry(unit, sid, &lo, &hi);
+	KUNIT_EXPECT_EQ(test, lo, lo0);
+	KUNIT_EXPECT_EQ(test, hi, hi0);
+	KUNIT_EXPECT_EQ(test, vtd_unit_unblock_source(unit, sid), -ENOENT);
+
+	/* A source ID no device uses: blocked, then back to no entry. */
+	sid = PCI_DEVID(0xfe, PCI_DEVFN(0x1f, 7));
+	ut_ctx_entry(unit, sid, &lo0, &hi0);
+	KUNIT_ASSERT_EQ(test, lo0, 0ULL);
+	f.sid = sid;
+	for (i = 0; i < 5; i++) {
+		f.time_ns = ktime_get_ns();
+		vtd_unit_account_fault(unit, &f);
+	}
+	vtd_unit_storm_flush(unit);
+	KUNIT_EXPECT_TRUE(test, vtd_unit_source_blocked(unit, sid));
+	KUNIT_EXPECT_EQ(test, vtd_unit_unblock_source(unit, sid), 0);
+	ut_ctx_entry(unit, sid, &lo, &hi);
+	KUNIT_EXPECT_EQ(test, lo & BIT_ULL(0), 0ULL);
+	WRITE_ONCE(vtd_fault_storm_faults, ut_saved_storm_faults);
+	ut_saved_storm_faults = 0;
+}
+
 static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_unit),
 	KUNIT_CASE(ut_test_fault_reasons),
@@ -1104,6 +1251,8 @@ static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_attach),
 	KUNIT_CASE(ut_test_walk),
 	KUNIT_CASE(ut_test_debugfs),
+	KUNIT_CASE(ut_test_storm_account),
+	KUNIT_CASE(ut_test_storm_block),
 	KUNIT_CASE(ut_test_wait_bound),
 	KUNIT_CASE(ut_test_detach_clear_fails),
 	KUNIT_CASE(ut_test_qi_late_completion),
