@@ -32,6 +32,8 @@
  *      IOVA and must not touch memory, which also proves the unmap
  *      invalidated the IOTLB.
  *    - fault-ro: a device write into a read-only mapping faults (reason 5).
+ *    - storm: transfers from IOVA 0 in a loop, for the fault-storm
+ *      scenario (vtd_remap blocks the device).
  *    - isolation-write, isolation-read: edu X reaches for an IOVA mapped
  *      only in edu Y's domain: X faults, Y's memory stays as it was, and
  *      Y itself can use the IOVA.
@@ -924,6 +926,31 @@ static int vtd_edu_test_isolation_read(struct vtd_edu_ctx *ctx)
 	return vtd_edu_buf_put(ctx, &ya, ret);
 }
 
+/*
+ * storm: VTD_EDU_STORM_XFERS transfers from IOVA page 0, which no domain
+ * ever maps (RAM -> edu: no memory is written), for scenarios/
+ * fault-storm.sh: past vtd_remap's fault_storm_faults the unit blocks the
+ * device. Says how many faults the unit recorded meanwhile; the scenario
+ * judges.
+ */
+#define VTD_EDU_STORM_XFERS	20
+
+static int vtd_edu_test_storm(struct vtd_edu_ctx *ctx)
+{
+	struct vtd_unit *unit = ctx->edu->unit;
+	u64 seq = vtd_unit_fault_seq(unit);
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < VTD_EDU_STORM_XFERS && !ret; i++)
+		ret = vtd_edu_dma(ctx, ctx->edu, false, 0);
+	vtd_unit_poll_faults(unit);
+	if (!ret)
+		vtd_edu_report(ctx, 0, "%u transfers from unmapped IOVA 0: %llu faults recorded meanwhile",
+			       i, vtd_unit_fault_seq(unit) - seq);
+	return ret;
+}
+
 /**
  * struct vtd_edu_test - a test the run file accepts
  * @name:	its name.
@@ -943,6 +970,7 @@ static const struct vtd_edu_test vtd_edu_tests[] = {
 	{ "fault-ro", vtd_edu_test_fault_ro, false },
 	{ "isolation-write", vtd_edu_test_isolation_write, true },
 	{ "isolation-read", vtd_edu_test_isolation_read, true },
+	{ "storm", vtd_edu_test_storm, false },
 };
 
 /* @word names @t, or is the part of its name before a '-'. */
