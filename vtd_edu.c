@@ -946,7 +946,8 @@ static int vtd_edu_test_storm(struct vtd_edu_ctx *ctx)
 		ret = vtd_edu_dma(ctx, ctx->edu, false, 0);
 	vtd_unit_poll_faults(unit);
 	if (!ret)
-		vtd_edu_report(ctx, 0, "%u transfers from unmapped IOVA 0: %llu faults recorded meanwhile",
+		vtd_edu_report(ctx, 0,
+			       "%u transfers from unmapped IOVA 0: %llu faults recorded meanwhile",
 			       i, vtd_unit_fault_seq(unit) - seq);
 	return ret;
 }
