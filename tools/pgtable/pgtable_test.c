@@ -40,6 +40,7 @@ struct ctx {
 	struct vtd_pgtable_cfg cfg;
 	struct vtd_pgtable_gather g;
 	long syncs, bad;
+	u64 sync_start, sync_size;	/* the last invalidation's range */
 	int sync_ret;		/* what the fake invalidation returns */
 	unsigned long base;
 };
@@ -52,6 +53,9 @@ static int fake_sync(void *cookie, u64 iova, u64 size, bool tables)
 	    iova + size > (1ULL << c->pgt.aw_bits))
 		__atomic_add_fetch(&c->bad, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&c->syncs, 1, __ATOMIC_RELAXED);
+	/* Meaningful in single-threaded tests only. */
+	c->sync_start = iova;
+	c->sync_size = size;
 	return c->sync_ret;
 }
 
@@ -259,9 +263,19 @@ static void t_random(struct ctx *c)
 			for (i = 0; !ret && i < n; i++)
 				model[p + i] = frame + i + 1;
 		} else {
+			c->sync_start = c->sync_size = 0;
 			CHECK_EQ(unmap(c, iova, (u64)n * SZ_4K), (u64)live * SZ_4K);
-			for (i = 0; i < n; i++)
+			/* Every leaf cleared lies in the range invalidated. */
+			for (i = 0; i < n; i++) {
+				u64 a = iova + (u64)i * SZ_4K;
+
+				if (model[p + i] && (a < c->sync_start ||
+				    a + SZ_4K > c->sync_start + c->sync_size)) {
+					CHECK(!"cleared leaf outside the invalidated range");
+					break;
+				}
 				model[p + i] = 0;
+			}
 		}
 		if (op % 100 == 0)
 			CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
@@ -390,13 +404,56 @@ static void t_inject(struct ctx *c)
 	expect_baseline(c);
 }
 
+/*
+ * ECAP.C=0: everything the unit may read is in memory when the map
+ * returns: every new table page whole (its zeroes too) and the line of
+ * every entry on the walk, from the root to the leaf.
+ */
 static void t_clflush(struct ctx *c)
 {
+	u64 iova = 7 * SZ_1G + SZ_2M + 3 * SZ_4K, *table = c->pgt.root, *ptep;
 	long before = shim_clflush_calls;
+	unsigned int level, off;
 
-	CHECK_EQ(map(c, SZ_1G, T_PHYS, SZ_4K, RW), 0);
-	CHECK(shim_clflush_calls > before);	/* ECAP.C=0: flushed */
-	CHECK_EQ(unmap(c, SZ_1G, SZ_4K), SZ_4K);
+	shim_flush_reset();
+	shim_flush_tracking = true;
+	CHECK_EQ(map(c, iova, T_PHYS, SZ_4K, RW), 0);
+	shim_flush_tracking = false;
+	CHECK(shim_clflush_calls > before);
+	for (level = c->levels; level >= 1; level--) {
+		ptep = &table[(iova >> (12 + 9 * (level - 1))) & 511];
+		if (!shim_line_flushed(ptep))
+			CHECK(!"a written entry's line not flushed");
+		if (level == 1)
+			break;
+		table = phys_to_virt(*ptep & GENMASK_ULL(51, 12));
+		/* A table new to this map: all of it. */
+		for (off = 0; off < SZ_4K; off += 64)
+			if (!shim_line_flushed((char *)table + off)) {
+				CHECK(!"a new table page not flushed whole");
+				break;
+			}
+	}
+	CHECK_EQ(unmap(c, iova, SZ_4K), SZ_4K);
+	expect_baseline(c);
+}
+
+/* The range invalidated covers the leaves cleared, split superpages too. */
+static void t_gather_range(struct ctx *c)
+{
+	u64 a = 9 * SZ_1G + 5 * SZ_4K;
+
+	CHECK_EQ(map(c, a, T_PHYS, 3 * SZ_4K, RW), 0);
+	c->sync_size = 0;
+	CHECK_EQ(unmap(c, a, 3 * SZ_4K), 3 * SZ_4K);
+	CHECK(c->sync_start <= a && c->sync_start + c->sync_size >= a + 3 * SZ_4K);
+	/* The last 4 KiB of a 2 MiB page: after the split, that page. */
+	CHECK_EQ(map(c, 10 * SZ_1G, T_PHYS, SZ_2M, RW), 0);
+	c->sync_size = 0;
+	CHECK_EQ(unmap(c, 10 * SZ_1G + SZ_2M - SZ_4K, SZ_4K), SZ_4K);
+	CHECK(c->sync_start <= 10 * SZ_1G + SZ_2M - SZ_4K &&
+	      c->sync_start + c->sync_size >= 10 * SZ_1G + SZ_2M);
+	CHECK_EQ(unmap(c, 10 * SZ_1G, SZ_2M), SZ_2M - SZ_4K);
 	expect_baseline(c);
 }
 
@@ -451,6 +508,88 @@ static void *thr_fn(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Reclaim against neighbours. Every thread keeps mapping a page in a span
+ * of its own and unmapping the whole span, so that its tables come and go:
+ * the reclaimer a 2 MiB span (its SL-PTE table goes) and a 1 GiB span (its
+ * SL-PDE table goes), the others 2 MiB spans under the same SL-PDE table
+ * as the reclaimer's and under the same parent as its 1 GiB span. Their
+ * common parents are empty now and then, and must stay: a reclaim that
+ * freed a table whose span reaches outside its range could free one a
+ * neighbour is filling, and the neighbour would lose its translation.
+ */
+#define NB_BASE		(16 * SZ_1G)
+
+static void *nb_reclaimer(void *arg)
+{
+	static const u64 at[2] = { NB_BASE, NB_BASE + SZ_1G };
+	static const u64 span[2] = { SZ_2M, SZ_1G };
+	struct thr *t = arg;
+	struct vtd_pgtable_gather g;
+	int it, k, ret;
+
+	vtd_pgtable_gather_init(&g);
+	for (it = 0; it < 6000; it++) {
+		k = it % 2;
+		ret = vtd_pgtable_map(&t->c->pgt, at[k] + (u64)(it % 7) * SZ_4K,
+				      T_PHYS, SZ_4K, RW, GFP_KERNEL, NULL, &g);
+		t->errors += !!ret;
+		t->errors += vtd_pgtable_unmap(&t->c->pgt, at[k], span[k],
+					       GFP_KERNEL, NULL, &g) != SZ_4K;
+		vtd_pgtable_sync(&t->c->pgt, &g);
+	}
+	return NULL;
+}
+
+static void *nb_neighbour(void *arg)
+{
+	struct thr *t = arg;
+	struct vtd_pgtable_gather g;
+	u64 a[2], phys;
+	int it, k;
+
+	vtd_pgtable_gather_init(&g);
+	/* Under the reclaimer's SL-PDE table; past its 1 GiB span. */
+	a[0] = NB_BASE + (u64)t->id * SZ_2M;
+	a[1] = NB_BASE + 2 * SZ_1G + (u64)t->id * SZ_2M;
+	for (it = 0; it < 3000; it++) {
+		for (k = 0; k < 2; k++) {
+			phys = T_PHYS + (u64)(it * 2 + k) * SZ_4K;
+			t->errors += vtd_pgtable_map(&t->c->pgt, a[k] + SZ_4K,
+						     phys, SZ_4K, RW,
+						     GFP_KERNEL, NULL, &g) != 0;
+		}
+		for (k = 0; k < 2; k++) {
+			phys = T_PHYS + (u64)(it * 2 + k) * SZ_4K;
+			t->errors += xlate(t->c, a[k] + SZ_4K + 7) != phys + 7;
+			t->errors += vtd_pgtable_unmap(&t->c->pgt, a[k], SZ_2M,
+						       GFP_KERNEL, NULL, &g) !=
+				     SZ_4K;
+			vtd_pgtable_sync(&t->c->pgt, &g);
+		}
+	}
+	return NULL;
+}
+
+static void t_reclaim_neighbours(struct ctx *c)
+{
+	struct thr t[3];
+	pthread_t th[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		t[i] = (struct thr){ .c = c, .id = i, .nr = 3 };
+		pthread_create(&th[i], NULL, i ? nb_neighbour : nb_reclaimer,
+			       &t[i]);
+	}
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(t[i].errors, 0);
+	}
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	expect_baseline(c);
 }
 
 static void t_concurrent(struct ctx *c)
@@ -692,6 +831,8 @@ static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "sleeping unmap without its reservation", t_unmap_no_resv }, { "clflush when not coherent", t_clflush },
 	{ "no clflush when coherent", t_coherent },
 	{ "concurrent disjoint map/unmap", t_concurrent },
+	{ "reclaim next to live neighbours", t_reclaim_neighbours },
+	{ "invalidated range covers cleared leaves", t_gather_range },
 	{ "table pages per MiB", t_cost },
 	{ "partial unmap keeps shared tables", t_neighbour },
 	{ "exact table counts", t_counts },

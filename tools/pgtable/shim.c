@@ -114,8 +114,46 @@ struct page *virt_to_page(const void *va)
 	return &n->page;
 }
 
+/*
+ * Flushed cache lines, while shim_flush_tracking: an open-addressed set of
+ * line addresses (64-byte lines), emptied by shim_flush_reset().
+ */
+#define SHIM_LINES	(1U << 18)
+static uintptr_t shim_lines[SHIM_LINES];
+static unsigned int shim_nr_lines;
+bool shim_flush_tracking;
+
+static uintptr_t *shim_line_slot(uintptr_t line)
+{
+	unsigned int i = (unsigned int)(line * 0x9e3779b97f4a7c15ULL >> 46);
+
+	while (shim_lines[i % SHIM_LINES] && shim_lines[i % SHIM_LINES] != line)
+		i++;
+	return &shim_lines[i % SHIM_LINES];
+}
+
+void shim_flush_reset(void)
+{
+	pthread_mutex_lock(&shim_lock);
+	memset(shim_lines, 0, sizeof(shim_lines));
+	shim_nr_lines = 0;
+	pthread_mutex_unlock(&shim_lock);
+}
+
+bool shim_line_flushed(const void *va)
+{
+	bool ret;
+
+	pthread_mutex_lock(&shim_lock);
+	ret = *shim_line_slot((uintptr_t)va / 64 + 1) != 0;
+	pthread_mutex_unlock(&shim_lock);
+	return ret;
+}
+
 void clflush_cache_range(void *va, unsigned int size)
 {
+	uintptr_t line;
+
 	/* Must stay inside one live page (tables never straddle pages). */
 	if (((uintptr_t)va & (PAGE_SIZE - 1)) + size > PAGE_SIZE || !size) {
 		fprintf(stderr, "shim: clflush %p + %u crosses a page\n", va, size);
@@ -123,6 +161,19 @@ void clflush_cache_range(void *va, unsigned int size)
 	}
 	virt_to_page(va);
 	__atomic_add_fetch(&shim_clflush_calls, 1, __ATOMIC_RELAXED);
+	if (!shim_flush_tracking)
+		return;
+	pthread_mutex_lock(&shim_lock);
+	for (line = (uintptr_t)va / 64; line <= ((uintptr_t)va + size - 1) / 64;
+	     line++) {
+		uintptr_t *slot = shim_line_slot(line + 1);
+
+		if (!*slot && shim_nr_lines < SHIM_LINES / 2) {
+			*slot = line + 1;
+			shim_nr_lines++;
+		}
+	}
+	pthread_mutex_unlock(&shim_lock);
 }
 
 void *memchr_inv(const void *p, int c, size_t n)

@@ -333,6 +333,10 @@ extern unsigned int shim_fail_alloc_nth;	/* 0: never */
 extern void (*shim_alloc_hook)(void);	/* called by every allocation */
 extern long shim_pages_live;
 extern long shim_clflush_calls;
+/* Which cache lines clflush_cache_range() covered, while tracking. */
+extern bool shim_flush_tracking;
+void shim_flush_reset(void);
+bool shim_line_flushed(const void *va);
 unsigned long __get_free_page(gfp_t gfp);
 void free_page(unsigned long addr);
 struct page *virt_to_page(const void *va);
