@@ -7,6 +7,8 @@
  *
  * usage: pgtable_test [seed]   (the random test's seed; printed either way)
  */
+#include <unistd.h>
+
 #include "shim/vtd_shim.h"
 #include "vtd_pgtable.h"
 #include "vtd_pool.h"
@@ -592,6 +594,52 @@ static void t_reclaim_neighbours(struct ctx *c)
 	expect_baseline(c);
 }
 
+/*
+ * Map and unmap of a range take no lock a reclaim or a reader holds: with
+ * reclaim_lock held exclusive here, another thread's map and unmap of its
+ * own range (no table to free) still complete.
+ */
+static int nl_done;
+
+static void *nl_worker(void *arg)
+{
+	struct ctx *c = arg;
+	struct vtd_pgtable_gather g;
+
+	vtd_pgtable_gather_init(&g);
+	if (vtd_pgtable_map(&c->pgt, 20 * SZ_1G + SZ_4K, T_PHYS, SZ_4K, RW,
+			    GFP_ATOMIC, NULL, &g) == 0 &&
+	    vtd_pgtable_unmap(&c->pgt, 20 * SZ_1G + SZ_4K, SZ_4K, GFP_ATOMIC,
+			      NULL, &g) == SZ_4K)
+		__atomic_store_n(&nl_done, 1, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&nl_done, -1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void t_no_lock(struct ctx *c)
+{
+	unsigned long flags;
+	pthread_t th;
+	int i;
+
+	/* The tables exist already: no page allocation under the lock. */
+	CHECK_EQ(map(c, 20 * SZ_1G, T_PHYS, SZ_4K, RW), 0);
+	nl_done = 0;
+	write_lock_irqsave(&c->pgt.reclaim_lock, flags);
+	shim_atomic_depth--;	/* the worker is not in our atomic section */
+	pthread_create(&th, NULL, nl_worker, c);
+	for (i = 0; i < 2000 && !__atomic_load_n(&nl_done, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	CHECK_EQ(__atomic_load_n(&nl_done, __ATOMIC_ACQUIRE), 1);
+	shim_atomic_depth++;
+	write_unlock_irqrestore(&c->pgt.reclaim_lock, flags);
+	pthread_join(th, NULL);
+	vtd_pgtable_sync(&c->pgt, &c->g);
+	CHECK_EQ(unmap(c, 20 * SZ_1G, SZ_4K), SZ_4K);
+	expect_baseline(c);
+}
+
 static void t_concurrent(struct ctx *c)
 {
 	struct thr t[4];
@@ -832,6 +880,7 @@ static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "no clflush when coherent", t_coherent },
 	{ "concurrent disjoint map/unmap", t_concurrent },
 	{ "reclaim next to live neighbours", t_reclaim_neighbours },
+	{ "map and unmap take no reclaim lock", t_no_lock },
 	{ "invalidated range covers cleared leaves", t_gather_range },
 	{ "table pages per MiB", t_cost },
 	{ "partial unmap keeps shared tables", t_neighbour },
