@@ -77,12 +77,24 @@
  *
  *    No lock orders table writes: callers own disjoint IOVA ranges, and two
  *    operations on disjoint ranges touch disjoint entries except where they
- *    create the same table, which cmpxchg() settles. Freeing an emptied
- *    table is the one step that can hurt another range's operation (it
- *    may be about to fill that table), so pgt->reclaim_lock, a rwlock, is
- *    held shared by map, unmap, lookup and walk and exclusive by the
- *    reclaim pass, which re-checks emptiness after taking it. Readers never
- *    wait on each other. Unmaps, and so reclaims, may run in interrupt
+ *    create the same table, which cmpxchg() settles.
+ *
+ *    Map and unmap take no lock either. The one step that could hurt
+ *    another operation is freeing an emptied table, and by 3d a reclaim
+ *    frees only a table whose whole span lies inside its own range. Every
+ *    table a map or unmap of another range walks or fills has a span that
+ *    holds some of that other range, so it is never one of them: a map or
+ *    unmap never meets a table being freed, and the tables its range
+ *    shares with its neighbours (parents) are never freed by them. Only
+ *    the owner of a range can empty the tables wholly inside it, so the
+ *    reclaim's emptiness check needs no barrier against other ranges.
+ *
+ *    Readers of ranges they do not own do meet tables being freed: lookup
+ *    and walk (debugfs dumps) and the checker. pgt->reclaim_lock, a rwlock,
+ *    is held shared by them and exclusive by the reclaim pass, so no reader
+ *    is inside a table when it leaves the tree. Readers never wait on each
+ *    other, maps and unmaps never wait at all; reclaims wait for readers
+ *    and for each other. Unmaps, and so reclaims, may run in interrupt
  *    context, so every side takes the lock with IRQs off (irqsave): a
  *    reader interrupted on its own CPU by a reclaim would deadlock it. Lock
  *    order: reclaim_lock, then pool->lock.
@@ -91,12 +103,9 @@
  *    invalidation of vtd_pgtable_sync() the unit may still walk through a
  *    cleared entry to the table it pointed at (paging-structure caches).
  *    A neighbour that built a new table in its place and mapped there
- *    would fault meanwhile. Hence 3d: only a table whose whole span lies
- *    in the range being unmapped is freed. The caller owns that range
- *    until its sync has completed, so nobody maps there before the unit
- *    has forgotten the old table. For the same reason only one unmap can
- *    empty such a table, and its emptiness check needs no barrier against
- *    concurrent unmaps.
+ *    would fault meanwhile. 3d prevents that too: the caller owns the range
+ *    of a freed table until its sync has completed, so nobody maps there
+ *    before the unit has forgotten the old table.
  *
  * 6. Failure policy
  *
@@ -461,8 +470,9 @@ static int pgt_unmap_level(struct vtd_pgtable *pgt, u64 *table,
  * Take every empty table below @table whose whole span lies in [start,
  * end) out of the tree, bottom up (invariant 3d); tables the range only
  * partly covers are searched, never freed. Under the exclusive
- * reclaim_lock: no walk is in a table it frees. Return: true if @table
- * itself is now empty.
+ * reclaim_lock: no reader (lookup, walk) is in a table it frees, and maps
+ * and unmaps of other ranges never enter one (section 5). Return: true if
+ * @table itself is now empty.
  */
 static bool pgt_reclaim_level(struct vtd_pgtable *pgt, u64 *table,
 			      unsigned int level, u64 start, u64 end,
@@ -504,8 +514,8 @@ static void pgt_reclaim(struct vtd_pgtable *pgt, u64 start, u64 end,
 }
 
 /*
- * Reserve @nr pages in @own when @gfp may sleep: the walks run under
- * reclaim_lock and never call the page allocator. Return: the reservation
+ * Reserve @nr pages in @own when @gfp may sleep, so that the walks never
+ * call the page allocator (they may run with IRQs off in the caller). Return: the reservation
  * the walk draws on (@own, or the caller's @resv), or ERR_PTR(-ENOMEM).
  */
 static struct vtd_pool_resv *pgt_resv(struct vtd_pgtable *pgt, gfp_t gfp,
@@ -529,12 +539,10 @@ static u64 pgt_unmap_range(struct vtd_pgtable *pgt, u64 iova, u64 size,
 		.start = iova, .iova = iova, .end = iova + size, .resv = resv,
 		.g = g,
 	};
-	unsigned long flags;
 	int ret;
 
-	read_lock_irqsave(&pgt->reclaim_lock, flags);
+	/* No lock: no other range's reclaim frees a table we walk (5). */
 	ret = pgt_unmap_level(pgt, pgt->root, pgt->levels, &s);
-	read_unlock_irqrestore(&pgt->reclaim_lock, flags);
 	if (ret) {
 		/* Only a split can fail; [s.iova, end) is still mapped. */
 		atomic_long_inc(&pgt->split_failures);
@@ -617,8 +625,12 @@ static int pgt_check_level(struct vtd_pgtable *pgt, u64 *table,
 	return 0;
 }
 
-/* Under the exclusive lock no walk is half done: entries and count agree. */
-static int pgt_check(struct vtd_pgtable *pgt)
+/*
+ * The exclusive lock keeps reclaims out; maps and unmaps may still run, so
+ * the count is compared only when the caller says none does (@quiet): a
+ * map may have published a table and not counted it yet.
+ */
+static int pgt_check(struct vtd_pgtable *pgt, bool quiet)
 {
 	unsigned long flags;
 	long tables = 0, counted;
@@ -628,7 +640,7 @@ static int pgt_check(struct vtd_pgtable *pgt)
 	ret = pgt_check_level(pgt, pgt->root, pgt->levels, 0, &tables);
 	counted = atomic_long_read(&pgt->nr_tables);
 	write_unlock_irqrestore(&pgt->reclaim_lock, flags);
-	if (!ret && tables != counted) {
+	if (!ret && quiet && tables != counted) {
 		pr_err("%ld table pages in the tree, %ld counted\n", tables,
 		       counted);
 		ret = -EINVAL;
@@ -646,7 +658,7 @@ static int pgt_check(struct vtd_pgtable *pgt)
  */
 int vtd_pgtable_check(struct vtd_pgtable *pgt)
 {
-	return pgt_check(pgt);
+	return pgt_check(pgt, true);
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_check);
 
@@ -654,7 +666,7 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_check);
 static void pgt_debug_check(struct vtd_pgtable *pgt)
 {
 	if (READ_ONCE(pgtable_check))
-		WARN_ON_ONCE(pgt_check(pgt));
+		WARN_ON_ONCE(pgt_check(pgt, false));
 }
 
 /* --- exported API ---------------------------------------------------- */
@@ -690,7 +702,6 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		.iova = iova, .end = iova + size, .phys = phys,
 	};
 	struct vtd_pool_resv own = {};
-	unsigned long flags;
 	int ret;
 
 	ret = pgt_check_range(pgt, iova, size);
@@ -713,9 +724,8 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 	if (IS_ERR(s.resv))
 		return PTR_ERR(s.resv);
 
-	read_lock_irqsave(&pgt->reclaim_lock, flags);
+	/* No lock: no other range's reclaim frees a table we walk (5). */
 	ret = pgt_map_level(pgt, pgt->root, pgt->levels, &s);
-	read_unlock_irqrestore(&pgt->reclaim_lock, flags);
 	vtd_pool_unreserve(pgt->cfg.pool, &own);
 	if (!ret) {
 		if (pgt->cfg.ops && pgt->cfg.ops->iotlb_map)

@@ -84,9 +84,9 @@ struct vtd_pgtable_cfg {
  * @aw_bits:	input addresses are below 2^@aw_bits; -ERANGE above.
  * @leaf_levels: bit N set iff a leaf may sit at level N (1 always; 2
  *		with 2 MiB pages; 3 with 1 GiB and 2 MiB pages).
- * @reclaim_lock: shared by map, unmap, lookup and walk, exclusive for
- *		freeing emptied tables; always taken with IRQs off (see the
- *		theory statement, section 5).
+ * @reclaim_lock: shared by lookup, walk and the checker, exclusive for
+ *		freeing emptied tables; map and unmap do not take it. Always
+ *		taken with IRQs off (see the theory statement, section 5).
  * @nr_tables:	table pages in the tree, root included.
  * @split_failures: unmaps that stopped short because a superpage could
  *		not be split for lack of a page.
@@ -100,7 +100,7 @@ struct vtd_pgtable {
 	unsigned int levels;
 	unsigned int aw_bits;
 	unsigned int leaf_levels;
-	rwlock_t reclaim_lock;	/* excludes table freeing from walks */
+	rwlock_t reclaim_lock;	/* excludes table freeing from readers */
 	atomic_long_t nr_tables;
 	atomic_long_t split_failures;
 	atomic_long_t sync_failures;
