@@ -611,9 +611,24 @@ static void rnd_one(struct kunit *test, struct pgt_test *t, struct pgt_rnd *r)
 			for (i = 0; i < n; i++)
 				r->model[p + i] = frame + i + 1;
 	} else {
+		t->sync_start = 0;
+		t->sync_size = 0;
 		KUNIT_EXPECT_EQ_MSG(test, pgt_unmap(t, iova, (u64)n * SZ_4K),
 				    (u64)live * SZ_4K, "unmap %#llx + %u pages",
 				    iova, n);
+		/* Every leaf cleared lies in the range invalidated. */
+		for (i = 0; i < n; i++) {
+			u64 a = iova + (u64)i * SZ_4K;
+
+			bool out = a < t->sync_start ||
+				   a + SZ_4K > t->sync_start + t->sync_size;
+
+			if (r->model[p + i] && out) {
+				KUNIT_FAIL(test, "cleared %#llx, invalidated [%#llx, +%#llx)",
+					   a, t->sync_start, t->sync_size);
+				break;
+			}
+		}
 		for (i = 0; i < n; i++)
 			r->model[p + i] = 0;
 	}
@@ -1081,6 +1096,77 @@ static int pgt_conc_fn(void *arg)
 	return 0;
 }
 
+/*
+ * Reclaim against neighbours (as tools/pgtable does): thread 0 maps a page
+ * in a 2 MiB span and then a 1 GiB span of its own and unmaps the whole
+ * span, so their tables come and go; the others do the same with 2 MiB
+ * spans under the same SL-PDE table and past the 1 GiB span. Their common
+ * parents are empty now and then and must stay: a reclaim freeing a table
+ * that reaches outside its range would lose a neighbour's translation.
+ */
+#define NB_BASE		(16 * T_1G)
+#define NB_ITERS	1500
+
+static int pgt_nb_fn(void *arg)
+{
+	struct pgt_conc *c = arg;
+	struct pgt_test *t = c->t;
+	struct vtd_pgtable_gather g;
+	u64 at[2], size[2], phys;
+	phys_addr_t got;
+	int it, k;
+
+	at[0] = NB_BASE + (u64)c->id * SZ_2M;
+	at[1] = c->id ? NB_BASE + 2 * T_1G + (u64)c->id * SZ_2M :
+		NB_BASE + T_1G;
+	size[0] = SZ_2M;
+	size[1] = c->id ? SZ_2M : T_1G;
+	vtd_pgtable_gather_init(&g);
+	for (it = 0; it < NB_ITERS; it++) {
+		k = it % 2;
+		phys = T_PHYS + (u64)it * SZ_4K;
+		if (vtd_pgtable_map(&t->pgt, at[k] + (it % 7) * SZ_4K, phys,
+				    SZ_4K, VTD_PGT_READ, GFP_KERNEL, NULL, &g))
+			atomic_inc(c->errors);
+		if (vtd_pgtable_lookup(&t->pgt, at[k] + (it % 7) * SZ_4K + 3,
+				       &got) || got != phys + 3)
+			atomic_inc(c->errors);
+		if (vtd_pgtable_unmap(&t->pgt, at[k], size[k], GFP_KERNEL, NULL,
+				      &g) != SZ_4K)
+			atomic_inc(c->errors);
+		vtd_pgtable_sync(&t->pgt, &g);
+		if (!(it % 64))
+			cond_resched();
+	}
+	complete(&c->done);
+	return 0;
+}
+
+static void pgt_test_reclaim_neighbours(struct kunit *test)
+{
+	struct pgt_test *t = test->priv;
+	unsigned int nr = max(num_online_cpus(), 2U) + 1, i;
+	atomic_t errors = ATOMIC_INIT(0);
+	struct task_struct *task;
+	struct pgt_conc *c;
+
+	c = kunit_kcalloc(test, nr, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	for (i = 0; i < nr; i++) {
+		c[i] = (struct pgt_conc) {
+			.t = t, .id = i, .nr = nr, .errors = &errors,
+		};
+		init_completion(&c[i].done);
+		task = kthread_run(pgt_nb_fn, &c[i], "vtd_pgt_nb_%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	for (i = 0; i < nr; i++)
+		wait_for_completion(&c[i].done);
+	KUNIT_EXPECT_EQ(test, atomic_read(&errors), 0);
+	KUNIT_EXPECT_EQ(test, vtd_pgtable_check(&t->pgt), 0);
+	pgt_expect_baseline(test, t);
+}
+
 static void pgt_test_concurrent(struct kunit *test)
 {
 	struct pgt_test *t = test->priv;
@@ -1167,6 +1253,7 @@ static struct kunit_case pgt_cases[] = {
 	KUNIT_CASE_PARAM(pgt_test_unmap_no_resv, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_pool, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_concurrent, pgt_gen_params),
+	KUNIT_CASE_PARAM(pgt_test_reclaim_neighbours, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_cost, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_neighbour, pgt_gen_params),
 	KUNIT_CASE_PARAM(pgt_test_counts, pgt_gen_params),
