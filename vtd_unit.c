@@ -2,7 +2,8 @@
 /*
  * vtd-remap hardware units: one struct vtd_unit per DRHD of the DMAR table.
  * Registers, root and context tables, invalidation (register-based and
- * queued), fault recording, and turning translation on and off.
+ * queued), fault recording, fault storms, and turning translation on and
+ * off.
  *
  * Theory of operation
  *
@@ -20,13 +21,21 @@
  *    second-level table; high qword bits 2:0 address width, bits 23:8
  *    domain ID). @devices maps a source ID to the DMA or identity domain it
  *    is attached to; a source ID absent from it uses @default_domain.
+ *    @blocked is a bitmap of the source IDs a fault storm got blocked;
+ *    @storm counts the recent faults of up to VTD_STORM_SOURCES sources.
  *
  * 3. Invariants.
  *    - A root entry is present iff @ctx[bus] is non-NULL, and it points
  *      at @ctx[bus].
  *    - Once translation is on, every source ID of every PCI device the
  *      module found in the unit's scope at load has a present context
- *      entry: its attached domain's, or the default domain's.
+ *      entry: its attached domain's, or the default domain's, or the
+ *      blocking entry.
+ *    - A source ID's context entry is the blocking entry iff its bit in
+ *      @blocked is set (vtd_unit_set_context() writes it whatever domain
+ *      it is given): present, Fault Processing Disable set, an all-zero
+ *      table (@block_table) and @block_did, a domain ID no domain has. A
+ *      blocked source's DMA translates nowhere and records no fault.
  *    - A context entry written while translation is on is followed by a
  *      device-selective context-cache invalidation before the writer
  *      returns; a present entry is made not present, and its old domain's
@@ -48,6 +57,9 @@
  *      them, and every later submission rings the tail again.
  *    - Domain ID 0 is never handed out when CAP.CM is set (VT-d 6.1: with
  *      caching mode, ID 0 tags cached not-present entries).
+ *    - A source is marked blocked in @storm iff it had fault_storm_faults
+ *      faults within fault_storm_ms since it was last unblocked; the storm
+ *      work then sets its @blocked bit, with one message naming it.
  *
  * 4. Locking. Lock order: @mutex, then @ctx_lock, then @inv_lock; the
  *    fault lock and the allocators' locks are leaves. @mutex (sleeping)
@@ -55,6 +67,10 @@
  *    one at a time; @ctx_lock (spinning) covers the table memory; @inv_lock
  *    (irq-safe spinning) covers the invalidation hardware, which is driven
  *    from any context because DMA unmaps happen in interrupt handlers.
+ *    @fault_lock covers the fault ring and @storm; faults are counted
+ *    where they are drained (any context), and the blocking itself, which
+ *    writes context entries, is left to @storm_work under @mutex. @blocked
+ *    changes only under @mutex.
  *
  * 5. Waiting. Every wait for hardware is a poll bounded in real time:
  *    vtd_wait_us (parameter wait_us) measured with ktime, however slow each
@@ -72,7 +88,14 @@
  *    the tail written again; the request that saw it fails with -EIO and
  *    the queue goes on working.
  *    Faults are drained from the fault event interrupt when it can be
- *    wired, and by a periodic poll in any case (vtd_unit_poll_faults()).
+ *    wired, and by a periodic poll in any case (vtd_unit_poll_faults()),
+ *    and logged rate-limited. A source that faults fault_storm_faults times
+ *    within fault_storm_ms is blocked (Xen disables such a device's bus
+ *    mastering; here the unit's own context entry blocks it) until
+ *    vtd_unit_unblock_source() (debugfs dmar<N>/unblock), so that one
+ *    broken device cannot keep the fault path, the one fault recording
+ *    register and the log busy for the others. The tests inject failures
+ *    through @inject (struct vtd_unit_inject).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
