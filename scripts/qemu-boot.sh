@@ -68,6 +68,9 @@ Builds the module first (make, or make test-modules for the test kernel).
   --append ARGS         extra kernel command line arguments
   --no-build            do not run setup and make first
   --list-topologies     print the --topology names, then exit
+  --scan-log FILE       judge a saved console log as a run would (oopses,
+                        sanitizer and DMA-API reports; not the verdict),
+                        then exit
   -h, --help            this text
 
 Host requests (hotplug while a scenario runs): every run has a QMP
@@ -100,6 +103,42 @@ die_usage() {
 fail() {
 	echo "$me: FAIL ($1)${2:+ $2}"
 	exit 1
+}
+
+# scan_log LOG: the first line of LOG that shows the kernel in trouble, as
+# "<line number>\t<reason>\t<line>". Per line, the most specific kind wins.
+scan_log() {
+	awk '
+	function hit(reason, n, line) {
+		printf "%d\t%s\t%s\n", n, reason, line
+		done = 1
+		exit
+	}
+	/^# qemu-boot: / { next }
+	# A "cut here" line heads a splat: report the line that names it,
+	# or the "cut here" line itself if none follows soon.
+	cut && NR > cut + 5 { hit("kernel WARNING or BUG", cut, cutline) }
+	/cut here/ { if (!cut) { cut = NR; cutline = $0 }; next }
+	# DMA-API debugging (CONFIG_DMA_API_DEBUG): its boot and bookkeeping
+	# messages are not reports; a report names a misuse, and running out
+	# of memory switches the checking off for the rest of the boot.
+	/DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config|dma_debug_entry pool grown|switching off dma-debug driver filter|enable driver filter)/ { next }
+	/DMA-API: .*(out of memory|ENOMEM)/ { hit("DMA-API debug out of memory: checking stopped", NR, $0) }
+	/DMA-API: / { hit("DMA-API debug report", NR, $0) }
+	/BUG: KASAN/ { hit("KASAN report", NR, $0) }
+	/UBSAN:/ { hit("UBSAN report", NR, $0) }
+	/possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|INFO: lockdep|BUG: sleeping function called|possible irq lock inversion|bad unlock balance|held lock freed|lock held when returning to user space/ {
+		hit("lockdep report", NR, $0)
+	}
+	/unreferenced object/ { hit("kmemleak: unreferenced object", NR, $0) }
+	/INFO: task .* blocked/ { hit("hung task", NR, $0) }
+	/Kernel panic/ { hit("kernel panic", NR, $0) }
+	/general protection fault/ { hit("oops: general protection fault", NR, $0) }
+	/Oops:/ { hit("oops", NR, $0) }
+	/BUG:|kernel BUG at/ { hit("kernel BUG", NR, $0) }
+	/WARNING:/ { hit("kernel WARNING", NR, $0) }
+	END { if (cut && !done) hit("kernel WARNING or BUG", cut, cutline) }
+	' "$1"
 }
 
 list_scenarios() {
@@ -154,7 +193,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--kernel | --aw-bits | --caching-mode | --smp | --mem | --devices | \
 	--disk-size | --scenario | --scenario-args | --timeout | --log | --append | \
-	--topology | --qemu-args)
+	--topology | --qemu-args | --scan-log)
 		if [ $has_val -eq 0 ]; then
 			[ $# -ge 2 ] || die_usage "$opt needs a value"
 			val=$2
@@ -170,6 +209,13 @@ while [ $# -gt 0 ]; do
 	-h | --help) usage; exit 0 ;;
 	--list-scenarios) list_scenarios; exit 0 ;;
 	--list-topologies) list_topologies; exit 0 ;;
+	--scan-log)
+		[ -r "$val" ] || die_usage "cannot read $val"
+		trouble=$(scan_log "$val")
+		[ -n "$trouble" ] || { echo "$me: $val: no oops or sanitizer report"; exit 0; }
+		IFS=$'\t' read -r tline treason ttext <<< "$trouble"
+		fail "$treason" "$val:$tline: $ttext"
+		;;
 	--no-build) build=0 ;;
 	--s3) s3=1 ;;
 	--topology)
@@ -580,44 +626,9 @@ rc=${PIPESTATUS[0]}
 secs=$(($(date +%s) - start))
 
 # --- verdict ----------------------------------------------------------------
-# The first line of the log that shows the kernel in trouble, as
-# "<line number>\t<reason>\t<line>". Per line, the most specific kind wins.
-scan_log() {
-	awk '
-	function hit(reason, n, line) {
-		printf "%d\t%s\t%s\n", n, reason, line
-		done = 1
-		exit
-	}
-	/^# qemu-boot: / { next }
-	# A "cut here" line heads a splat: report the line that names it,
-	# or the "cut here" line itself if none follows soon.
-	cut && NR > cut + 5 { hit("kernel WARNING or BUG", cut, cutline) }
-	/cut here/ { if (!cut) { cut = NR; cutline = $0 }; next }
-	# DMA-API debugging (CONFIG_DMA_API_DEBUG): its boot and bookkeeping
-	# messages are not reports; a report names a misuse, and running out
-	# of memory switches the checking off for the rest of the boot.
-	/DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config|dma_debug_entry pool grown|switching off dma-debug driver filter|enable driver filter)/ { next }
-	/DMA-API: .*(out of memory|ENOMEM)/ { hit("DMA-API debug out of memory: checking stopped", NR, $0) }
-	/DMA-API: / { hit("DMA-API debug report", NR, $0) }
-	/BUG: KASAN/ { hit("KASAN report", NR, $0) }
-	/UBSAN:/ { hit("UBSAN report", NR, $0) }
-	/possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|INFO: lockdep|BUG: sleeping function called|possible irq lock inversion|bad unlock balance|held lock freed|lock held when returning to user space/ {
-		hit("lockdep report", NR, $0)
-	}
-	/unreferenced object/ { hit("kmemleak: unreferenced object", NR, $0) }
-	/INFO: task .* blocked/ { hit("hung task", NR, $0) }
-	/Kernel panic/ { hit("kernel panic", NR, $0) }
-	/general protection fault/ { hit("oops: general protection fault", NR, $0) }
-	/Oops:/ { hit("oops", NR, $0) }
-	/BUG:|kernel BUG at/ { hit("kernel BUG", NR, $0) }
-	/WARNING:/ { hit("kernel WARNING", NR, $0) }
-	END { if (cut && !done) hit("kernel WARNING or BUG", cut, cutline) }
-	' "$log"
-}
 
 verdict=
-trouble=$(scan_log)
+trouble=$(scan_log "$log")
 # An RCU stall under TCG is as likely the host's load as a bug: say so,
 # without failing the run (a real one ends in a lockup, hang or timeout).
 stall=$(grep -a -n -m1 -E 'rcu: INFO: .*detected stall|self-detected stall' "$log")
