@@ -592,6 +592,9 @@ cmdline+=" rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30"
 cmdline+=" printk.devkmsg=on"
 # The stock kernel must leave the unit to the module.
 [ "$kernel" = test ] || cmdline+=" intel_iommu=off intremap=off edd=off"
+# No KASLR: the vCPU registers logged at a time limit are named from
+# System.map after the run.
+cmdline+=" nokaslr"
 cmdline+=" vtd.scenario=$scenario"
 # The topologies given, for the scenarios that check for them.
 [ ${#topologies[@]} -eq 0 ] || cmdline+=" vtd.topology=$(IFS=,; echo "${topologies[*]}")"
@@ -624,6 +627,33 @@ timeout --foreground -k 10 "$((timeout_s + 60))" "${qemu[@]}" < /dev/null 2>&1 |
 rc=${PIPESTATUS[0]}
 [ ! -e "$timeout_file" ] || rc=124
 secs=$(($(date +%s) - start))
+
+# At a time limit qmp-host.py logged every vCPU's registers: name each
+# RIP from the kernel's System.map, so a hang shows where the CPUs were.
+sysmap=
+if [ "$kernel" = test ]; then sysmap=$kdir/System.map; else sysmap=/boot/System.map-$kver; fi
+if [ -e "$timeout_file" ] && [ -r "$sysmap" ]; then
+	python3 - "$sysmap" "$log" <<'PYEOF' | tee -a "$log"
+import bisect, re, sys
+syms = []
+for l in open(sys.argv[1]):
+    f = l.split()
+    if len(f) >= 3 and f[1] in "tTwW":
+        syms.append((int(f[0], 16), f[2]))
+syms.sort()
+addrs = [a for a, _ in syms]
+cpu = 0
+for l in open(sys.argv[2], errors="replace"):
+    m = re.search(r"RIP=([0-9a-f]{16})", l)
+    if not m:
+        continue
+    rip = int(m.group(1), 16)
+    i = bisect.bisect_right(addrs, rip) - 1
+    where = "%s+0x%x" % (syms[i][1], rip - syms[i][0]) if i >= 0 else "?"
+    print("# qemu-boot: vCPU %d at %s" % (cpu, where))
+    cpu += 1
+PYEOF
+fi
 
 # --- verdict ----------------------------------------------------------------
 

@@ -13,8 +13,9 @@ It copies the console from stdin to stdout line by line and
     Anything else is refused. What was done is printed as a
     "# qemu-boot: host: ..." line, with QEMU's events (DEVICE_DELETED,
     SUSPEND, WAKEUP, ...) as "# qemu-boot: qmp event: ..." lines;
-  - enforces the run's time limit: at --deadline seconds it prints where
-    the vCPUs are (HMP "info cpus" and "info registers -a"), writes
+  - enforces the run's time limit: at --deadline seconds it asks the
+    guest for every CPU's backtrace (SysRq-L on the emulated keyboard),
+    prints where the vCPUs are (HMP "info cpus", "info registers -a"), writes
     --timeout-file, and stops QEMU with QMP "quit".
 
 Only Python 3's standard library: socket and json.
@@ -243,6 +244,10 @@ def main():
             f.write("%g\n" % opts.deadline)
         note("host: time limit (%g s) reached; where the vCPUs are:" % opts.deadline)
         if connected.wait(5):
+            # SysRq-L through the emulated keyboard: a kernel whose
+            # keyboard driver is up prints every CPU's backtrace.
+            qmp.hmp("sendkey alt-sysrq-l")
+            time.sleep(5)
             for c in ("info cpus", "info registers -a"):
                 for line in qmp.hmp(c).splitlines():
                     note("  " + line)
