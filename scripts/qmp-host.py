@@ -90,7 +90,13 @@ class Qmp:
 
     def _reader(self):
         f = self.sock.makefile("rb")
-        for raw in f:
+        while True:
+            try:
+                raw = f.readline()
+            except OSError:
+                raw = b""
+            if not raw:
+                break
             try:
                 msg = json.loads(raw)
             except ValueError:
@@ -246,7 +252,7 @@ def main():
         if connected.wait(5):
             # SysRq-L through the emulated keyboard: a kernel whose
             # keyboard driver is up prints every CPU's backtrace.
-            qmp.hmp("sendkey alt-sysrq-l")
+            note("host: sendkey alt-sysrq-l: %s" % (qmp.hmp("sendkey alt-sysrq-l") or "ok"))
             time.sleep(5)
             for c in ("info cpus", "info registers -a"):
                 for line in qmp.hmp(c).splitlines():
