@@ -59,7 +59,8 @@ Builds the module first (make, or make test-modules for the test kernel).
                                            offering 2 SR-IOV VFs
                         (--list-topologies prints them)
   --qemu-args ARGS      raw QEMU arguments appended to the command line
-                        (split at blanks, no quoting); repeatable
+                        (split at blanks, no quoting); repeatable, e.g.
+                        --qemu-args "-device pcie-root-port,id=rp9,chassis=9"
   --s3                  let the guest suspend to RAM (S3): passes
                         -global ICH9-LPC.disable_s3=0
   --log FILE            console log (default build/logs/<scenario>-<kernel>-
@@ -221,6 +222,9 @@ while [ $# -gt 0 ]; do
 	--topology)
 		case "$val" in
 		pcie-root-port | pcie-pci-bridge | multifunction | nvme-sriov)
+			# Each has fixed ids (and multifunction a fixed slot).
+			[[ " ${topologies[*]} " != *" $val "* ]] ||
+				die_usage "--topology $val given twice"
 			topologies+=("$val") ;;
 		*) die_usage "unknown topology '$val' (see --list-topologies)" ;;
 		esac
