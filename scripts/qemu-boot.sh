@@ -38,18 +38,59 @@ Builds the module first (make, or make test-modules for the test kernel).
                         checked once after the last
   --scenario-args ARGS  arguments for the scenario(s) (space separated)
   --list-scenarios      print the scenarios and what each shows, then exit
-  --timeout S           kill the guest after S seconds (default 300)
+  --timeout S|auto      stop the guest after S seconds; auto (default)
+                        derives it from the kernel, memory, CPUs, scenarios
+                        and disk size (printed before the boot, with how
+                        it was reached); a given S shorter than that
+                        estimate is used, with a warning before the boot
+  --topology NAME       add a named PCI topology; repeatable:
+                          pcie-root-port   a hotplug-capable PCIe root port
+                                           (id hp-port) with an nvme behind
+                                           it (id hp-nvme, serial vtdhp,
+                                           its disk the blockdev hp-disk)
+                          pcie-pci-bridge  a PCIe-to-PCI bridge (id pci-br)
+                                           with two edu devices behind it:
+                                           both DMA with one requester ID
+                                           (secondary bus, 00.0)
+                          multifunction    one slot (00:18) with two edu
+                                           functions, multifunction=on
+                          nvme-sriov       an nvme (id sriov-nvme, serial
+                                           vtdsriov, subsystem sriov-subsys)
+                                           offering 2 SR-IOV VFs
+                        (--list-topologies prints them)
+  --qemu-args ARGS      raw QEMU arguments appended to the command line
+                        (split at blanks, no quoting); repeatable, e.g.
+                        --qemu-args "-device pcie-root-port,id=rp9,chassis=9"
+  --s3                  let the guest suspend to RAM (S3): passes
+                        -global ICH9-LPC.disable_s3=0
   --log FILE            console log (default build/logs/<scenario>-<kernel>-
                         aw<bits>-cm<on|off>-smp<N>[-mem<SIZE>].log, a list's
                         names joined with +)
   --append ARGS         extra kernel command line arguments
   --no-build            do not run setup and make first
+  --list-topologies     print the --topology names, then exit
+  --scan-log FILE       judge a saved console log as a run would (oopses,
+                        sanitizer and DMA-API reports; not the verdict),
+                        then exit
   -h, --help            this text
 
+Host requests (hotplug while a scenario runs): every run has a QMP
+socket (build/qemu/<run>/qmp.sock), and the console passes through
+scripts/qmp-host.py. A guest line "VTD-HOST: <seq> <command> <args>"
+(scenarios/lib/host.sh writes them to /dev/kmsg) is run once per <seq>:
+  device_add driver=nvme,id=hp-nvme,bus=hp-port,drive=hp-disk,serial=vtdhp
+  device_del id=hp-nvme
+  wakeup delay=SECS     (QMP system_wakeup, SECS seconds later)
+Anything else is refused. The host logs what it did as "# qemu-boot: host:"
+lines and QEMU's events as "# qemu-boot: qmp event:" lines; the guest gets
+no reply and checks the effect in sysfs (scenarios/lib/pci.sh). At the time
+limit the log gets each vCPU's registers (HMP info registers -a) before
+QEMU is stopped.
+
 Exit status: 0 the guest passed and the log is clean; 1 anything else
-(scenario failed, oops, KASAN/UBSAN/lockdep/kmemleak report, hung task,
-timeout, QEMU error, missing build); 2 usage error. The last line printed is
-"qemu-boot: PASS (...)" or "qemu-boot: FAIL (reason) ...".
+(scenario failed, oops, KASAN/UBSAN/lockdep/kmemleak/DMA-API debug report,
+hung task, timeout, QEMU error, missing build); 2 usage error. The last line
+printed is "qemu-boot: PASS (...)" or "qemu-boot: FAIL (reason) ...".
 EOF
 }
 
@@ -65,6 +106,42 @@ fail() {
 	exit 1
 }
 
+# scan_log LOG: the first line of LOG that shows the kernel in trouble, as
+# "<line number>\t<reason>\t<line>". Per line, the most specific kind wins.
+scan_log() {
+	awk '
+	function hit(reason, n, line) {
+		printf "%d\t%s\t%s\n", n, reason, line
+		done = 1
+		exit
+	}
+	/^# qemu-boot: / { next }
+	# A "cut here" line heads a splat: report the line that names it,
+	# or the "cut here" line itself if none follows soon.
+	cut && NR > cut + 5 { hit("kernel WARNING or BUG", cut, cutline) }
+	/cut here/ { if (!cut) { cut = NR; cutline = $0 }; next }
+	# DMA-API debugging (CONFIG_DMA_API_DEBUG): its boot and bookkeeping
+	# messages are not reports; a report names a misuse, and running out
+	# of memory switches the checking off for the rest of the boot.
+	/DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config|dma_debug_entry pool grown|switching off dma-debug driver filter|enable driver filter)/ { next }
+	/DMA-API: .*(out of memory|ENOMEM)/ { hit("DMA-API debug out of memory: checking stopped", NR, $0) }
+	/DMA-API: / { hit("DMA-API debug report", NR, $0) }
+	/BUG: KASAN/ { hit("KASAN report", NR, $0) }
+	/UBSAN:/ { hit("UBSAN report", NR, $0) }
+	/possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|INFO: lockdep|BUG: sleeping function called|possible irq lock inversion|bad unlock balance|held lock freed|lock held when returning to user space/ {
+		hit("lockdep report", NR, $0)
+	}
+	/unreferenced object/ { hit("kmemleak: unreferenced object", NR, $0) }
+	/INFO: task .* blocked/ { hit("hung task", NR, $0) }
+	/Kernel panic/ { hit("kernel panic", NR, $0) }
+	/general protection fault/ { hit("oops: general protection fault", NR, $0) }
+	/Oops:/ { hit("oops", NR, $0) }
+	/BUG:|kernel BUG at/ { hit("kernel BUG", NR, $0) }
+	/WARNING:/ { hit("kernel WARNING", NR, $0) }
+	END { if (cut && !done) hit("kernel WARNING or BUG", cut, cutline) }
+	' "$1"
+}
+
 list_scenarios() {
 	for f in "$top"/scenarios/*.sh; do
 		[ -e "$f" ] || continue
@@ -78,6 +155,10 @@ list_scenarios() {
 	done
 }
 
+list_topologies() {
+	usage | sed -n '/^  --topology/,/^  --qemu-args/p' | sed -e '1d' -e '$d' -e '/--list-topologies/d'
+}
+
 kernel=stock
 aw=48
 cm=off
@@ -87,10 +168,13 @@ devices=()
 disk_size=512M
 scenario=demo
 scenario_args=
-timeout_s=300
+timeout_s=auto
 log=
 append=
 build=1
+topologies=()
+qemu_extra=()
+s3=0
 
 # Options take their value as the next word or after "=".
 while [ $# -gt 0 ]; do
@@ -105,11 +189,12 @@ while [ $# -gt 0 ]; do
 		;;
 	esac
 	case "$opt" in
-	-h | --help | --list-scenarios | --no-build)
+	-h | --help | --list-scenarios | --list-topologies | --no-build | --s3)
 		[ $has_val -eq 0 ] || die_usage "$opt takes no value"
 		;;
 	--kernel | --aw-bits | --caching-mode | --smp | --mem | --devices | \
-	--disk-size | --scenario | --scenario-args | --timeout | --log | --append)
+	--disk-size | --scenario | --scenario-args | --timeout | --log | --append | \
+	--topology | --qemu-args | --scan-log)
 		if [ $has_val -eq 0 ]; then
 			[ $# -ge 2 ] || die_usage "$opt needs a value"
 			val=$2
@@ -124,7 +209,30 @@ while [ $# -gt 0 ]; do
 	case "$opt" in
 	-h | --help) usage; exit 0 ;;
 	--list-scenarios) list_scenarios; exit 0 ;;
+	--list-topologies) list_topologies; exit 0 ;;
+	--scan-log)
+		[ -r "$val" ] || die_usage "cannot read $val"
+		trouble=$(scan_log "$val")
+		[ -n "$trouble" ] || { echo "$me: $val: no oops or sanitizer report"; exit 0; }
+		IFS=$'\t' read -r tline treason ttext <<< "$trouble"
+		fail "$treason" "$val:$tline: $ttext"
+		;;
 	--no-build) build=0 ;;
+	--s3) s3=1 ;;
+	--topology)
+		case "$val" in
+		pcie-root-port | pcie-pci-bridge | multifunction | nvme-sriov)
+			# Each has fixed ids (and multifunction a fixed slot).
+			[[ " ${topologies[*]} " != *" $val "* ]] ||
+				die_usage "--topology $val given twice"
+			topologies+=("$val") ;;
+		*) die_usage "unknown topology '$val' (see --list-topologies)" ;;
+		esac
+		;;
+	--qemu-args)
+		read -r -a words <<< "$val"
+		qemu_extra+=(${words[@]+"${words[@]}"})
+		;;
 	--kernel) kernel=$val ;;
 	--aw-bits) aw=$val ;;
 	--caching-mode) cm=$val ;;
@@ -156,7 +264,7 @@ case "$cm" in on | off) ;; *) die_usage "--caching-mode must be on or off" ;; es
 [[ "$smp" =~ ^[1-9][0-9]*$ ]] && [ "$smp" -le 64 ] || die_usage "--smp must be 1..64"
 [[ "$mem" =~ ^[1-9][0-9]*[MG]?$ ]] || die_usage "--mem must look like 512M or 2G"
 [[ "$disk_size" =~ ^[1-9][0-9]*[KMG]?$ ]] || die_usage "--disk-size must look like 512M or 1G"
-[[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die_usage "--timeout must be a number of seconds"
+[[ "$timeout_s" =~ ^([1-9][0-9]*|auto)$ ]] || die_usage "--timeout must be a number of seconds or auto"
 [[ "$scenario" =~ ^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$ ]] ||
 	die_usage "--scenario takes NAME or NAME,NAME,... (see --list-scenarios)"
 IFS=, read -r -a scenario_list <<< "$scenario"
@@ -176,6 +284,94 @@ else
 		[ "$d" = none ] || kept+=("$d")
 	done
 	devices=(${kept[@]+"${kept[@]}"})
+fi
+
+# --- time limit -------------------------------------------------------------
+# The run's time limit must fit the work it starts. The estimate adds up
+# what the guest does, at rates measured on this project's 2-core TCG
+# hosts (see the README's runner section), then allows for a second guest
+# or a build sharing the host:
+#   boot          stock kernel 30 s; sanitizer kernel 60 s + 15 s per CPU
+#                 (KASAN, lockdep and kmemleak early boot, under TCG)
+#   kmemleak      sanitizer kernel only: three scans (boot objects cleared,
+#                 then two after the last scenario); a scan walks every
+#                 page's struct page and all of RAM's objects: 5 s + 12 s per
+#                 GiB (issue 11 measured 84 s for one scan and 162 s for two
+#                 at 8 GiB, i.e. 10-10.5 s per GiB)
+#   scenarios     per scenario, sanitizer kernel (stock: a quarter):
+#                 kunit 240 s, demo 180 s, load-unload 5 s per cycle, others
+#                 90 s; disk-integrity 2 disks x MiB x passes (write, read,
+#                 and the read after rmmod unless after=no) at 0.8 s per MiB
+#                 on one CPU and 0.3 s on more (256 MiB per disk took 18
+#                 minutes on one CPU; 512 MiB written and read in about
+#                 170 s on four)
+#   margin        x 1.5 for a shared host, rounded up to a whole minute,
+#                 at least 300 s (the old fixed default)
+mem_mib() {
+	case "$1" in
+	*G) echo $((${1%G} * 1024)) ;;
+	*M) echo "${1%M}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# scenario_arg NAME KEY DEFAULT: the value of KEY=V (or NAME.KEY=V, which
+# wins) in --scenario-args.
+scenario_arg() {
+	local a v=$3 own=
+	for a in $scenario_args; do
+		case "$a" in
+		"$1.$2="*) own=${a#"$1.$2="} ;;
+		"$2="*) v=${a#"$2="} ;;
+		esac
+	done
+	echo "${own:-$v}"
+}
+
+# Sets est (seconds) and est_why (how it was reached).
+estimate_time() {
+	local gib10 boot leak=0 work=0 s n mib passes rate
+	gib10=$(($(mem_mib "$mem") * 10 / 1024))	# GiB, tenths
+	if [ "$kernel" = test ]; then
+		boot=$((60 + 15 * smp))
+		leak=$((3 * (5 + 12 * gib10 / 10)))
+	else
+		boot=30
+	fi
+	for s in "${scenario_list[@]}"; do
+		case "$s" in
+		kunit) n=240 ;;
+		demo) n=180 ;;
+		load-unload) n=$((5 * $(scenario_arg "$s" count 50))) ;;
+		disk-integrity)
+			mib=$(scenario_arg "$s" mib 256)
+			[[ "$mib" =~ ^[0-9]+$ ]] || mib=256
+			passes=3
+			[ "$(scenario_arg "$s" after yes)" = no ] && passes=2
+			rate=8
+			[ "$smp" -eq 1 ] || rate=3
+			n=$((2 * mib * passes * rate / 10))
+			;;
+		*) n=90 ;;
+		esac
+		[ "$kernel" = test ] || n=$((n / 4))
+		work=$((work + n))
+	done
+	est=$(((boot + leak + work) * 3 / 2))
+	est=$(((est + 59) / 60 * 60))
+	est_why="boot $boot s + kmemleak $leak s + scenarios $work s, x1.5"
+	# Never below the old fixed default, which the stock runs fit.
+	[ $est -ge 300 ] || { est=300; est_why+=", at least 300 s"; }
+}
+estimate_time
+if [ "$timeout_s" = auto ]; then
+	timeout_s=$est
+	timeout_note="time limit $timeout_s s (auto: $est_why)"
+elif [ "$timeout_s" -lt "$est" ]; then
+	timeout_note="time limit $timeout_s s"
+	echo "$me: warning: --timeout $timeout_s will likely not fit this run: it needs about $est s ($est_why)" >&2
+else
+	timeout_note="time limit $timeout_s s"
 fi
 
 run_name=${scenario//,/+}-$kernel-aw$aw-cm$cm-smp$smp
@@ -268,6 +464,11 @@ if [ "$kernel" = stock ]; then
 		virtio-blk) want+=(virtio_pci virtio_blk) ;;
 		esac
 	done
+	for t in ${topologies[@]+"${topologies[@]}"}; do
+		case "$t" in
+		pcie-root-port | nvme-sriov) want+=(nvme) ;;
+		esac
+	done
 	kmods=$root/lib/modules/$kver
 	mkdir -p "$kmods"
 	: > "$root/etc/vtd-modules"
@@ -331,20 +532,88 @@ for d in ${devices[@]+"${devices[@]}"}; do
 	[ "$d" = edu ] || n=$((n + 1))
 done
 
+# Named topologies (--topology). Scenarios find these devices by
+# vendor:device and position (scenarios/lib/pci.sh), never by address; the
+# ids here are what host requests (device_add/device_del) name.
+chassis=1
+for t in ${topologies[@]+"${topologies[@]}"}; do
+	case "$t" in
+	pcie-root-port)
+		# A -blockdev, not a -drive: QEMU deletes a -drive's backend
+		# when its device is unplugged, so the nvme could not be
+		# added again after a device_del.
+		img=$work/hp-nvme.img
+		truncate -s "$disk_size" "$img" || fail "cannot create $img"
+		qemu+=(-device "pcie-root-port,id=hp-port,chassis=$chassis,slot=$chassis"
+			-blockdev "driver=raw,node-name=hp-disk,file.driver=file,file.filename=$img"
+			-device "nvme,id=hp-nvme,bus=hp-port,drive=hp-disk,serial=vtdhp")
+		chassis=$((chassis + 1))
+		;;
+	pcie-pci-bridge)
+		# Conventional PCI behind a PCIe-to-PCI bridge: QEMU (like
+		# real bridges) gives both edus the requester ID of the
+		# bridge's secondary bus, device 0 function 0.
+		qemu+=(-device "pcie-pci-bridge,id=pci-br,bus=pcie.0"
+			-device "edu,bus=pci-br,addr=1" -device "edu,bus=pci-br,addr=2")
+		;;
+	multifunction)
+		qemu+=(-device "edu,addr=18.0,multifunction=on" -device "edu,addr=18.1")
+		;;
+	nvme-sriov)
+		# QEMU 7.2's nvme needs a subsystem for SR-IOV, and flexible
+		# queue and interrupt resources for its VFs (at least 2 queues
+		# and 1 vector each); the namespace is a device of its own.
+		img=$work/sriov-nvme.img
+		truncate -s "$disk_size" "$img" || fail "cannot create $img"
+		qemu+=(-device "nvme-subsys,id=sriov-subsys,nqn=vtd-sriov"
+			-device "nvme,id=sriov-nvme,serial=vtdsriov,subsys=sriov-subsys,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2"
+			-drive "file=$img,if=none,id=sriov-disk,format=raw"
+			-device "nvme-ns,drive=sriov-disk,bus=sriov-nvme,nsid=1")
+		;;
+	esac
+done
+# With q35's default ACPI PCI hotplug, QEMU's _OSC keeps PCIe native
+# hotplug from the OS, and the test kernel has no ACPI hotplug driver
+# (acpiphp): hand the root ports to the kernel's pciehp instead.
+for t in ${topologies[@]+"${topologies[@]}"}; do
+	[ "$t" = pcie-root-port ] || continue
+	qemu+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off)
+	break
+done
+# S3: q35's ICH9 power management hides S3 from the guest unless told.
+[ $s3 -eq 0 ] || qemu+=(-global ICH9-LPC.disable_s3=0)
+# The host's side of the run: QMP for hotplug requests and the time limit.
+qmp_sock=$work/qmp.sock
+qemu+=(-qmp "unix:$qmp_sock,server=on,wait=off")
+qemu+=(${qemu_extra[@]+"${qemu_extra[@]}"})
+
 # Every message on the console; any oops ends the guest at once. Under TCG
 # on a busy host a vCPU can stall for many seconds without any bug, so the
 # RCU stall and soft-lockup detectors get a minute instead of ~20 s.
 cmdline="console=ttyS0,115200 loglevel=8 panic=-1 oops=panic"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30"
+# Host requests are /dev/kmsg lines: never rate-limit them away.
+cmdline+=" printk.devkmsg=on"
 # The stock kernel must leave the unit to the module.
 [ "$kernel" = test ] || cmdline+=" intel_iommu=off intremap=off edd=off"
+# No KASLR: the vCPU registers logged at a time limit are named from
+# System.map after the run. SysRq-L (sent at a time limit) must not be
+# masked by the kernel's default sysrq bits (Debian's leave it off).
+cmdline+=" nokaslr sysrq_always_enabled"
 cmdline+=" vtd.scenario=$scenario"
+# The topologies given, for the scenarios that check for them.
+[ ${#topologies[@]} -eq 0 ] || cmdline+=" vtd.topology=$(IFS=,; echo "${topologies[*]}")"
+# With S3, the console stays on across suspend: what a driver or the
+# module prints while suspending or resuming is in the log.
+[ $s3 -eq 0 ] || cmdline+=" vtd.s3=1 no_console_suspend"
 [ -z "$scenario_args" ] || cmdline+=" vtd.args=\"$scenario_args\""
 [ -z "$append" ] || cmdline+=" $append"
 qemu+=(-kernel "$image" -initrd "$initrd" -append "$cmdline")
 
 echo "$me: $scenario on the $kernel kernel${kver:+ $kver}, aw-bits $aw, caching-mode $cm," \
-	"$smp CPU(s), $mem, devices: ${devices[*]:-none}; log ${log#"$top"/}"
+	"$smp CPU(s), $mem, devices: ${devices[*]:-none}${topologies[*]:+, topologies: ${topologies[*]}}" \
+	"$([ $s3 -eq 0 ] || echo ", S3"); log ${log#"$top"/}"
+echo "$me: $timeout_note"
 {
 	echo "# $me: ${qemu[*]}"
 } > "$log"
@@ -352,44 +621,51 @@ echo "$me: $scenario on the $kernel kernel${kver:+ $kver}, aw-bits $aw, caching-
 start=$(date +%s)
 # QEMU's console, without CRs and the firmware's terminal escapes, shown
 # live and saved. stdin is not the guest's: the scenario runs unattended.
-timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" < /dev/null 2>&1 |
+# qmp-host.py runs the guest's host requests and stops QEMU at the time
+# limit (after logging the vCPUs' state); timeout(1) is the backstop.
+timeout_file=$work/timed-out
+timeout --foreground -k 10 "$((timeout_s + 60))" "${qemu[@]}" < /dev/null 2>&1 |
 	sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
+	python3 -u "$top/scripts/qmp-host.py" --qmp "$qmp_sock" \
+		--deadline "$timeout_s" --timeout-file "$timeout_file" |
 	tee -a "$log"
 rc=${PIPESTATUS[0]}
+[ ! -e "$timeout_file" ] || rc=124
 secs=$(($(date +%s) - start))
 
-# --- verdict ----------------------------------------------------------------
-# The first line of the log that shows the kernel in trouble, as
-# "<line number>\t<reason>\t<line>". Per line, the most specific kind wins.
-scan_log() {
-	awk '
-	function hit(reason, n, line) {
-		printf "%d\t%s\t%s\n", n, reason, line
-		done = 1
-		exit
-	}
-	/^# qemu-boot: / { next }
-	# A "cut here" line heads a splat: report the line that names it,
-	# or the "cut here" line itself if none follows soon.
-	cut && NR > cut + 5 { hit("kernel WARNING or BUG", cut, cutline) }
-	/cut here/ { if (!cut) { cut = NR; cutline = $0 }; next }
-	/BUG: KASAN/ { hit("KASAN report", NR, $0) }
-	/UBSAN:/ { hit("UBSAN report", NR, $0) }
-	/possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|INFO: lockdep|BUG: sleeping function called|possible irq lock inversion|bad unlock balance|held lock freed|lock held when returning to user space/ {
-		hit("lockdep report", NR, $0)
-	}
-	/unreferenced object/ { hit("kmemleak: unreferenced object", NR, $0) }
-	/INFO: task .* blocked/ { hit("hung task", NR, $0) }
-	/Kernel panic/ { hit("kernel panic", NR, $0) }
-	/general protection fault/ { hit("oops: general protection fault", NR, $0) }
-	/Oops:/ { hit("oops", NR, $0) }
-	/BUG:|kernel BUG at/ { hit("kernel BUG", NR, $0) }
-	/WARNING:/ { hit("kernel WARNING", NR, $0) }
-	END { if (cut && !done) hit("kernel WARNING or BUG", cut, cutline) }
-	' "$log"
-}
+# At a time limit qmp-host.py logged every vCPU's registers: name each
+# RIP from the kernel's System.map, so a hang shows where the CPUs were.
+sysmap=
+if [ "$kernel" = test ]; then sysmap=$kdir/System.map; else sysmap=/boot/System.map-$kver; fi
+if [ -e "$timeout_file" ] && [ -r "$sysmap" ]; then
+	python3 - "$sysmap" "$log" <<'PYEOF' | tee -a "$log"
+import bisect, re, sys
+syms = []
+for l in open(sys.argv[1]):
+    f = l.split()
+    if len(f) >= 3 and f[1] in "tTwW":
+        syms.append((int(f[0], 16), f[2]))
+syms.sort()
+if len(syms) < 1000:
+    sys.exit(0)    # a placeholder map (Debian's stock kernels)
+addrs = [a for a, _ in syms]
+cpu = 0
+for l in open(sys.argv[2], errors="replace"):
+    m = re.search(r"RIP=([0-9a-f]{16})", l)
+    if not m:
+        continue
+    rip = int(m.group(1), 16)
+    i = bisect.bisect_right(addrs, rip) - 1
+    where = "%s+0x%x" % (syms[i][1], rip - syms[i][0]) if i >= 0 else "?"
+    print("# qemu-boot: vCPU %d at %s" % (cpu, where))
+    cpu += 1
+PYEOF
+fi
 
-trouble=$(scan_log)
+# --- verdict ----------------------------------------------------------------
+
+verdict=
+trouble=$(scan_log "$log")
 # An RCU stall under TCG is as likely the host's load as a bug: say so,
 # without failing the run (a real one ends in a lockup, hang or timeout).
 stall=$(grep -a -n -m1 -E 'rcu: INFO: .*detected stall|self-detected stall' "$log")
@@ -412,7 +688,24 @@ case $rc in
 	verdict="guest stopped without a verdict (panic, reboot or poweroff)"
 	;;
 124 | 137)
-	verdict="timeout: no verdict after $timeout_s s (hung guest?)"
+	# What the guest was doing when the time ran out: the last line of
+	# /init's or a scenario's progress.
+	last_leak=$(grep -a -E '^vtd-init: kmemleak: ' "$log" | tail -n 1)
+	last_any=$(grep -a -v '^# qemu-boot: ' "$log" | grep -a -v '^ *$' | tail -n 1)
+	# /init says "scanning ..." before each kmemleak scan and what it
+	# found after it: a "scanning" line last means a scan was running.
+	case "$last_leak" in
+	*": scanning"*)
+		verdict="timeout during the kmemleak scan (${last_leak#vtd-init: kmemleak: }) after $timeout_s s: give more time (--timeout) or less memory"
+		;;
+	esac
+	if [ -z "${verdict:-}" ]; then
+		if grep -a -q '^VTD-SCENARIO-BEGIN' "$log"; then
+			verdict="timeout: no verdict after $timeout_s s, the scenario running (last line: ${last_any:0:120})"
+		else
+			verdict="timeout: no verdict after $timeout_s s, before any scenario started (boot hung? last line: ${last_any:0:120})"
+		fi
+	fi
 	;;
 *)
 	verdict="QEMU exited with status $rc${qemu_err:+: $qemu_err}"
