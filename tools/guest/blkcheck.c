@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,6 +135,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (aim) {
+		/*
+		 * Fault everything in first: a failed page allocation in a
+		 * page fault would be an OOM, not an I/O error.
+		 */
+		memset(buf, 0, chunk);
+		memset(want, 0, BLK);
+		if (mlockall(MCL_CURRENT | MCL_FUTURE))
+			perror("blkcheck: mlockall (going on)");
 		int a = open("/proc/self/make-it-fail", O_WRONLY);
 
 		if (a < 0 || write(a, "1", 1) != 1) {
