@@ -101,10 +101,21 @@ if ! play shim "$pcm"; then
 	last=$(tail -n 1 /tmp/play.shim)
 	drv_dma_record "$hda"
 	case "$last" in
+	*"FAIL at hw_params"*"Invalid argument"*)
+		# Is it the access, or the buffer? HW_PARAMS without mmap.
+		pcm-mmap-play -D "$pcm" -R > /tmp/play.rw 2>&1
+		sed "s/^/$P: [shim, no mmap] /" /tmp/play.rw
+		rw=$(tail -n 1 /tmp/play.rw)
+		case "$rw" in
+		*PASS*) buf="the buffer itself is allocated (HW_PARAMS with RW access works)" ;;
+		*"Cannot allocate memory"*) buf="and without mmap HW_PARAMS fails too, -ENOMEM: the buffer is SNDRV_DMA_TYPE_DEV_SG, which ALSA allocates with dma_alloc_noncontiguous(); with neither .alloc_noncontiguous nor .alloc_pages in the shim's ops the DMA core returns NULL (kernel/dma/mapping.c: alloc_single_sgt -> __dma_alloc_pages) and ALSA has no fallback once get_dma_ops() is set (sound/core/memalloc.c: snd_dma_noncontig_alloc)" ;;
+		*) buf="and HW_PARAMS without mmap: $rw" ;;
+		esac
+		fail "ALSA refuses MMAP access through the shim: dma_can_mmap() is false because the shim's dma_map_ops has no .mmap, so sound/core/pcm_native.c: hw_support_mmap() drops SNDRV_PCM_INFO_MMAP and HW_PARAMS with MMAP_INTERLEAVED is -EINVAL; $buf" ;;
 	*"FAIL at hw_params"*"Cannot allocate memory"*)
-		fail "HW_PARAMS could not allocate the PCM buffer through the shim: snd-hda-intel's buffer is SNDRV_DMA_TYPE_DEV_SG, which ALSA allocates with dma_alloc_noncontiguous(); with dma_map_ops on the device and neither .alloc_noncontiguous nor .alloc_pages in them, the DMA core returns NULL (kernel/dma/mapping.c: alloc_single_sgt -> __dma_alloc_pages), and ALSA has no fallback when get_dma_ops() is set (sound/core/memalloc.c: snd_dma_noncontig_alloc): $last" ;;
+		fail "HW_PARAMS could not allocate the PCM buffer through the shim: snd-hda-intel's buffer is SNDRV_DMA_TYPE_DEV_SG, which ALSA allocates with dma_alloc_noncontiguous(); with neither .alloc_noncontiguous nor .alloc_pages in the shim's ops the DMA core returns NULL (kernel/dma/mapping.c: alloc_single_sgt -> __dma_alloc_pages) and ALSA has no fallback once get_dma_ops() is set (sound/core/memalloc.c: snd_dma_noncontig_alloc): $last" ;;
 	*"FAIL at mmap"*)
-		fail "the mmap of the PCM's DMA buffer failed through the shim (dma_mmap_noncontiguous / dma_mmap_coherent: the shim's .mmap or .alloc_noncontiguous): $last" ;;
+		fail "the mmap of the PCM's DMA buffer failed through the shim (dma_mmap_noncontiguous / dma_mmap_coherent: the shim's .mmap, .alloc_noncontiguous): $last" ;;
 	*)
 		fail "playback through the shim: $last" ;;
 	esac

@@ -8,8 +8,10 @@
  * buffer filled, START, then refilled period by period while it checks
  * that the hardware pointer advances and that no xrun happens.
  *
- * usage: pcm-mmap-play [-D /dev/snd/pcmC0D0p] [-t SECONDS] [-x]
+ * usage: pcm-mmap-play [-D /dev/snd/pcmC0D0p] [-t SECONDS] [-x] [-R]
  *   -x  tolerate xruns (recover and go on; they are still counted)
+ *   -R  only HW_PARAMS with RW_INTERLEAVED access (no mmap) and stop:
+ *       tells a failing buffer allocation from a refused mmap access
  *
  * Prints "pcm-mmap-play: ..." lines; the last is "PASS ..." or
  * "FAIL at <step>: <reason>", where step is one of open, hw_params,
@@ -133,10 +135,10 @@ int main(int argc, char **argv)
 	unsigned long bufsz, period, rate, boundary;
 	unsigned long appl, hw0, played, xruns = 0, wakeups = 0;
 	double secs = 5, t0, t;
-	int tolerate = 0, fd, opt;
+	int tolerate = 0, rw_only = 0, fd, opt;
 	int16_t *buf;
 
-	while ((opt = getopt(argc, argv, "D:t:x")) != -1) {
+	while ((opt = getopt(argc, argv, "D:t:xR")) != -1) {
 		switch (opt) {
 		case 'D':
 			dev = optarg;
@@ -147,9 +149,12 @@ int main(int argc, char **argv)
 		case 'x':
 			tolerate = 1;
 			break;
+		case 'R':
+			rw_only = 1;
+			break;
 		default:
 			fprintf(stderr,
-				"usage: " ME " [-D /dev/snd/pcmC0D0p] [-t SECONDS] [-x]\n");
+				"usage: " ME " [-D /dev/snd/pcmC0D0p] [-t SECONDS] [-x] [-R]\n");
 			return 2;
 		}
 	}
@@ -161,7 +166,8 @@ int main(int argc, char **argv)
 
 	params_any(&hw);
 	mask_only(&hw, SNDRV_PCM_HW_PARAM_ACCESS,
-		  SNDRV_PCM_ACCESS_MMAP_INTERLEAVED);
+		  rw_only ? SNDRV_PCM_ACCESS_RW_INTERLEAVED :
+			    SNDRV_PCM_ACCESS_MMAP_INTERLEAVED);
 	mask_only(&hw, SNDRV_PCM_HW_PARAM_FORMAT, SNDRV_PCM_FORMAT_S16_LE);
 	mask_only(&hw, SNDRV_PCM_HW_PARAM_SUBFORMAT, SNDRV_PCM_SUBFORMAT_STD);
 	ival_set(&hw, SNDRV_PCM_HW_PARAM_CHANNELS, CHANNELS, CHANNELS);
@@ -171,11 +177,17 @@ int main(int argc, char **argv)
 	ival_set(&hw, SNDRV_PCM_HW_PARAM_PERIODS, PERIODS, PERIODS);
 	if (ioctl(fd, SNDRV_PCM_IOCTL_HW_PARAMS, &hw) < 0)
 		return fail("hw_params",
-			    "SNDRV_PCM_IOCTL_HW_PARAMS (MMAP_INTERLEAVED, S16_LE, %d ch, %d x %d frames): %s",
+			    "SNDRV_PCM_IOCTL_HW_PARAMS (%s, S16_LE, %d ch, %d x %d frames): %s",
+			    rw_only ? "RW_INTERLEAVED" : "MMAP_INTERLEAVED",
 			    CHANNELS, PERIODS, PERIOD_FRAMES, strerror(errno));
 	rate = param_ival(&hw, SNDRV_PCM_HW_PARAM_RATE)->min;
 	period = param_ival(&hw, SNDRV_PCM_HW_PARAM_PERIOD_SIZE)->min;
 	bufsz = param_ival(&hw, SNDRV_PCM_HW_PARAM_BUFFER_SIZE)->min;
+	if (rw_only) {
+		printf(ME ": PASS: HW_PARAMS with RW_INTERLEAVED access: buffer of %u frames allocated\n",
+		       param_ival(&hw, SNDRV_PCM_HW_PARAM_BUFFER_SIZE)->min);
+		return 0;
+	}
 	printf(ME ": %s: mmap interleaved S16_LE %d ch %lu Hz, period %lu frames, buffer %lu frames (%lu bytes)\n",
 	       dev, CHANNELS, rate, period, bufsz, bufsz * FRAME_BYTES);
 
