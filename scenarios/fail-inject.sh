@@ -12,7 +12,9 @@
 #  3. the storm, one round per injection (inject=), all disks at once:
 #       iova  vtd_remap's iova_fail_nth=N: every Nth IOVA range-node
 #             allocation of the module fails, in any context (interrupts
-#             included): maps return DMA_MAPPING_ERROR;
+#             included): maps return DMA_MAPPING_ERROR. N must exceed the
+#             maps one request needs, or a retried request fails every
+#             time (virtio-blk maps each segment: up to ~128 per request);
 #       slab  failslab, task-filter: only the blkcheck processes' atomic
 #             slab allocations fail (the map path allocates GFP_ATOMIC),
 #             probability pct=;
@@ -33,7 +35,7 @@
 #
 # Args: mib=N (MiB per disk, default 16), kinds=K1,K2 (default: all),
 # inject=LIST (default iova,slab,page,all), nth=N (iova_fail_nth, default
-# 7), pct=N (failslab/fail_page_alloc probability in %, default 10),
+# 151), pct=N (failslab/fail_page_alloc probability in %, default 10),
 # chunk=KIB (I/O size, default 256), remap=P1,P2 (more vtd_remap
 # parameters, e.g. remap=pool_fail_get_nth=13 for the pool's injection).
 # In a multi-scenario boot, fail-inject.KEY=V is for this scenario only.
@@ -44,7 +46,7 @@ P="fail-inject"
 mib=16
 kinds=all
 inject=iova,slab,page,all
-nth=7
+nth=151
 pct=10
 chunk=256
 remap_params=
