@@ -33,7 +33,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +68,7 @@ static void make_block(uint64_t *w, uint32_t tag, uint32_t gen, uint64_t blk)
 		w[i] = splitmix(&s);
 }
 
-static void usage(void)
+static void bad_args(void)
 {
 	fprintf(stderr,
 		"usage: blkcheck write|verify DEV TAG GEN MIB [-s STATE] [-c KIB] [-f] [-S]\n");
@@ -89,15 +88,24 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "s:c:fS")) != -1) {
 		switch (opt) {
-		case 's': state_path = optarg; break;
-		case 'c': chunk_kib = strtoul(optarg, NULL, 0); break;
-		case 'f': aim = 1; break;
-		case 'S': strict = 1; break;
-		default: usage();
+		case 's':
+			state_path = optarg;
+			break;
+		case 'c':
+			chunk_kib = strtoul(optarg, NULL, 0);
+			break;
+		case 'f':
+			aim = 1;
+			break;
+		case 'S':
+			strict = 1;
+			break;
+		default:
+			bad_args();
 		}
 	}
 	if (argc - optind != 5 || !chunk_kib || chunk_kib % 4)
-		usage();
+		bad_args();
 	cmd = argv[optind];
 	dev = argv[optind + 1];
 	tag = strtoul(argv[optind + 2], NULL, 0);
@@ -108,9 +116,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "verify"))
 		writing = 0;
 	else
-		usage();
+		bad_args();
 	if (!gen || !mib || (mib * 1024) % chunk_kib)
-		usage();
+		bad_args();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	chunk = chunk_kib * 1024;
 	per = chunk / BLK;
@@ -206,9 +214,12 @@ int main(int argc, char **argv)
 			}
 			if (why) {
 				if (bad++ < MAX_REPORT)
-					printf("blkcheck: %s: MISMATCH block %" PRIu64 " (chunk %lu): %s: magic %#" PRIx64 " tag %" PRIu64 " gen %u block %" PRIu64 "; expected gen %u..%u\n",
-					       dev, first + b, c, why, got[0],
-					       got[1] >> 32, g, got[2], lo, gen);
+					fprintf(stdout,
+					       "blkcheck: %s: MISMATCH block %llu (chunk %lu): %s: magic %#llx tag %llu gen %u block %llu; expected gen %u..%u\n",
+					       dev, (unsigned long long)(first + b), c,
+					       why, (unsigned long long)got[0],
+					       (unsigned long long)(got[1] >> 32), g,
+					       (unsigned long long)got[2], lo, gen);
 				continue;
 			}
 			if (g == gen)
@@ -224,16 +235,20 @@ int main(int argc, char **argv)
 	}
 
 	if (writing) {
-		printf("blkcheck: %s: wrote gen %u over %lu MiB: %" PRIu64 " of %lu chunks written, %" PRIu64 " failed%s%s %s\n",
-		       dev, gen, mib, io_ok, nchunks, io_err,
+		fprintf(stdout,
+		       "blkcheck: %s: wrote gen %u over %lu MiB: %llu of %lu chunks written, %llu failed%s%s %s\n",
+		       dev, gen, mib, (unsigned long long)io_ok, nchunks,
+		       (unsigned long long)io_err,
 		       io_err ? ", last error: " : "",
 		       io_err ? strerror(last_errno) : "",
 		       strict && io_err ? "FAIL" : "OK");
 		return strict && io_err ? 1 : 0;
 	}
-	printf("blkcheck: %s: verified %lu MiB for gen %u: %" PRIu64 " blocks at gen %u, %" PRIu64 " older (in chunks whose write failed), %" PRIu64 " read errors (chunks)%s%s, %" PRIu64 " MISMATCHES %s\n",
-	       dev, mib, gen, good, gen, older, io_err,
+	fprintf(stdout,
+	       "blkcheck: %s: verified %lu MiB for gen %u: %llu blocks at gen %u, %llu older (in chunks whose write failed), %llu read errors (chunks)%s%s, %llu MISMATCHES %s\n",
+	       dev, mib, gen, (unsigned long long)good, gen,
+	       (unsigned long long)older, (unsigned long long)io_err,
 	       io_err ? ", last: " : "", io_err ? strerror(last_errno) : "",
-	       bad, bad || (strict && (io_err || older)) ? "FAIL" : "OK");
+	       (unsigned long long)bad, bad || (strict && (io_err || older)) ? "FAIL" : "OK");
 	return bad || (strict && (io_err || older)) ? 1 : 0;
 }

@@ -43,9 +43,6 @@
 #define FRAME_BYTES	(CHANNELS * 2)	/* S16_LE */
 
 static int fail(const char *step, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int fail(const char *step, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -184,11 +181,13 @@ int main(int argc, char **argv)
 	period = param_ival(&hw, SNDRV_PCM_HW_PARAM_PERIOD_SIZE)->min;
 	bufsz = param_ival(&hw, SNDRV_PCM_HW_PARAM_BUFFER_SIZE)->min;
 	if (rw_only) {
-		printf(ME ": PASS: HW_PARAMS with RW_INTERLEAVED access: buffer of %u frames allocated\n",
+		fprintf(stdout,
+		       "pcm-mmap-play: PASS: HW_PARAMS with RW_INTERLEAVED access: buffer of %u frames allocated\n",
 		       param_ival(&hw, SNDRV_PCM_HW_PARAM_BUFFER_SIZE)->min);
 		return 0;
 	}
-	printf(ME ": %s: mmap interleaved S16_LE %d ch %lu Hz, period %lu frames, buffer %lu frames (%lu bytes)\n",
+	fprintf(stdout,
+	       "pcm-mmap-play: %s: mmap interleaved S16_LE %d ch %lu Hz, period %lu frames, buffer %lu frames (%lu bytes)\n",
 	       dev, CHANNELS, rate, period, bufsz, bufsz * FRAME_BYTES);
 
 	memset(&sw, 0, sizeof(sw));
@@ -301,7 +300,8 @@ restart:
 	ioctl(fd, SNDRV_PCM_IOCTL_DROP);
 	munmap(buf, bufsz * FRAME_BYTES);
 	close(fd);
-	printf(ME ": %lu frames played in %.2f s (%.0f frames/s, nominal %lu), %lu wakeups, %lu xrun(s)\n",
+	fprintf(stdout,
+	       "pcm-mmap-play: %lu frames played in %.2f s (%.0f frames/s, nominal %lu), %lu wakeups, %lu xrun(s)\n",
 	       played, t, played / t, rate, wakeups, xruns);
 	/* The device must have consumed at least a few periods' worth. */
 	if (played < 2 * period)
