@@ -215,11 +215,11 @@ int main(int argc, char **argv)
 			if (why) {
 				if (bad++ < MAX_REPORT)
 					fprintf(stdout,
-					        "blkcheck: %s: MISMATCH block %llu (chunk %lu): %s: magic %#llx tag %llu gen %u block %llu; expected gen %u..%u\n",
-					        dev, (unsigned long long)(first + b), c,
-					        why, (unsigned long long)got[0],
-					        (unsigned long long)(got[1] >> 32), g,
-					        (unsigned long long)got[2], lo, gen);
+						"blkcheck: %s: MISMATCH block %llu (chunk %lu): %s: magic %#llx tag %llu gen %u block %llu; expected gen %u..%u\n",
+						dev, (unsigned long long)(first + b), c,
+						why, (unsigned long long)got[0],
+						(unsigned long long)(got[1] >> 32), g,
+						(unsigned long long)got[2], lo, gen);
 				continue;
 			}
 			if (g == gen)
@@ -236,19 +236,19 @@ int main(int argc, char **argv)
 
 	if (writing) {
 		fprintf(stdout,
-		        "blkcheck: %s: wrote gen %u over %lu MiB: %llu of %lu chunks written, %llu failed%s%s %s\n",
-		        dev, gen, mib, (unsigned long long)io_ok, nchunks,
-		        (unsigned long long)io_err,
-		        io_err ? ", last error: " : "",
-		        io_err ? strerror(last_errno) : "",
-		        strict && io_err ? "FAIL" : "OK");
+			"blkcheck: %s: wrote gen %u over %lu MiB: %llu of %lu chunks written, %llu failed%s%s %s\n",
+			dev, gen, mib, (unsigned long long)io_ok, nchunks,
+			(unsigned long long)io_err,
+			io_err ? ", last error: " : "",
+			io_err ? strerror(last_errno) : "",
+			strict && io_err ? "FAIL" : "OK");
 		return strict && io_err ? 1 : 0;
 	}
 	fprintf(stdout,
-	        "blkcheck: %s: verified %lu MiB for gen %u: %llu blocks at gen %u, %llu older (in chunks whose write failed), %llu read errors (chunks)%s%s, %llu MISMATCHES %s\n",
-	        dev, mib, gen, (unsigned long long)good, gen,
-	        (unsigned long long)older, (unsigned long long)io_err,
-	        io_err ? ", last: " : "", io_err ? strerror(last_errno) : "",
-	        (unsigned long long)bad, bad || (strict && (io_err || older)) ? "FAIL" : "OK");
+		"blkcheck: %s: verified %lu MiB for gen %u: %llu blocks at gen %u, %llu older (in chunks whose write failed), %llu read errors (chunks)%s%s, %llu MISMATCHES %s\n",
+		dev, mib, gen, (unsigned long long)good, gen,
+		(unsigned long long)older, (unsigned long long)io_err,
+		io_err ? ", last: " : "", io_err ? strerror(last_errno) : "",
+		(unsigned long long)bad, bad || (strict && (io_err || older)) ? "FAIL" : "OK");
 	return bad || (strict && (io_err || older)) ? 1 : 0;
 }

@@ -182,13 +182,13 @@ int main(int argc, char **argv)
 	bufsz = param_ival(&hw, SNDRV_PCM_HW_PARAM_BUFFER_SIZE)->min;
 	if (rw_only) {
 		fprintf(stdout,
-		        "pcm-mmap-play: PASS: HW_PARAMS with RW_INTERLEAVED access: buffer of %u frames allocated\n",
-		        param_ival(&hw, SNDRV_PCM_HW_PARAM_BUFFER_SIZE)->min);
+			"pcm-mmap-play: PASS: HW_PARAMS with RW_INTERLEAVED access: buffer of %u frames allocated\n",
+			param_ival(&hw, SNDRV_PCM_HW_PARAM_BUFFER_SIZE)->min);
 		return 0;
 	}
 	fprintf(stdout,
-	        "pcm-mmap-play: %s: mmap interleaved S16_LE %d ch %lu Hz, period %lu frames, buffer %lu frames (%lu bytes)\n",
-	        dev, CHANNELS, rate, period, bufsz, bufsz * FRAME_BYTES);
+		"pcm-mmap-play: %s: mmap interleaved S16_LE %d ch %lu Hz, period %lu frames, buffer %lu frames (%lu bytes)\n",
+		dev, CHANNELS, rate, period, bufsz, bufsz * FRAME_BYTES);
 
 	memset(&sw, 0, sizeof(sw));
 	sw.avail_min = period;
@@ -301,8 +301,8 @@ restart:
 	munmap(buf, bufsz * FRAME_BYTES);
 	close(fd);
 	fprintf(stdout,
-	        "pcm-mmap-play: %lu frames played in %.2f s (%.0f frames/s, nominal %lu), %lu wakeups, %lu xrun(s)\n",
-	        played, t, played / t, rate, wakeups, xruns);
+		"pcm-mmap-play: %lu frames played in %.2f s (%.0f frames/s, nominal %lu), %lu wakeups, %lu xrun(s)\n",
+		played, t, played / t, rate, wakeups, xruns);
 	/* The device must have consumed at least a few periods' worth. */
 	if (played < 2 * period)
 		return fail("play", "hw_ptr advanced only %lu frames in %.2f s",
