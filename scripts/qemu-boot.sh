@@ -28,9 +28,13 @@ Builds the module first (make, or make test-modules for the test kernel).
   --caching-mode on|off intel-iommu caching mode (default off)
   --smp N               guest CPUs (default 2)
   --mem SIZE            guest memory, e.g. 512M, 2G, 8G (default 2G)
-  --devices LIST        comma list of edu, nvme, virtio-blk; repeatable and
-                        additive (--devices edu --devices edu: two edu
-                        devices); "none" for no devices (default edu,nvme)
+  --devices LIST        comma list of edu, nvme, virtio-blk, ahci (a disk on
+                        q35's ICH9 AHCI), xhci (qemu-xhci + usb-storage),
+                        virtio-scsi, megasas, lsi (lsi53c895a), each with a
+                        disk, and hda (intel-hda + hda-output, audiodev
+                        none); repeatable and additive (--devices edu
+                        --devices edu: two edu devices); "none" for no
+                        devices (default edu,nvme)
   --disk-size SIZE      size of each sparse disk file (default 512M)
   --scenario NAME[,NAME...]
                         scenarios/NAME.sh to run in the guest (default demo);
@@ -244,8 +248,9 @@ while [ $# -gt 0 ]; do
 		for d in "${list[@]}"; do
 			case "$d" in
 			edu | nvme | virtio-blk) devices+=("$d") ;;
+			ahci | xhci | virtio-scsi | megasas | lsi | hda) devices+=("$d") ;;
 			none) devices+=(none) ;;
-			*) die_usage "unknown device '$d' (edu, nvme, virtio-blk, none)" ;;
+			*) die_usage "unknown device '$d' (edu, nvme, virtio-blk, ahci, xhci, virtio-scsi, megasas, lsi, hda, none)" ;;
 			esac
 		done
 		;;
@@ -453,6 +458,9 @@ cp "$edu_ko" "$root/modules/vtd_edu.ko"
 for t in "$moddir"/kunit/*.ko; do
 	[ -e "$t" ] && cp "$t" "$root/modules/kunit/"
 done
+# The scenarios' static programs (tools/guest: PCM playback, block checker).
+make -s -C tools/guest || fail "build failed: make -C tools/guest"
+cp tools/guest/build/* "$root/usr/bin/" || fail "no programs in tools/guest/build"
 
 # Stock kernel: the drivers of the devices given, with their dependencies,
 # uncompressed, and a modules.dep of their own for busybox modprobe.
@@ -462,6 +470,12 @@ if [ "$kernel" = stock ]; then
 		case "$d" in
 		nvme) want+=(nvme) ;;
 		virtio-blk) want+=(virtio_pci virtio_blk) ;;
+		ahci) want+=(ahci sd_mod) ;;
+		xhci) want+=(xhci_pci usb_storage sd_mod) ;;
+		virtio-scsi) want+=(virtio_pci virtio_scsi sd_mod) ;;
+		megasas) want+=(megaraid_sas sd_mod) ;;
+		lsi) want+=(sym53c8xx sd_mod) ;;
+		hda) want+=(snd_hda_codec_generic snd_hda_intel) ;;
 		esac
 	done
 	for t in ${topologies[@]+"${topologies[@]}"}; do
@@ -511,6 +525,8 @@ qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max,la57=off -smp "$smp" -
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 # Disks are numbered from 0 in the order given.
 n=0
+nahci=0
+nhda=0
 for d in ${devices[@]+"${devices[@]}"}; do
 	case "$d" in
 	edu)
@@ -528,8 +544,33 @@ for d in ${devices[@]+"${devices[@]}"}; do
 		qemu+=(-drive "file=$img,if=none,id=vd$n,format=raw"
 			-device "virtio-blk-pci,drive=vd$n,iommu_platform=on,disable-legacy=on")
 		;;
+	ahci | xhci | virtio-scsi | megasas | lsi)
+		img=$work/$d$n.img
+		truncate -s "$disk_size" "$img" || fail "cannot create $img"
+		qemu+=(-drive "file=$img,if=none,id=dk$n,format=raw")
+		case "$d" in
+		ahci)	# q35's ICH9 AHCI (00:1f.2) has six ports, ide.0 to ide.5
+			[ $nahci -lt 6 ] || die_usage "at most six ahci disks"
+			qemu+=(-device "ide-hd,bus=ide.$nahci,drive=dk$n")
+			nahci=$((nahci + 1)) ;;
+		xhci) qemu+=(-device "qemu-xhci,id=hc$n" -device "usb-storage,bus=hc$n.0,drive=dk$n") ;;
+		# hotplug=off: virtio_scsi posts 8 event buffers it never unmaps
+		# on remove (DMA-API debug: "pending DMA allocations" at unbind)
+		virtio-scsi) qemu+=(-device "virtio-scsi-pci,id=hc$n,iommu_platform=on,disable-legacy=on,hotplug=off") ;;
+		megasas) qemu+=(-device "megasas,id=hc$n") ;;
+		lsi) qemu+=(-device "lsi53c895a,id=hc$n") ;;
+		esac
+		case "$d" in
+		virtio-scsi | megasas | lsi) qemu+=(-device "scsi-hd,bus=hc$n.0,drive=dk$n") ;;
+		esac
+		;;
+	hda)
+		qemu+=(-audiodev "none,id=snd$nhda" -device "intel-hda,id=hda$nhda"
+			-device "hda-output,bus=hda$nhda.0,audiodev=snd$nhda")
+		nhda=$((nhda + 1))
+		;;
 	esac
-	[ "$d" = edu ] || n=$((n + 1))
+	case "$d" in edu | hda) ;; *) n=$((n + 1)) ;; esac
 done
 
 # Named topologies (--topology). Scenarios find these devices by
