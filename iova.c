@@ -22,10 +22,14 @@
  *    of the space has an owner and the tree is never empty.
  *
  *    The tree is augmented: each node also keeps, for its whole subtree,
- *    the largest gap (sub_gap) and the largest naturally aligned block of
- *    frames that fits in some gap (sub_blk, as order + 1, 0 for none). A
- *    search for room therefore skips any subtree that cannot hold the
- *    request, and never visits ranges one by one.
+ *    the largest gap (sub_gap) and, for every alignment order j in
+ *    1..VTD_IOVA_FIT_ORDERS, the largest number of frames that a gap of the
+ *    subtree offers from its first 2^j-aligned frame to its end
+ *    (sub_fit[j - 1], saturated at U32_MAX). A gap [lo, hi] holds a request
+ *    of size frames aligned to 2^j iff that number for the gap,
+ *    hi + 1 - roundup(lo, 2^j), is at least size; so the maxima decide
+ *    exactly whether a subtree holds room for a request of any shape, and a
+ *    search skips every subtree that does not.
  *
  * 3. Invariants (checked by vtd_iova_check())
  *
@@ -33,28 +37,31 @@
  *    b. The anchor is the last node, with pfn_lo == pfn_last == last + 1;
  *       every other node lies inside [start, last].
  *    c. node->own_gap == node->pfn_lo - (previous node's pfn_last + 1), or
- *       node->pfn_lo - start for the first node; own_blk is derived from it.
- *    d. node->sub_gap and sub_blk are the maxima of the node's own values
- *       and its children's sub_gap and sub_blk.
+ *       node->pfn_lo - start for the first node.
+ *    d. node->sub_gap and each node->sub_fit[j - 1] are the maxima of the
+ *       node's own values (own_gap, and iova_gap_fit() of its own gap at
+ *       order j, saturated) and its children's sub_gap and sub_fit[j - 1].
  *    e. Two reserved nodes are never adjacent: a frame is reserved iff it
  *       lies in a reserved node, and reserving merges touching holes.
  *    f. The counters equal what a walk of the tree counts.
  *
  * 4. Search
  *
- *    vtd_iova_alloc() asks for the highest start p, aligned to align, with
- *    [p, p + size - 1] free and under limit. It first checks the one gap
- *    that straddles the limit (clipped), then walks gaps downwards in key
- *    order, pruning subtrees by the augmented maxima:
- *      - align == 1: a gap fits iff own_gap >= size (sub_gap decides);
- *      - align == size == 2^k: a gap fits iff it holds a naturally aligned
- *        2^k block (sub_blk decides).
- *    For these two shapes, the ones the module itself issues (IDs, and
- *    size-aligned power-of-two DMA ranges), pruning is exact: the first gap
- *    the walk reaches fits, and an allocation costs O(log n). Any other
- *    shape is pruned by sub_gap >= size, which is necessary but not
- *    sufficient; the answer is still exact but the walk may also visit gaps
- *    that are big enough and wrongly aligned.
+ *    vtd_iova_alloc() asks for the highest start p, aligned to align = 2^j,
+ *    with [p, p + size - 1] free and under limit. It first checks the one
+ *    gap that straddles the limit (clipped), then walks gaps downwards in
+ *    key order, skipping every subtree whose maxima say it cannot fit:
+ *    sub_gap >= size, and for j >= 1 also sub_fit[min(j, FIT) - 1] >= size.
+ *    For j <= VTD_IOVA_FIT_ORDERS and size < U32_MAX the test is exact (a
+ *    subtree passes iff one of its gaps fits), so the walk never enters a
+ *    subtree in vain: it costs one descent to the limit plus one climb and
+ *    one descent, O(log n) nodes for every size and alignment. Otherwise
+ *    (alignment above 2^FIT or size >= U32_MAX frames) the test is only
+ *    necessary: a gap that passes it and does not fit holds a multiple of
+ *    2^FIT, or is U32_MAX frames long, so at most (last + 1) / 2^FIT such
+ *    gaps exist (8 in a 2^35-frame domain) and each adds O(log n) nodes.
+ *    The number of nodes the last search visited is kept per domain and
+ *    reported in vtd_iova_stats.last_search_visits, for the tests.
  *
  * 5. Locking
  *
@@ -86,6 +93,7 @@
 #include <linux/module.h>
 #include <linux/rbtree_augmented.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "iova.h"
 
@@ -108,8 +116,8 @@ static struct kmem_cache *iova_node_cache;
  * @pfn_last:	last frame of the range (inclusive).
  * @own_gap:	free frames just below @pfn_lo.
  * @sub_gap:	largest @own_gap in the subtree rooted here.
- * @own_blk:	iova_gap_blk() of the own gap.
- * @sub_blk:	largest @own_blk in the subtree rooted here.
+ * @sub_fit:	[j - 1]: largest iova_gap_fit() at order j of a gap in the
+ *		subtree rooted here, saturated at U32_MAX (section 2).
  * @reserved:	the range is a hole, not an allocation.
  */
 struct vtd_iova_node {
@@ -121,21 +129,24 @@ struct vtd_iova_node {
 	unsigned long pfn_last;
 	unsigned long own_gap;
 	unsigned long sub_gap;
-	u8 own_blk;
-	u8 sub_blk;
+	u32 sub_fit[VTD_IOVA_FIT_ORDERS];
 	bool reserved;
 };
 
-/* 24 (rb) + 4 * 8 + 3, padded to 8: 64 bytes, one cache line. */
+/* 24 (rb) + 4 * 8 + 32 * 4 + 1, padded to 8: 192 bytes, three cache lines. */
 static_assert(sizeof(struct vtd_iova_node) <= VTD_IOVA_NODE_BYTES);
 
-/* A request, with the pruning rule chosen once for its shape (section 4). */
+/*
+ * A request, with its alignment as an order, and the order whose maxima
+ * prune the search (section 4): min(order, VTD_IOVA_FIT_ORDERS), 0 for none.
+ */
 struct iova_req {
 	unsigned long size;
 	unsigned long align;
 	unsigned long limit;
-	bool by_blk;	/* prune by sub_blk >= need_blk, else sub_gap >= size */
-	u8 need_blk;
+	unsigned int fit_order;
+	u32 need;		/* min(size, U32_MAX): what sub_fit must reach */
+	unsigned long visits;	/* nodes looked at so far */
 };
 
 static inline struct vtd_iova_node *iova_node(struct rb_node *rb)
@@ -146,63 +157,66 @@ static inline struct vtd_iova_node *iova_node(struct rb_node *rb)
 /* --- gap arithmetic -------------------------------------------------- */
 
 /*
- * Order + 1 of the largest naturally aligned block inside [lo, lo + len - 1],
- * 0 for an empty gap. With k = floor(log2(len)), a block of 2^k fits or it
- * does not; a block of 2^(k-1) always fits, since any 2^k consecutive frames
- * contain an aligned run of 2^(k-1). So the answer is k + 1 or k.
+ * Frames of the gap [lo, lo + len - 1] from its first frame aligned to
+ * 2^order to its end, 0 if no aligned frame lies in it: a request of size
+ * frames aligned to 2^order fits in the gap iff this is >= size.
  */
-static u8 iova_gap_blk(unsigned long lo, unsigned long len)
+static unsigned long iova_gap_fit(unsigned long lo, unsigned long len,
+				  unsigned int order)
 {
-	unsigned long block, first;
-	unsigned int k;
+	unsigned long waste = -lo & ((1UL << order) - 1);
 
-	if (!len)
-		return 0;
-	k = ilog2(len);
-	block = 1UL << k;
-	first = lo + (-lo & (block - 1));
-	if (first >= lo && first - lo <= len - block)
-		return k + 1;
-	return k;
+	return waste < len ? len - waste : 0;
 }
 
-/* Set @node's own gap to the free span [gap_lo, node->pfn_lo). */
-static void iova_set_gap(struct vtd_iova_node *node, unsigned long gap_lo)
+static u32 iova_sat32(unsigned long v)
 {
-	node->own_gap = node->pfn_lo - gap_lo;
-	node->own_blk = iova_gap_blk(gap_lo, node->own_gap);
+	return v > U32_MAX ? U32_MAX : v;
 }
 
 /* Subtree maxima of @node from its own gap and its children's maxima. */
-static void iova_sub_max(const struct vtd_iova_node *node,
-			 unsigned long *gap, u8 *blk)
+static void iova_sub_max(const struct vtd_iova_node *node, unsigned long *gap,
+			 u32 *fit)
 {
-	const struct vtd_iova_node *child;
-	int i;
+	const struct vtd_iova_node *l = iova_node(node->rb.rb_left);
+	const struct vtd_iova_node *r = iova_node(node->rb.rb_right);
+	unsigned long lo = node->pfn_lo - node->own_gap;
+	unsigned int j;
+	u32 v;
 
 	*gap = node->own_gap;
-	*blk = node->own_blk;
-	for (i = 0; i < 2; i++) {
-		child = iova_node(i ? node->rb.rb_right : node->rb.rb_left);
-		if (!child)
-			continue;
-		*gap = max(*gap, child->sub_gap);
-		*blk = max(*blk, child->sub_blk);
+	if (l)
+		*gap = max(*gap, l->sub_gap);
+	if (r)
+		*gap = max(*gap, r->sub_gap);
+	for (j = 0; j < VTD_IOVA_FIT_ORDERS; j++) {
+		v = iova_sat32(iova_gap_fit(lo, node->own_gap, j + 1));
+		if (l)
+			v = max(v, l->sub_fit[j]);
+		if (r)
+			v = max(v, r->sub_fit[j]);
+		fit[j] = v;
 	}
 }
 
 /* Recompute @node's subtree maxima; return true if they did not change. */
 static bool iova_sub_update(struct vtd_iova_node *node)
 {
+	u32 fit[VTD_IOVA_FIT_ORDERS];
 	unsigned long gap;
-	u8 blk;
 
-	iova_sub_max(node, &gap, &blk);
-	if (gap == node->sub_gap && blk == node->sub_blk)
+	iova_sub_max(node, &gap, fit);
+	if (gap == node->sub_gap && !memcmp(fit, node->sub_fit, sizeof(fit)))
 		return true;
 	node->sub_gap = gap;
-	node->sub_blk = blk;
+	memcpy(node->sub_fit, fit, sizeof(fit));
 	return false;
+}
+
+/* Set @node's own gap to the free span [gap_lo, node->pfn_lo). */
+static void iova_set_gap(struct vtd_iova_node *node, unsigned long gap_lo)
+{
+	node->own_gap = node->pfn_lo - gap_lo;
 }
 
 /*
@@ -219,7 +233,8 @@ static void iova_aug_propagate(struct rb_node *rb, struct rb_node *stop)
 static void iova_aug_copy(struct rb_node *from, struct rb_node *to)
 {
 	iova_node(to)->sub_gap = iova_node(from)->sub_gap;
-	iova_node(to)->sub_blk = iova_node(from)->sub_blk;
+	memcpy(iova_node(to)->sub_fit, iova_node(from)->sub_fit,
+	       sizeof(iova_node(to)->sub_fit));
 }
 
 static void iova_aug_rotate(struct rb_node *old, struct rb_node *new)
@@ -294,15 +309,21 @@ static struct vtd_iova_node *iova_first_ending_at_or_above(struct vtd_iova_domai
 	return best;
 }
 
-/* The first node starting above @pfn; the anchor at worst (pfn <= last). */
+/*
+ * The first node starting above @pfn; the anchor at worst (pfn <= last).
+ * Counts the nodes it looks at in *@visits.
+ */
 static struct vtd_iova_node *iova_first_above(struct vtd_iova_domain *dom,
-					      unsigned long pfn)
+					      unsigned long pfn,
+					      unsigned long *visits)
 {
 	struct rb_node *rb = dom->root.rb_node;
 	struct vtd_iova_node *best = NULL;
 
 	while (rb) {
 		struct vtd_iova_node *n = iova_node(rb);
+
+		++*visits;
 
 		if (n->pfn_lo > pfn) {
 			best = n;
@@ -332,8 +353,7 @@ static void iova_insert_locked(struct vtd_iova_domain *dom,
 	}
 	rb_link_node(&node->rb, parent, link);
 	iova_set_gap(node, iova_gap_lo(dom, node));
-	node->sub_gap = node->own_gap;
-	node->sub_blk = node->own_blk;
+	iova_sub_update(node);	/* a leaf: its own values */
 	/* The path above the new leaf must include it before rebalancing. */
 	iova_aug_propagate(parent, NULL);
 	rb_insert_augmented(&node->rb, &dom->root, &iova_aug_cb);
@@ -371,15 +391,20 @@ static void iova_erase_locked(struct vtd_iova_domain *dom,
 
 /* --- search ---------------------------------------------------------- */
 
-static bool iova_may_fit(unsigned long gap, u8 blk, const struct iova_req *req)
+/*
+ * May the subtree at @rb hold the request? Exact for the shapes section 4
+ * names, necessary for the others. Counts the node it looks at.
+ */
+static bool iova_subtree_may_fit(struct rb_node *rb, struct iova_req *req)
 {
-	return req->by_blk ? blk >= req->need_blk : gap >= req->size;
-}
+	const struct vtd_iova_node *n = iova_node(rb);
 
-static bool iova_subtree_may_fit(struct rb_node *rb, const struct iova_req *req)
-{
-	return rb && iova_may_fit(iova_node(rb)->sub_gap,
-				  iova_node(rb)->sub_blk, req);
+	if (!n)
+		return false;
+	req->visits++;
+	if (n->sub_gap < req->size)
+		return false;
+	return !req->fit_order || n->sub_fit[req->fit_order - 1] >= req->need;
 }
 
 /*
@@ -401,13 +426,14 @@ static bool iova_span_fit(unsigned long lo, unsigned long hi,
 }
 
 /*
- * The next node below @node, in key order, whose own gap may hold the
- * request, skipping subtrees that cannot (section 4). From a node we either
- * descend into its left subtree, to the rightmost node there whose right
- * subtree cannot fit, or climb to the first ancestor we reach from its right.
+ * The next node below @node, in key order, whose subtree part below @node
+ * may hold the request, skipping subtrees that cannot (section 4). From a
+ * node we either descend into its left subtree, to the rightmost node there
+ * whose right subtree cannot fit, or climb to the first ancestor we reach
+ * from its right.
  */
 static struct vtd_iova_node *iova_prev_candidate(struct vtd_iova_node *node,
-						 const struct iova_req *req)
+						 struct iova_req *req)
 {
 	struct rb_node *rb = &node->rb, *parent;
 
@@ -417,27 +443,29 @@ static struct vtd_iova_node *iova_prev_candidate(struct vtd_iova_node *node,
 			rb = rb->rb_right;
 		return iova_node(rb);
 	}
-	while ((parent = rb_parent(rb)) && rb == parent->rb_left)
+	while ((parent = rb_parent(rb)) && rb == parent->rb_left) {
+		req->visits++;
 		rb = parent;
+	}
+	if (parent)
+		req->visits++;
 	return iova_node(parent);
 }
 
 static int iova_find_space_locked(struct vtd_iova_domain *dom,
-				  const struct iova_req *req,
-				  unsigned long *pfn)
+				  struct iova_req *req, unsigned long *pfn)
 {
 	struct vtd_iova_node *node;
 
 	lockdep_assert_held(&dom->lock);
 	/* The gap that straddles the limit: clipped, checked on its own. */
-	node = iova_first_above(dom, req->limit);
+	node = iova_first_above(dom, req->limit, &req->visits);
 	if (iova_span_fit(iova_gap_lo(dom, node),
 			  min(node->pfn_lo - 1, req->limit), req, pfn))
 		return 0;
 	/* Every gap below it lies wholly under the limit. */
 	while ((node = iova_prev_candidate(node, req))) {
-		if (iova_may_fit(node->own_gap, node->own_blk, req) &&
-		    iova_span_fit(node->pfn_lo - node->own_gap,
+		if (iova_span_fit(node->pfn_lo - node->own_gap,
 				  node->pfn_lo - 1, req, pfn))
 			return 0;
 	}
@@ -450,8 +478,10 @@ static void iova_req_init(struct iova_req *req, unsigned long size,
 	req->size = size;
 	req->align = align;
 	req->limit = limit;
-	req->by_blk = align > 1 && align == size;
-	req->need_blk = req->by_blk ? ilog2(align) + 1 : 0;
+	req->fit_order = min_t(unsigned int, ilog2(align),
+			       VTD_IOVA_FIT_ORDERS);
+	req->need = iova_sat32(size);
+	req->visits = 0;
 }
 
 /* --- checker --------------------------------------------------------- */
@@ -466,8 +496,8 @@ static int iova_check_node(struct vtd_iova_domain *dom,
 			   struct vtd_iova_node *n, struct vtd_iova_node *prev)
 {
 	unsigned long gap_lo = prev ? prev->pfn_last + 1 : dom->start_pfn;
+	u32 sub_fit[VTD_IOVA_FIT_ORDERS];
 	unsigned long sub_gap;
-	u8 sub_blk;
 
 	if (n->pfn_lo > n->pfn_last)
 		return iova_check_fail(n, "inverted");
@@ -477,11 +507,11 @@ static int iova_check_node(struct vtd_iova_domain *dom,
 		return iova_check_fail(n, "ends above the space");
 	if (prev && prev->reserved && n->reserved && n->pfn_lo == gap_lo)
 		return iova_check_fail(n, "reserved range touches another one");
-	if (n->own_gap != n->pfn_lo - gap_lo ||
-	    n->own_blk != iova_gap_blk(gap_lo, n->own_gap))
+	if (n->own_gap != n->pfn_lo - gap_lo)
 		return iova_check_fail(n, "stale gap");
-	iova_sub_max(n, &sub_gap, &sub_blk);
-	if (n->sub_gap != sub_gap || n->sub_blk != sub_blk)
+	iova_sub_max(n, &sub_gap, sub_fit);
+	if (n->sub_gap != sub_gap ||
+	    memcmp(n->sub_fit, sub_fit, sizeof(sub_fit)))
 		return iova_check_fail(n, "stale subtree maximum");
 	return 0;
 }
@@ -615,6 +645,7 @@ int vtd_iova_alloc(struct vtd_iova_domain *dom, unsigned long size,
 
 	spin_lock_irqsave(&dom->lock, flags);
 	ret = iova_find_space_locked(dom, &req, &pfn);
+	dom->last_search_visits = req.visits;
 	if (!ret) {
 		node->pfn_lo = pfn;
 		node->pfn_last = pfn + size - 1;
@@ -903,6 +934,7 @@ void vtd_iova_get_stats(struct vtd_iova_domain *dom, struct vtd_iova_stats *st)
 	st->allocated_frames = dom->allocated_frames;
 	st->reserved_frames = dom->reserved_frames;
 	st->largest_gap = iova_node(dom->root.rb_node)->sub_gap;
+	st->last_search_visits = dom->last_search_visits;
 	spin_unlock_irqrestore(&dom->lock, flags);
 	st->bytes = (st->nr_allocated + st->nr_reserved + 1) *
 		    kmem_cache_size(iova_node_cache);
@@ -973,8 +1005,7 @@ int vtd_iova_domain_init(struct vtd_iova_domain *dom, unsigned long granule,
 	anchor->pfn_lo = last_pfn + 1;
 	anchor->pfn_last = last_pfn + 1;
 	iova_set_gap(anchor, start_pfn);
-	anchor->sub_gap = anchor->own_gap;
-	anchor->sub_blk = anchor->own_blk;
+	iova_sub_update(anchor);
 	rb_link_node(&anchor->rb, NULL, &dom->root.rb_node);
 	rb_insert_color(&anchor->rb, &dom->root);
 	dom->anchor = anchor;

@@ -33,6 +33,8 @@
  * @nr_reserved: reserved ranges (after merging).
  * @allocated_frames: frames in live allocated ranges.
  * @reserved_frames: frames in reserved ranges.
+ * @last_search_visits: tree nodes the last vtd_iova_alloc() looked at
+ *		(section 4 of iova.c bounds it; the tests check the bound).
  *
  * Embed it anywhere; initialise it with vtd_iova_domain_init() and tear it
  * down with vtd_iova_domain_destroy(). The fields are private to iova.c.
@@ -48,6 +50,7 @@ struct vtd_iova_domain {
 	unsigned long nr_reserved;
 	unsigned long allocated_frames;
 	unsigned long reserved_frames;
+	unsigned long last_search_visits;
 };
 
 /**
@@ -71,6 +74,7 @@ struct vtd_iova_range {
  * @allocated_frames:	frames held by allocations.
  * @reserved_frames:	frames held by reserved ranges.
  * @largest_gap:	size in frames of the largest free gap.
+ * @last_search_visits: tree nodes the last allocation's search looked at.
  * @bytes:		memory the domain's tree uses now, in bytes (nodes,
  *			anchor included, at their slab object size).
  */
@@ -80,6 +84,7 @@ struct vtd_iova_stats {
 	unsigned long allocated_frames;
 	unsigned long reserved_frames;
 	unsigned long largest_gap;
+	unsigned long last_search_visits;
 	size_t bytes;
 };
 
@@ -95,7 +100,18 @@ struct vtd_iova_stats {
  * the module loads; /sys/kernel/slab/vtd_iova_node/slab_size adds what the
  * slab allocator's debugging options, if on, put around each object.
  */
-#define VTD_IOVA_NODE_BYTES	64
+#define VTD_IOVA_NODE_BYTES	192
+
+/*
+ * Alignment orders whose fits every node summarises for its subtree (one
+ * u32 each, section 2 of iova.c): 32 orders make the search exact, so
+ * O(log n), for any alignment up to 2^32 frames (16 TiB at 4 KiB) and any
+ * size below U32_MAX frames, and cost 128 of the node's 192 bytes (64
+ * before this summary: sub_gap alone pruned exactly only align == 1 and
+ * align == size == 2^k). Larger alignments still get the right answer and
+ * visit at most (last + 1) / 2^32 extra gaps (section 4).
+ */
+#define VTD_IOVA_FIT_ORDERS	32
 
 int vtd_iova_domain_init(struct vtd_iova_domain *dom, unsigned long granule,
 			 unsigned long start_pfn, unsigned long last_pfn);

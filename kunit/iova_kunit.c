@@ -1782,6 +1782,96 @@ static void iova_test_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vtd_iova_check(dom), 0);
 }
 
+/* --- case: search cost, counted ---------------------------------------- */
+
+/**
+ * struct iova_kt_cost - an adversarial layout for the search (iova.c
+ *	section 4): @nr blockers of @blk frames at every multiple of
+ *	@period, so every gap is at least @size frames long and none holds
+ *	@size frames aligned to @align
+ * @what:	name printed with the counts.
+ * @period:	distance between blockers, a power of two.
+ * @blk:	frames per blocker.
+ * @size:	frames requested.
+ * @align:	alignment requested.
+ */
+struct iova_kt_cost {
+	const char *what;
+	unsigned long period, blk, size, align;
+};
+
+static const struct iova_kt_cost iova_kt_costs[] = {
+	{ "3 aligned to 4 in 3-frame gaps", 4, 1, 3, 4 },
+	{ "2^3-1 aligned to 8 in 7-frame gaps", 8, 1, 7, 8 },
+	{ "2^3+1 aligned to 16 in 15-frame gaps", 16, 1, 9, 16 },
+	{ "2^4-1 aligned to 4 in 15-frame gaps", 32, 17, 15, 4 },
+	{ "2^4+1 aligned to 2 in 17-frame gaps", 32, 15, 17, 2 },
+	{ "1 aligned to 1024 in 1023-frame gaps", 1024, 1, 1, 1024 },
+};
+
+/* The promise: a search visits at most 8 * log2(n) + 8 nodes. */
+static unsigned long iova_kt_cost_bound(unsigned long nodes)
+{
+	return 8 * (nodes <= 1 ? 0 : ilog2(nodes - 1) + 1) + 8;
+}
+
+static unsigned long iova_kt_visits(struct vtd_iova_domain *dom)
+{
+	struct vtd_iova_stats st;
+
+	vtd_iova_get_stats(dom, &st);
+	return st.last_search_visits;
+}
+
+static void iova_kt_cost_one(struct kunit *test, const struct iova_kt_cost *c,
+			     unsigned long nr)
+{
+	unsigned long i, pfn, v, want, bound = iova_kt_cost_bound(nr + 1);
+	struct vtd_iova_domain *dom;
+
+	dom = iova_kt_domain(test, 0, KT_4K, 0, nr * c->period - 1);
+	for (i = 0; i < nr; i++) {
+		KUNIT_ASSERT_EQ(test, vtd_iova_alloc(dom, c->blk, ULONG_MAX,
+						     c->period, GFP_KERNEL,
+						     &pfn), 0);
+		KUNIT_ASSERT_EQ(test, pfn, (nr - 1 - i) * c->period);
+	}
+	KUNIT_EXPECT_EQ(test, vtd_iova_alloc(dom, c->size, ULONG_MAX, c->align,
+					     GFP_KERNEL, &pfn), -ENOSPC);
+	v = iova_kt_visits(dom);
+	KUNIT_EXPECT_LE_MSG(test, v, bound, "%s, n=%lu: -ENOSPC", c->what, nr);
+	kunit_info(test, "%s, n=%lu: -ENOSPC after %lu visits (bound %lu)\n",
+		   c->what, nr, v, bound);
+
+	/* Only the lowest gap fits once its blocker is gone. */
+	KUNIT_EXPECT_EQ(test, vtd_iova_free(dom, 0, c->blk), 0);
+	want = (c->period - c->size) & ~(c->align - 1);
+	KUNIT_EXPECT_EQ(test, vtd_iova_alloc(dom, c->size, ULONG_MAX, c->align,
+					     GFP_KERNEL, &pfn), 0);
+	KUNIT_EXPECT_EQ(test, pfn, want);
+	v = iova_kt_visits(dom);
+	KUNIT_EXPECT_LE_MSG(test, v, bound, "%s, n=%lu: lowest", c->what, nr);
+	kunit_info(test, "%s, n=%lu: lowest gap after %lu visits (bound %lu)\n",
+		   c->what, nr, v, bound);
+	KUNIT_EXPECT_EQ(test, vtd_iova_check(dom), 0);
+	iova_kt_domain_destroy(test, 0);
+}
+
+/*
+ * Every (size, alignment) shape costs O(log n) nodes: counted through
+ * vtd_iova_stats.last_search_visits on layouts where the walk the
+ * augmentation replaced looked at every gap, at 10^3..10^5 ranges.
+ */
+static void iova_test_search_cost(struct kunit *test)
+{
+	unsigned long nr;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(iova_kt_costs); i++)
+		for (nr = 1000; nr <= 100000; nr *= 10)
+			iova_kt_cost_one(test, &iova_kt_costs[i], nr);
+}
+
 /* --- case: randomized differential test -------------------------------- */
 
 /**
@@ -2220,6 +2310,7 @@ static struct kunit_case iova_test_cases[] = {
 	KUNIT_CASE(iova_test_clone_equivalence),
 	KUNIT_CASE(iova_test_clone_rules),
 	KUNIT_CASE(iova_test_memory),
+	KUNIT_CASE(iova_test_search_cost),
 	KUNIT_CASE(iova_test_random_model),
 	KUNIT_CASE(iova_test_stress),
 	{}

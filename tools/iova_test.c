@@ -9,6 +9,8 @@
  *   shim      the shim's own alarms go off when they should
  *   contract  the API contract of iova.h, case by case, with exact errnos,
  *             plus the checker and the iova_fail_nth knob
+ *   cost      nodes each search visits, counted, on adversarial layouts of
+ *             10^3..10^5 ranges: at most 8 * log2(n) + 8 for every shape
  *   random    differential test against the reference model (iova_model.c)
  *             on random operation sequences; the seed is printed
  *   failnth   every allocation of a scenario made to fail in turn: each
@@ -199,10 +201,15 @@ static void check_stats(int line, struct vtd_iova_domain *d,
 		test_fail(line, "vtd_iova_check() failed");
 }
 
+/* The state counters agree (the last search's cost is not state). */
 static bool stats_same(const struct vtd_iova_stats *a,
 		       const struct vtd_iova_stats *b)
 {
-	return !memcmp(a, b, sizeof(*a));
+	struct vtd_iova_stats x = *a, y = *b;
+
+	x.last_search_visits = 0;
+	y.last_search_visits = 0;
+	return !memcmp(&x, &y, sizeof(x));
 }
 
 #define EXPECT_REFUSED(d, pfn, size, err) \
@@ -1103,9 +1110,10 @@ static void break_ulong(int line, struct vtd_iova_domain *d,
 	case_errs_expected++;
 }
 
-static void break_u8(int line, struct vtd_iova_domain *d, u8 *field, u8 value)
+static void break_u32(int line, struct vtd_iova_domain *d, u32 *field,
+		      u32 value)
 {
-	u8 save = *field;
+	u32 save = *field;
 
 	*field = value;
 	if (vtd_iova_check(d) != -EUCLEAN)
@@ -1160,10 +1168,11 @@ static void test_checker_detects(void)
 	shim_get_counts(&c0);
 
 	break_ulong(__LINE__, &d, &a->own_gap, a->own_gap + 1);
-	break_u8(__LINE__, &d, &a->own_blk, a->own_blk + 1);
+	break_u32(__LINE__, &d, &a->sub_fit[2], a->sub_fit[2] + 1);
 	break_ulong(__LINE__, &d, &d.anchor->own_gap, 5);
 	break_ulong(__LINE__, &d, &root->sub_gap, 0x1000);
-	break_u8(__LINE__, &d, &root->sub_blk, 0);
+	break_u32(__LINE__, &d, &root->sub_fit[0], 0);
+	break_u32(__LINE__, &d, &root->sub_fit[VTD_IOVA_FIT_ORDERS - 1], 7);
 	break_ulong(__LINE__, &d, &d.nr_allocated, 3);
 	break_ulong(__LINE__, &d, &d.reserved_frames, 0);
 	break_ulong(__LINE__, &d, &a->pfn_last, 0xfef);	/* inverted */
@@ -1194,6 +1203,165 @@ static void test_checker_detects(void)
 	/* This case fired WARN_ON on purpose: forget it. */
 	shim_reset_counts();
 	case_errs_expected = 0;
+}
+
+/* --- cost suite ------------------------------------------------------ */
+
+/*
+ * An adversarial layout: @nr blockers of @blk frames at every multiple of
+ * @period in [0, nr * period), so every gap is [k * period + blk,
+ * (k + 1) * period - 1]; the request (@size, @align) must fit none of them
+ * though each is at least @size long. Section 4 of iova.c promises the
+ * search looks at O(log n) nodes; the walk it replaced looked at them all.
+ */
+struct cost_layout {
+	const char *what;
+	unsigned long period, blk, size, align;
+};
+
+static const struct cost_layout cost_layouts[] = {
+	{ "3 frames aligned to 4 in 3-frame gaps", 4, 1, 3, 4 },
+	{ "2^3 - 1 aligned to 8 in 7-frame gaps", 8, 1, 7, 8 },
+	{ "2^3 + 1 aligned to 16 in 15-frame gaps", 16, 1, 9, 16 },
+	{ "2^4 - 1 aligned to 4 in 15-frame gaps", 32, 17, 15, 4 },
+	{ "2^4 + 1 aligned to 2 in 17-frame gaps", 32, 15, 17, 2 },
+	{ "1 frame aligned to 1024 in 1023-frame gaps", 1024, 1, 1, 1024 },
+	{ "5 frames aligned to 2^20 in gaps of 2^20 - 3", 1UL << 20, 3, 5,
+	  1UL << 20 },
+};
+
+/* ilog2 of @n rounded up; the bound's log2(n). */
+static unsigned long cost_log2(unsigned long n)
+{
+	return n <= 1 ? 0 : ilog2(n - 1) + 1;
+}
+
+/* The promise the cost cases check: visits <= 8 * log2(n) + 8. */
+static unsigned long cost_bound(unsigned long nodes)
+{
+	return 8 * cost_log2(nodes) + 8;
+}
+
+static unsigned long cost_visits(struct vtd_iova_domain *d)
+{
+	struct vtd_iova_stats st;
+
+	vtd_iova_get_stats(d, &st);
+	return st.last_search_visits;
+}
+
+static void cost_one(const struct cost_layout *c, unsigned long nr)
+{
+	struct vtd_iova_domain d;
+	unsigned long i, pfn, v, want, bound = cost_bound(nr + 1);
+	int ret;
+
+	dom_init(&d, 4096, 0, nr * c->period - 1);
+	iova_check = false;	/* O(n) per change: once at the end instead */
+	for (i = 0; i < nr; i++) {
+		ret = vtd_iova_alloc(&d, c->blk, ULONG_MAX, c->period,
+				     GFP_KERNEL, &pfn);
+		if (ret || pfn != (nr - 1 - i) * c->period) {
+			test_fail(__LINE__, "%s: setup alloc %lu: %d", c->what,
+				  i, ret);
+			goto out;
+		}
+	}
+	CHECK_RET(vtd_iova_check(&d), 0);
+
+	/* No gap fits: the search must say so without walking them. */
+	ALLOC_ERR(&d, c->size, ULONG_MAX, c->align, -ENOSPC);
+	v = cost_visits(&d);
+	if (v > bound)
+		test_fail(__LINE__, "%s, n=%lu: -ENOSPC after %lu visits > %lu",
+			  c->what, nr, v, bound);
+	if (test_verbose)
+		printf("    %-48s n=%-6lu enospc %3lu visits (bound %lu)\n",
+		       c->what, nr, v, bound);
+
+	/* Only the lowest gap fits, once its blocker is gone. */
+	CHECK_RET(vtd_iova_free(&d, 0, c->blk), 0);
+	want = (c->period - c->size) & ~(c->align - 1);
+	ALLOC(&d, c->size, ULONG_MAX, c->align, want);
+	v = cost_visits(&d);
+	if (v > bound)
+		test_fail(__LINE__, "%s, n=%lu: found after %lu visits > %lu",
+			  c->what, nr, v, bound);
+	if (test_verbose)
+		printf("    %-48s n=%-6lu lowest %3lu visits (bound %lu)\n",
+		       c->what, nr, v, bound);
+
+	/* Under a limit in the middle: the first fit below it, same cost. */
+	CHECK_RET(vtd_iova_free(&d, want, c->size), 0);
+	CHECK_RET(vtd_iova_free(&d, (nr / 2) * c->period, c->blk), 0);
+	ALLOC(&d, c->size, (nr / 2 + 1) * c->period - 1, c->align,
+	      (nr / 2) * c->period + want);
+	v = cost_visits(&d);
+	if (v > bound)
+		test_fail(__LINE__, "%s, n=%lu: middle after %lu visits > %lu",
+			  c->what, nr, v, bound);
+	CHECK_RET(vtd_iova_check(&d), 0);
+out:
+	iova_check = true;
+	vtd_iova_domain_destroy(&d);
+}
+
+/* Every layout at 10^3, 10^4 and 10^5 ranges (times -x SCALE at most). */
+static void test_search_visits(void)
+{
+	unsigned long nr;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cost_layouts); i++)
+		for (nr = 1000; nr <= 100000; nr *= 10)
+			cost_one(&cost_layouts[i], nr);
+}
+
+/*
+ * The shapes the module issues, on a random churned domain of 10^4
+ * ranges: every search stays under the bound too.
+ */
+static void test_search_visits_churn(void)
+{
+	struct vtd_iova_domain d;
+	unsigned long i, pfn, size, v, worst = 0, nr = 10000;
+	unsigned long *live;
+	struct rng r;
+
+	rng_init(&r, test_seed);
+	live = calloc(nr, sizeof(*live));
+	CHECK(live);
+	if (!live)
+		return;
+	dom_init(&d, 4096, 1, (1UL << 36) - 1);
+	iova_check = false;
+	for (i = 0; i < 20 * nr; i++) {
+		unsigned long k = rng_below(&r, nr);
+
+		if (live[k]) {
+			size = (k % 37) + 1;
+			CHECK_RET(vtd_iova_free(&d, live[k], size), 0);
+			live[k] = 0;
+			continue;
+		}
+		size = (k % 37) + 1;
+		CHECK_RET(vtd_iova_alloc(&d, size, (1UL << 32) - 1,
+					 1UL << rng_below(&r, 12), GFP_KERNEL,
+					 &pfn), 0);
+		live[k] = pfn;
+		v = cost_visits(&d);
+		worst = max(worst, v);
+	}
+	if (worst > cost_bound(nr + 1))
+		test_fail(__LINE__, "churn: %lu visits > %lu", worst,
+			  cost_bound(nr + 1));
+	if (test_verbose)
+		printf("    churn n=%lu: worst %lu visits (bound %lu)\n", nr,
+		       worst, cost_bound(nr + 1));
+	CHECK_RET(vtd_iova_check(&d), 0);
+	iova_check = true;
+	vtd_iova_domain_destroy(&d);
+	free(live);
 }
 
 /* --- random suite ---------------------------------------------------- */
@@ -1234,13 +1402,17 @@ static unsigned long pick_size(struct rng *r)
 
 static unsigned long pick_align(struct rng *r, unsigned long size)
 {
-	switch (rng_below(r, 3)) {
+	switch (rng_below(r, 7)) {
 	case 0:
-		return 1;
 	case 1:
+		return 1;
+	case 3:
+	case 4:
 		return pow2_ceil(size);	/* the exact search when == size */
-	default:
+	case 2:
 		return 1UL << rng_below(r, 8);
+	default:	/* up to 2^63: the orders past VTD_IOVA_FIT_ORDERS */
+		return 1UL << rng_below(r, BITS_PER_LONG);
 	}
 }
 
@@ -1716,6 +1888,12 @@ static const struct test_case contract_cases[] = {
 	{ }
 };
 
+static const struct test_case cost_cases[] = {
+	TEST_CASE(test_search_visits),
+	TEST_CASE(test_search_visits_churn),
+	{ }
+};
+
 static const struct test_case random_cases[] = {
 	TEST_CASE(test_random),
 	{ }
@@ -1734,6 +1912,7 @@ static const struct test_case threads_cases[] = {
 static const struct test_suite suites[] = {
 	{ "shim", shim_cases },
 	{ "contract", contract_cases },
+	{ "cost", cost_cases },
 	{ "random", random_cases },
 	{ "failnth", failnth_cases },
 	{ "threads", threads_cases },

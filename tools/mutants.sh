@@ -22,9 +22,9 @@ mutants=(
 "align-ignored|p = (hi - req->size + 1) & ~(req->align - 1);|p = hi - req->size + 1;"
 "limit-ignored-in-straddling-gap|min(node->pfn_lo - 1, req->limit)|node->pfn_lo - 1"
 "walk-stops-early|\t\twhile (iova_subtree_may_fit(rb->rb_right, req))|\t\tif (iova_subtree_may_fit(rb->rb_right, req))"
-"blk-pruning-too-strict|ilog2(align) + 1 : 0;|ilog2(align) + 2 : 0;"
-"blk-pruning-for-all-shapes|req->by_blk = align > 1 && align == size;|req->by_blk = align > 1;"
-"gap-blk-off-by-one|first - lo <= len - block|first - lo < len - block"
+"fit-pruning-off-by-one-order|n->sub_fit[req->fit_order - 1] >= req->need|n->sub_fit[req->fit_order] >= req->need"
+"fit-pruning-dropped|n->sub_fit[req->fit_order - 1] >= req->need;|n->sub_fit[req->fit_order - 1] >= 0;"
+"gap-fit-off-by-one|return waste < len ? len - waste : 0;|return waste <= len ? len - waste + 1 : 0;"
 "erase-keeps-stale-gap|rb_erase_augmented(&node->rb, &dom->root, &iova_aug_cb);\n\tif (next)\n\t\tiova_gap_update(dom, next);|rb_erase_augmented(&node->rb, &dom->root, &iova_aug_cb);"
 "reserve-no-merge-above|n->pfn_lo <= *last + 1;|n->pfn_lo <= *last;"
 "reserve-no-merge-below|unsigned long from = *lo ? *lo - 1 : 0;|unsigned long from = *lo;"
@@ -41,7 +41,7 @@ mutants=(
 "enomem-after-change|\tnode = iova_node_alloc(gfp);\n\tif (!node)\n\t\treturn -ENOMEM;\n\n\tspin_lock_irqsave(&dom->lock, flags);\n\tret = iova_reserve_span_locked|\tnode = iova_node_alloc(gfp);\n\tif (!node) {\n\t\tdom->reserved_frames++;\n\t\treturn -ENOMEM;\n\t}\n\n\tspin_lock_irqsave(&dom->lock, flags);\n\tret = iova_reserve_span_locked"
 )
 
-suites="contract failnth random threads"
+suites="contract cost failnth random threads"
 fuzz_seconds=${MUTANT_FUZZ_SECONDS:-0}
 survived=0
 broken=0

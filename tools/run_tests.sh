@@ -33,7 +33,7 @@ run() {
 }
 
 for cc in "$@"; do
-	for suite in shim contract random failnth threads; do
+	for suite in shim contract cost random failnth threads; do
 		case $suite in
 		random|threads) what="$suite, $cc, seed $seed" ;;
 		*) what="$suite, $cc" ;;

@@ -25,4 +25,9 @@
 #undef static_assert
 #define static_assert(expr, ...) __static_assert(expr, ##__VA_ARGS__, #expr)
 
+/* <linux/limits.h>, which tools/include lacks. */
+#ifndef U32_MAX
+#define U32_MAX		((u32)~0U)
+#endif
+
 #endif /* VTD_SHIM_LINUX_KERNEL_H */
