@@ -1400,7 +1400,8 @@ int vtd_unit_unblock_source(struct vtd_unit *unit, u16 sid)
 		pr_info("%s: %02x:%02x.%d %s\n", unit->name, sid >> 8,
 			PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
 			ret ? "stays blocked: its context entry could not be restored" :
-			"unblocked: its DMA translates again");
+			dom ? "unblocked: its DMA translates again" :
+			"unblocked: back to no context entry");
 	}
 	mutex_unlock(&unit->mutex);
 	return ret;
