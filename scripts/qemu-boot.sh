@@ -83,7 +83,9 @@ scripts/qmp-host.py. A guest line "VTD-HOST: <seq> <command> <args>"
   device_add driver=nvme,id=hp-nvme,bus=hp-port,drive=hp-disk,serial=vtdhp
   device_del id=hp-nvme
   wakeup delay=SECS     (QMP system_wakeup, SECS seconds later)
-Anything else is refused. The host logs what it did as "# qemu-boot: host:"
+in order; a device_add waits (up to 60 s) until a device_del of the same id
+has finished (QEMU frees the id only once the guest powered the slot off,
+5 s after pciehp's button press). Anything else is refused. The host logs what it did as "# qemu-boot: host:"
 lines and QEMU's events as "# qemu-boot: qmp event:" lines; the guest gets
 no reply and checks the effect in sysfs (scenarios/lib/pci.sh). At the time
 limit the log gets each vCPU's registers (HMP info registers -a) before
@@ -158,7 +160,8 @@ list_scenarios() {
 }
 
 list_topologies() {
-	usage | sed -n '/^  --topology/,/^  --qemu-args/p' | sed -e '1d' -e '$d' -e '/--list-topologies/d'
+	usage | sed -n '/^  --topology/,/^  --qemu-args/p' |
+		sed -e '1d' -e '$d' -e '/--list-topologies/d' -e 's/^ \{26\}//'
 }
 
 kernel=stock
