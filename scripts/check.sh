@@ -89,7 +89,7 @@ fi
 # second read (256 MiB per disk took 18 minutes under KASAN on one CPU;
 # the full size runs in make matrix), to keep make check near 15 minutes.
 # The whole matrix is `make matrix` (scripts/scenario-matrix.sh). Each
-# boot's time limit is qemu-boot.sh's estimate for it (about 28 and 22
+# boot's time limit is qemu-boot.sh's estimate for it (about 30 and 24
 # minutes; it prints the figure and how it was reached).
 guest_runs=(
 	"aw39-cmoff-smp1|--aw-bits 39 --caching-mode off --smp 1 --mem 1G|kunit,edu-dma,edu-fault,isolation,disk-integrity,load-unload|remap=invalidation=register load-unload.count=50 disk-integrity.mib=64 disk-integrity.after=no"

@@ -73,6 +73,8 @@ Builds the module first (make, or make test-modules for the test kernel).
   --append ARGS         extra kernel command line arguments
   --no-build            do not run setup and make first
   --list-topologies     print the --topology names, then exit
+  --print-time-limit    print the run's time limit and how it was reached,
+                        then exit
   --scan-log FILE       judge a saved console log as a run would (oopses,
                         sanitizer and DMA-API reports; not the verdict),
                         then exit
@@ -85,7 +87,9 @@ scripts/qmp-host.py. A guest line "VTD-HOST: <seq> <command> <args>"
   device_add driver=nvme,id=hp-nvme,bus=hp-port,drive=hp-disk,serial=vtdhp
   device_del id=hp-nvme
   wakeup delay=SECS     (QMP system_wakeup, SECS seconds later)
-Anything else is refused. The host logs what it did as "# qemu-boot: host:"
+in order; a device_add waits (up to 60 s) until a device_del of the same id
+has finished (QEMU frees the id only once the guest powered the slot off,
+5 s after pciehp's button press). Anything else is refused. The host logs what it did as "# qemu-boot: host:"
 lines and QEMU's events as "# qemu-boot: qmp event:" lines; the guest gets
 no reply and checks the effect in sysfs (scenarios/lib/pci.sh). At the time
 limit the log gets each vCPU's registers (HMP info registers -a) before
@@ -160,7 +164,8 @@ list_scenarios() {
 }
 
 list_topologies() {
-	usage | sed -n '/^  --topology/,/^  --qemu-args/p' | sed -e '1d' -e '$d' -e '/--list-topologies/d'
+	usage | sed -n '/^  --topology/,/^  --qemu-args/p' |
+		sed -e '1d' -e '$d' -e '/--list-topologies/d' -e 's/^ \{26\}//'
 }
 
 kernel=stock
@@ -179,6 +184,7 @@ build=1
 topologies=()
 qemu_extra=()
 s3=0
+print_limit=0
 
 # Options take their value as the next word or after "=".
 while [ $# -gt 0 ]; do
@@ -193,7 +199,8 @@ while [ $# -gt 0 ]; do
 		;;
 	esac
 	case "$opt" in
-	-h | --help | --list-scenarios | --list-topologies | --no-build | --s3)
+	-h | --help | --list-scenarios | --list-topologies | --no-build | --s3 | \
+	--print-time-limit)
 		[ $has_val -eq 0 ] || die_usage "$opt takes no value"
 		;;
 	--kernel | --aw-bits | --caching-mode | --smp | --mem | --devices | \
@@ -223,6 +230,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--no-build) build=0 ;;
 	--s3) s3=1 ;;
+	--print-time-limit) print_limit=1 ;;
 	--topology)
 		case "$val" in
 		pcie-root-port | pcie-pci-bridge | multifunction | nvme-sriov)
@@ -297,12 +305,16 @@ fi
 # hosts (see the README's runner section), then allows for a second guest
 # or a build sharing the host:
 #   boot          stock kernel 30 s; sanitizer kernel 60 s + 15 s per CPU
-#                 (KASAN, lockdep and kmemleak early boot, under TCG)
+#                 + 5 s per GiB (KASAN, lockdep, kmemleak early boot under
+#                 TCG: /init started 58-66 s into boot at 2 CPUs and 1 GiB,
+#                 about 50 s at 3 CPUs and 8 GiB, 154 s at 2 GiB on a host
+#                 running six guests)
 #   kmemleak      sanitizer kernel only: three scans (boot objects cleared,
-#                 then two after the last scenario); a scan walks every
-#                 page's struct page and all of RAM's objects: 5 s + 12 s per
-#                 GiB (issue 11 measured 84 s for one scan and 162 s for two
-#                 at 8 GiB, i.e. 10-10.5 s per GiB)
+#                 then two after the last scenario); a scan walks all
+#                 objects and every page's struct page: 40 s + 7 s per GiB
+#                 (measured: 35-61 s for one scan and 60-85 s for two at
+#                 1 GiB under load; issue 11: 84 s for one and 162 s for two
+#                 at 8 GiB)
 #   scenarios     per scenario, sanitizer kernel (stock: a quarter):
 #                 kunit 240 s, demo 180 s, load-unload 5 s per cycle, others
 #                 90 s; disk-integrity 2 disks x MiB x passes (write, read,
@@ -338,8 +350,8 @@ estimate_time() {
 	local gib10 boot leak=0 work=0 s n mib passes rate
 	gib10=$(($(mem_mib "$mem") * 10 / 1024))	# GiB, tenths
 	if [ "$kernel" = test ]; then
-		boot=$((60 + 15 * smp))
-		leak=$((3 * (5 + 12 * gib10 / 10)))
+		boot=$((60 + 15 * smp + 5 * gib10 / 10))
+		leak=$((3 * (40 + 7 * gib10 / 10)))
 	else
 		boot=30
 	fi
@@ -378,6 +390,8 @@ elif [ "$timeout_s" -lt "$est" ]; then
 else
 	timeout_note="time limit $timeout_s s"
 fi
+
+[ $print_limit -eq 0 ] || { echo "$me: $timeout_note"; exit 0; }
 
 run_name=${scenario//,/+}-$kernel-aw$aw-cm$cm-smp$smp
 [ "$mem" = 2G ] || run_name+=-mem$mem
