@@ -17,6 +17,13 @@
 #     writes and verifies every disk at once; no fault recorded, no bad
 #     unmap; rmmod, and the disks come back.
 #
+# Slow on the sanitizer kernel: each driver's unbind and probe through the
+# shim and back costs one to several minutes under TCG, so mode=both with
+# five devices needs a --timeout of 2400 or more. lsi53c895a cannot pass
+# (sym53c8xx runs its SCRIPTS from the chip's RAM BAR, which QEMU's model
+# fetches by DMA, through the IOMMU: faults) and must not be in an own=all
+# guest.
+#
 # Args: mode=each|all|both (default both), mib=N (MiB per disk, default
 # 16), secs=N (playback seconds, default 5; in mode all at least as long
 # as the disks' I/O, so the default there is 30), skip=K1,K2 (disk kinds
