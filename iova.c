@@ -1021,6 +1021,9 @@ void vtd_iova_domain_destroy(struct vtd_iova_domain *dom)
 {
 	struct vtd_iova_node *n, *next;
 
+	/* The caches point at the domain: they must be gone first. */
+	WARN_ON_ONCE(dom->cache);
+
 	rbtree_postorder_for_each_entry_safe(n, next, &dom->root, rb)
 		kmem_cache_free(iova_node_cache, n);
 	dom->root = RB_ROOT;
@@ -1032,15 +1035,34 @@ EXPORT_SYMBOL_GPL(vtd_iova_domain_destroy);
 
 int vtd_iova_init(void)
 {
+	int ret;
+
 	iova_node_cache = kmem_cache_create("vtd_iova_node",
 					    sizeof(struct vtd_iova_node), 0, 0,
 					    NULL);
-	return iova_node_cache ? 0 : -ENOMEM;
+	if (!iova_node_cache)
+		return -ENOMEM;
+	ret = vtd_iova_cache_module_init();
+	if (ret)
+		kmem_cache_destroy(iova_node_cache);
+	return ret;
 }
 
 void vtd_iova_exit(void)
 {
+	vtd_iova_cache_module_exit();
 	kmem_cache_destroy(iova_node_cache);
+}
+
+/**
+ * vtd_iova_checking() - whether the iova_check parameter is on
+ *
+ * Return: true if every change should be checked (the caches then also
+ * check each free against the tree).
+ */
+bool vtd_iova_checking(void)
+{
+	return READ_ONCE(iova_check);
 }
 
 /* --- iteration, for debugfs ------------------------------------------ */

@@ -621,3 +621,21 @@ void kvfree(const void *obj)
 {
 	shim_free(obj, __func__, shim_kind_kv, NULL);
 }
+
+/*
+ * The per-CPU range caches (iova_rcache.c) need per-CPU data, CPU hotplug,
+ * shrinkers and workqueues, which this shim does not emulate; they are
+ * tested in KUnit. vtd_iova_init() sets up their CPU-offline state, so
+ * give it nothing to do here. (Prototypes as in iova.h.)
+ */
+int vtd_iova_cache_module_init(void);
+void vtd_iova_cache_module_exit(void);
+
+int vtd_iova_cache_module_init(void)
+{
+	return 0;
+}
+
+void vtd_iova_cache_module_exit(void)
+{
+}
