@@ -10,7 +10,9 @@
  *    vtd_iova_alloc() and give them back with vtd_iova_free(); reserved
  *    ranges (vtd_iova_reserve()) are holes that are never handed out: the
  *    MSI/APIC window, RMRRs, peer-to-peer windows. vtd_iova_clone_reserved()
- *    copies a template domain's holes into a new domain.
+ *    copies a template domain's holes into a new domain. Per-CPU range
+ *    caches (iova_rcache.c) may sit in front of the tree; a range they
+ *    hold is an allocation here like any other.
  *
  * 2. Data structures
  *
@@ -69,9 +71,10 @@
  *    node in it and the counters: any context may call in. No other lock
  *    is ever taken inside it and it is never nested with another domain's
  *    (clone copies the source under its lock, drops it, then fills the
- *    destination). Node memory is allocated before the lock is taken, with
- *    the caller's gfp, and nodes removed under the lock are freed after it
- *    is dropped.
+ *    destination). The per-CPU caches call in only with their own locks
+ *    dropped, so their locks and this one never nest. Node memory is
+ *    allocated before the lock is taken, with the caller's gfp, and nodes
+ *    removed under the lock are freed after it is dropped.
  *
  * 6. Failure policy
  *

@@ -162,6 +162,15 @@ static struct iova_mag *iova_mag_alloc(struct vtd_iova_cache *cache)
 	return mag;
 }
 
+/* Free a magazine, NULL or not; its ranges must be gone. */
+static void iova_mag_free(struct vtd_iova_cache *cache, struct iova_mag *mag)
+{
+	if (!mag)
+		return;
+	kfree(mag);
+	atomic_long_dec(&cache->mags);
+}
+
 /* Give every range of @mag back to the tree, then free @mag (may be NULL). */
 static unsigned long iova_mag_release(struct vtd_iova_cache *cache,
 				      struct iova_mag *mag, int cls)
@@ -173,8 +182,7 @@ static unsigned long iova_mag_release(struct vtd_iova_cache *cache,
 	nr = mag->nr;
 	for (i = 0; i < nr; i++)
 		WARN_ON_ONCE(vtd_iova_free(cache->dom, mag->pfn[i], 1UL << cls));
-	kfree(mag);
-	atomic_long_dec(&cache->mags);
+	iova_mag_free(cache, mag);
 	return nr;
 }
 
@@ -308,10 +316,7 @@ static bool iova_cache_get(struct vtd_iova_cache *cache, int cls,
 	else
 		pc->misses++;
 	spin_unlock_irqrestore(&pc->lock, flags);
-	if (drop) {	/* empty */
-		kfree(drop);
-		atomic_long_dec(&cache->mags);
-	}
+	iova_mag_free(cache, drop);	/* empty, or NULL */
 	return hit;
 }
 
