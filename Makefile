@@ -15,7 +15,7 @@
 # objects for two kernels never mix and the source tree stays clean.
 
 SRC := $(CURDIR)
-SOURCES := Kbuild vtd_main.c iova.c iova.h vtd_dmar.c vtd_dmar.h \
+SOURCES := Kbuild vtd_main.c iova.c iova_rcache.c iova.h vtd_dmar.c vtd_dmar.h \
 	   vtd_pgtable.c vtd_pgtable.h vtd_pool.c vtd_pool.h \
 	   vtd_unit.c vtd_unit.h vtd_domain.c vtd_dma.c vtd_dma.h \
 	   vtd_debugfs.c vtd_debugfs.h vtd_edu.c vtd_irq.c vtd_irq.h \

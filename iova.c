@@ -10,7 +10,9 @@
  *    vtd_iova_alloc() and give them back with vtd_iova_free(); reserved
  *    ranges (vtd_iova_reserve()) are holes that are never handed out: the
  *    MSI/APIC window, RMRRs, peer-to-peer windows. vtd_iova_clone_reserved()
- *    copies a template domain's holes into a new domain.
+ *    copies a template domain's holes into a new domain. Per-CPU range
+ *    caches (iova_rcache.c) may sit in front of the tree; a range they
+ *    hold is an allocation here like any other.
  *
  * 2. Data structures
  *
@@ -69,9 +71,10 @@
  *    node in it and the counters: any context may call in. No other lock
  *    is ever taken inside it and it is never nested with another domain's
  *    (clone copies the source under its lock, drops it, then fills the
- *    destination). Node memory is allocated before the lock is taken, with
- *    the caller's gfp, and nodes removed under the lock are freed after it
- *    is dropped.
+ *    destination). The per-CPU caches call in only with their own locks
+ *    dropped, so their locks and this one never nest. Node memory is
+ *    allocated before the lock is taken, with the caller's gfp, and nodes
+ *    removed under the lock are freed after it is dropped.
  *
  * 6. Failure policy
  *
@@ -1021,6 +1024,9 @@ void vtd_iova_domain_destroy(struct vtd_iova_domain *dom)
 {
 	struct vtd_iova_node *n, *next;
 
+	/* The caches point at the domain: they must be gone first. */
+	WARN_ON_ONCE(dom->cache);
+
 	rbtree_postorder_for_each_entry_safe(n, next, &dom->root, rb)
 		kmem_cache_free(iova_node_cache, n);
 	dom->root = RB_ROOT;
@@ -1032,15 +1038,34 @@ EXPORT_SYMBOL_GPL(vtd_iova_domain_destroy);
 
 int vtd_iova_init(void)
 {
+	int ret;
+
 	iova_node_cache = kmem_cache_create("vtd_iova_node",
 					    sizeof(struct vtd_iova_node), 0, 0,
 					    NULL);
-	return iova_node_cache ? 0 : -ENOMEM;
+	if (!iova_node_cache)
+		return -ENOMEM;
+	ret = vtd_iova_cache_module_init();
+	if (ret)
+		kmem_cache_destroy(iova_node_cache);
+	return ret;
 }
 
 void vtd_iova_exit(void)
 {
+	vtd_iova_cache_module_exit();
 	kmem_cache_destroy(iova_node_cache);
+}
+
+/**
+ * vtd_iova_checking() - whether the iova_check parameter is on
+ *
+ * Return: true if every change should be checked (the caches then also
+ * check each free against the tree).
+ */
+bool vtd_iova_checking(void)
+{
+	return READ_ONCE(iova_check);
 }
 
 /* --- iteration, for debugfs ------------------------------------------ */

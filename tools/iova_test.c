@@ -11,6 +11,8 @@
  *             plus the checker and the iova_fail_nth knob
  *   cost      nodes each search visits, counted, on adversarial layouts of
  *             10^3..10^5 ranges: at most 8 * log2(n) + 8 for every shape
+ *   cache     the per-CPU caches on emulated CPUs: threads, flushes,
+ *             shrinker scans, CPU offline drains; no range out twice
  *   random    differential test against the reference model (iova_model.c)
  *             on random operation sequences; the seed is printed
  *   failnth   every allocation of a scenario made to fail in turn: each
@@ -21,6 +23,11 @@
  * usage: iova_test [-s SEED] [-x SCALE] [-v] SUITE...
  */
 #include "../iova.c"
+#undef pr_fmt
+#include "../iova_rcache.c"
+/* The messages this file prints itself carry iova.c's prefix. */
+#undef pr_fmt
+#define pr_fmt(fmt) KBUILD_MODNAME ": iova: " fmt
 
 #include <pthread.h>
 #include <stdio.h>
@@ -1364,6 +1371,196 @@ static void test_search_visits_churn(void)
 	free(live);
 }
 
+/* --- cache suite ----------------------------------------------------- */
+
+/*
+ * The per-CPU caches (iova_rcache.c) on the shim's SHIM_NR_CPUS CPUs: each
+ * thread says which CPU it runs on and moves now and then, as a preempted
+ * task would; one owner tag per frame catches a range handed out twice.
+ */
+#define CACHE_FRAMES	(1UL << 16)
+#define CACHE_LIVE	24
+
+struct cache_shared {
+	struct vtd_iova_domain dom;
+	unsigned char owner[CACHE_FRAMES];	/* 0 free, else thread + 1 */
+	unsigned long ops;
+	long errors;
+};
+
+struct cache_arg {
+	struct cache_shared *sh;
+	long id;
+	unsigned long seed;
+};
+
+static unsigned long cache_frames(unsigned long size)
+{
+	return size <= VTD_IOVA_CACHE_MAX_SIZE ? pow2_ceil(size) : size;
+}
+
+static void cache_err(struct cache_shared *sh, const char *what,
+		      unsigned long pfn)
+{
+	fprintf(stderr, "    cache: %s at %#lx\n", what, pfn);
+	__atomic_add_fetch(&sh->errors, 1, __ATOMIC_RELAXED);
+}
+
+/* Tag [pfn, pfn + n) as @tag's, or free (tag 0): each frame must agree. */
+static void cache_tag(struct cache_shared *sh, unsigned long pfn,
+		      unsigned long n, unsigned char tag)
+{
+	unsigned char want = tag ? 0 : 1, old;
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		old = __atomic_exchange_n(&sh->owner[pfn + i], tag,
+					  __ATOMIC_SEQ_CST);
+		if (tag ? old != 0 : old == 0)
+			cache_err(sh, want ? "frame freed twice" :
+				  "frame handed out twice", pfn + i);
+	}
+}
+
+static void *cache_worker(void *p)
+{
+	struct cache_arg *a = p;
+	struct cache_shared *sh = a->sh;
+	unsigned long pfn[CACHE_LIVE], size[CACHE_LIVE], i, k, limit;
+	unsigned int nr = 0;
+	struct shrink_control sc;
+	struct rng r;
+	int ret;
+
+	rng_init(&r, a->seed);
+	shim_set_cpu(a->id);
+	for (i = 0; i < sh->ops; i++) {
+		unsigned long x = rng_next(&r);
+
+		if (x % 64 == 0)
+			shim_set_cpu(rng_below(&r, SHIM_NR_CPUS));
+		if (x % 997 == 0)
+			vtd_iova_cache_flush(&sh->dom);
+		if (x % 1009 == 0) {
+			sc.nr_to_scan = rng_below(&r, 100);
+			sh->dom.cache->shrinker.scan_objects(&sh->dom.cache->shrinker,
+							     &sc);
+		}
+		if (x % 1013 == 0)
+			shim_cpu_offline(rng_below(&r, SHIM_NR_CPUS));
+		if (x % 1019 == 0)
+			shim_run_delayed_work(&sh->dom.cache->idle);
+		if (nr == CACHE_LIVE || (nr && (x & 1))) {
+			k = (x >> 1) % nr;
+			cache_tag(sh, pfn[k], cache_frames(size[k]), 0);
+			ret = vtd_iova_free_fast(&sh->dom, pfn[k], size[k]);
+			if (ret)
+				cache_err(sh, "free_fast refused", pfn[k]);
+			pfn[k] = pfn[--nr];
+			size[k] = size[nr];
+			continue;
+		}
+		size[nr] = 1 + rng_below(&r, 40);
+		limit = x & (1UL << 20) ? CACHE_FRAMES - 1 :
+			rng_below(&r, CACHE_FRAMES);
+		ret = vtd_iova_alloc_fast(&sh->dom, size[nr], limit,
+					  x & 4 ? GFP_ATOMIC : GFP_KERNEL,
+					  &pfn[nr]);
+		if (ret == -ENOSPC)
+			continue;
+		if (ret || pfn[nr] + cache_frames(size[nr]) - 1 > limit ||
+		    pfn[nr] & (pow2_ceil(cache_frames(size[nr])) - 1)) {
+			cache_err(sh, "bad allocation", pfn[nr]);
+			continue;
+		}
+		cache_tag(sh, pfn[nr], cache_frames(size[nr]), a->id + 1);
+		nr++;
+	}
+	while (nr--) {
+		cache_tag(sh, pfn[nr], cache_frames(size[nr]), 0);
+		if (vtd_iova_free_fast(&sh->dom, pfn[nr], size[nr]))
+			cache_err(sh, "free_fast refused", pfn[nr]);
+	}
+	return NULL;
+}
+
+/*
+ * SHIM_NR_CPUS threads through the caches, with flushes, shrinker scans,
+ * CPU offline drains and idle returns mixed in: no frame is handed out
+ * twice, what stays allocated is exactly what the caches hold, and
+ * destroying the caches gives it all back.
+ */
+static void test_cache_threads(void)
+{
+	pthread_t th[SHIM_NR_CPUS];
+	struct cache_arg args[SHIM_NR_CPUS];
+	struct vtd_iova_cache_stats cs;
+	struct cache_shared *sh;
+	struct vtd_iova_stats st;
+	unsigned long i;
+
+	sh = calloc(1, sizeof(*sh));
+	if (!sh) {
+		test_fail(__LINE__, "out of memory");
+		return;
+	}
+	sh->ops = 20000 * test_scale;
+	dom_init(&sh->dom, 4096, 1, CACHE_FRAMES - 1);
+	CHECK_RET(vtd_iova_cache_init(&sh->dom), 0);
+	CHECK_RET(vtd_iova_cache_init(&sh->dom), -EBUSY);
+	printf("    cache: %d threads x %lu operations, seed %lu\n",
+	       SHIM_NR_CPUS, sh->ops, test_seed);
+	fflush(stdout);
+	for (i = 0; i < SHIM_NR_CPUS; i++) {
+		args[i] = (struct cache_arg){ sh, (long)i, test_seed + i };
+		pthread_create(&th[i], NULL, cache_worker, &args[i]);
+	}
+	for (i = 0; i < SHIM_NR_CPUS; i++)
+		pthread_join(th[i], NULL);
+	CHECK_EQ(sh->errors, 0);
+	vtd_iova_cache_get_stats(&sh->dom, &cs);
+	vtd_iova_get_stats(&sh->dom, &st);
+	printf("    cache: %lu hits, %lu misses, %lu flushes, %lu shrunk, %lu idle, %lu cached\n",
+	       cs.hits, cs.misses, cs.flushes, cs.shrunk, cs.idle_returned,
+	       cs.cached_ranges);
+	CHECK(cs.hits > 0);
+	CHECK_EQ(st.nr_allocated, cs.cached_ranges);
+	vtd_iova_cache_destroy(&sh->dom);
+	vtd_iova_get_stats(&sh->dom, &st);
+	CHECK_EQ(st.nr_allocated, 0);
+	CHECK_RET(vtd_iova_check(&sh->dom), 0);
+	vtd_iova_domain_destroy(&sh->dom);
+	free(sh);
+}
+
+/* Exhaustion with only cached ranges free; a double free caught. */
+static void test_cache_flush_retry(void)
+{
+	struct vtd_iova_cache_stats cs;
+	struct vtd_iova_domain d;
+	unsigned long pfn[64], p, i;
+
+	dom_init(&d, 4096, 0, 63);
+	CHECK_RET(vtd_iova_cache_init(&d), 0);
+	for (i = 0; i < 64; i++)
+		CHECK_RET(vtd_iova_alloc_fast(&d, 1, ULONG_MAX, GFP_KERNEL,
+					      &pfn[i]), 0);
+	for (i = 0; i < 64; i++)
+		CHECK_RET(vtd_iova_free_fast(&d, pfn[i], 1), 0);
+	ALLOC_ERR(&d, 1, ULONG_MAX, 1, -ENOSPC);
+	CHECK_RET(vtd_iova_alloc_fast(&d, 3, ULONG_MAX, GFP_KERNEL, &p), 0);
+	CHECK_EQ(p, 60);
+	vtd_iova_cache_get_stats(&d, &cs);
+	CHECK_EQ(cs.flushes, 1);
+	CHECK_EQ(cs.cached_ranges, 0);
+	CHECK_RET(vtd_iova_free_fast(&d, p, 3), 0);
+	/* iova_check is on: a second free of a cached range is refused. */
+	CHECK_RET(vtd_iova_free_fast(&d, p, 3), -EINVAL);
+	shim_reset_counts();	/* that WARN was asked for */
+	vtd_iova_cache_destroy(&d);
+	vtd_iova_domain_destroy(&d);
+}
+
 /* --- random suite ---------------------------------------------------- */
 
 /* A domain start: the edges of the number space get their share. */
@@ -1894,6 +2091,12 @@ static const struct test_case cost_cases[] = {
 	{ }
 };
 
+static const struct test_case cache_cases[] = {
+	TEST_CASE(test_cache_threads),
+	TEST_CASE(test_cache_flush_retry),
+	{ }
+};
+
 static const struct test_case random_cases[] = {
 	TEST_CASE(test_random),
 	{ }
@@ -1913,6 +2116,7 @@ static const struct test_suite suites[] = {
 	{ "shim", shim_cases },
 	{ "contract", contract_cases },
 	{ "cost", cost_cases },
+	{ "cache", cache_cases },
 	{ "random", random_cases },
 	{ "failnth", failnth_cases },
 	{ "threads", threads_cases },

@@ -52,7 +52,7 @@ for m in "${mutants[@]}"; do
 	d=$out/$name
 	rm -rf "$d"
 	mkdir -p "$d/tools"
-	cp "$top/iova.h" "$d/"
+	cp "$top/iova.h" "$top/iova_rcache.c" "$d/"
 	(cd "$here" && tar --exclude=./build -cf - .) | tar -C "$d/tools" -xf -
 	if ! OLD=$(printf '%b' "$old") NEW=$(printf '%b' "$new") perl -0pe '
 		BEGIN { $n = 0 }

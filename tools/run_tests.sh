@@ -33,9 +33,9 @@ run() {
 }
 
 for cc in "$@"; do
-	for suite in shim contract cost random failnth threads; do
+	for suite in shim contract cost cache random failnth threads; do
 		case $suite in
-		random|threads) what="$suite, $cc, seed $seed" ;;
+		random|threads|cache) what="$suite, $cc, seed $seed" ;;
 		*) what="$suite, $cc" ;;
 		esac
 		run "iova_test $what" "$logs/iova_test-$suite-$cc.log" \

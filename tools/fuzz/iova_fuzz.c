@@ -31,6 +31,8 @@
  * 4096: they overlap, so a clone either way clips.
  */
 #include "../../iova.c"
+#undef pr_fmt
+#include "../../iova_rcache.c"
 
 #include <stddef.h>
 #include <stdlib.h>

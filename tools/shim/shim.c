@@ -39,6 +39,9 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/cpuhotplug.h>
+#include <linux/percpu.h>
+#include <linux/shrinker.h>
 
 #include "vtd_shim.h"
 
@@ -620,4 +623,96 @@ void *kvcalloc(size_t n, size_t size, gfp_t gfp)
 void kvfree(const void *obj)
 {
 	shim_free(obj, __func__, shim_kind_kv, NULL);
+}
+
+/* --- per-CPU data, CPU hotplug, shrinkers (for iova_rcache.c) -------- */
+
+__thread unsigned int shim_cpu;
+
+#define SHIM_CPUHP_INSTANCES	64
+
+static int (*shim_cpuhp_teardown)(unsigned int cpu, struct hlist_node *node);
+static struct hlist_node *shim_cpuhp_inst[SHIM_CPUHP_INSTANCES];
+
+int cpuhp_setup_state_multi(enum cpuhp_state state, const char *name,
+			    int (*startup)(unsigned int cpu,
+					   struct hlist_node *node),
+			    int (*teardown)(unsigned int cpu,
+					    struct hlist_node *node))
+{
+	pthread_mutex_lock(&shim_lock);
+	shim_cpuhp_teardown = teardown;
+	pthread_mutex_unlock(&shim_lock);
+	return 100;	/* a dynamic state number */
+}
+
+void cpuhp_remove_multi_state(enum cpuhp_state state)
+{
+	int i;
+
+	pthread_mutex_lock(&shim_lock);
+	for (i = 0; i < SHIM_CPUHP_INSTANCES; i++)
+		if (shim_cpuhp_inst[i])
+			shim_bug("cpuhp state removed with instance %d left", i);
+	shim_cpuhp_teardown = NULL;
+	pthread_mutex_unlock(&shim_lock);
+}
+
+int cpuhp_state_add_instance_nocalls(enum cpuhp_state state,
+				     struct hlist_node *node)
+{
+	int i, ret = -ENOSPC;
+
+	pthread_mutex_lock(&shim_lock);
+	for (i = 0; i < SHIM_CPUHP_INSTANCES && ret; i++) {
+		if (!shim_cpuhp_inst[i]) {
+			shim_cpuhp_inst[i] = node;
+			ret = 0;
+		}
+	}
+	pthread_mutex_unlock(&shim_lock);
+	return ret;
+}
+
+int cpuhp_state_remove_instance_nocalls(enum cpuhp_state state,
+					struct hlist_node *node)
+{
+	int i;
+
+	pthread_mutex_lock(&shim_lock);
+	for (i = 0; i < SHIM_CPUHP_INSTANCES; i++)
+		if (shim_cpuhp_inst[i] == node)
+			shim_cpuhp_inst[i] = NULL;
+	pthread_mutex_unlock(&shim_lock);
+	return 0;
+}
+
+int shim_cpu_offline(unsigned int cpu)
+{
+	struct hlist_node *inst[SHIM_CPUHP_INSTANCES];
+	int i, n = 0;
+
+	pthread_mutex_lock(&shim_lock);
+	memcpy(inst, shim_cpuhp_inst, sizeof(inst));
+	pthread_mutex_unlock(&shim_lock);
+	for (i = 0; i < SHIM_CPUHP_INSTANCES; i++) {
+		if (inst[i] && shim_cpuhp_teardown) {
+			shim_cpuhp_teardown(cpu, inst[i]);
+			n++;
+		}
+	}
+	return n;
+}
+
+int register_shrinker(struct shrinker *s, const char *fmt, ...)
+{
+	s->registered = true;
+	return 0;
+}
+
+void unregister_shrinker(struct shrinker *s)
+{
+	if (!s->registered)
+		shim_bug("unregister_shrinker() of a shrinker never registered");
+	s->registered = false;
 }

@@ -25,6 +25,15 @@
 #undef static_assert
 #define static_assert(expr, ...) __static_assert(expr, ##__VA_ARGS__, #expr)
 
+/* <linux/minmax.h>'s swap(), which tools/include lacks. */
+#ifndef swap
+#define swap(a, b) do {					\
+	typeof(a) __swap_tmp = (a);			\
+	(a) = (b);					\
+	(b) = __swap_tmp;				\
+} while (0)
+#endif
+
 /* <linux/limits.h>, which tools/include lacks. */
 #ifndef U32_MAX
 #define U32_MAX		((u32)~0U)

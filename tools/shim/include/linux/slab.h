@@ -19,6 +19,9 @@
 
 typedef unsigned int __bitwise slab_flags_t;
 
+/* tools/include's gfp_t is an enum without modifiers: warnings are moot. */
+#define __GFP_NOWARN	0
+
 #define SLAB_HWCACHE_ALIGN	((slab_flags_t)0x00002000U)
 #define SLAB_PANIC		((slab_flags_t)0x00040000U)
 #define SLAB_RECLAIM_ACCOUNT	((slab_flags_t)0x00020000U)
