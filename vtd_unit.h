@@ -18,6 +18,7 @@
 
 #include "iova.h"
 #include "vtd_dmar.h"
+#include "vtd_flush.h"
 #include "vtd_irq.h"
 #include "vtd_pgtable.h"
 #include "vtd_pool.h"
@@ -218,6 +219,7 @@ enum vtd_domain_type {
  * @mapped_bytes: bytes mapped now.
  * @nr_maps:	successful map calls.
  * @nr_unmaps:	unmap calls.
+ * @flush:	unmap mode, deferred queues and quarantine (vtd_flush.c).
  * @debugfs:	the domain's debugfs directory, or NULL.
  */
 struct vtd_domain {
@@ -232,6 +234,7 @@ struct vtd_domain {
 	atomic64_t mapped_bytes;
 	atomic64_t nr_maps;
 	atomic64_t nr_unmaps;
+	struct vtd_flush_domain flush;
 	struct dentry *debugfs;
 };
 
@@ -291,6 +294,8 @@ struct vtd_domain *vtd_domain_of(struct pci_dev *pdev);
 int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 		   u64 size, int prot, gfp_t gfp);
 u64 vtd_domain_unmap(struct vtd_domain *dom, u64 iova, u64 size, gfp_t gfp);
+int vtd_domain_unmap_free(struct vtd_domain *dom, u64 iova, u64 size,
+			  gfp_t gfp);
 int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys);
 int vtd_domain_alloc_iova(struct vtd_domain *dom, u64 size, u64 dma_limit,
 			  gfp_t gfp, u64 *iova);
