@@ -883,7 +883,8 @@ static int vtd_edu_test_window(struct vtd_edu_ctx *ctx)
 	ret = vtd_flush_set_mode(dom, VTD_UNMAP_DEFERRED, NULL);
 	if (ret)
 		return vtd_edu_buf_put(ctx, &a,
-				       vtd_edu_report(ctx, ret, "cannot make domain %u deferred (%d)",
+				       vtd_edu_report(ctx, ret,
+						      "cannot make domain %u deferred (%d)",
 						      dom->did, ret));
 	window = dom->flush.cfg.window_ms;
 	vtd_edu_buf_fill(&a, seed_a2);
@@ -909,7 +910,8 @@ static int vtd_edu_test_window(struct vtd_edu_ctx *ctx)
 		ret = vtd_edu_window_wait(dom, 3 * window + 1000, &st);
 		flush_ms = ktime_ms_delta(ktime_get(), t0);
 		if (ret)
-			vtd_edu_report(ctx, ret, "queue not flushed %lld ms after the unmap (window %u ms)",
+			vtd_edu_report(ctx, ret,
+				       "queue not flushed %lld ms after the unmap (window %u ms)",
 				       flush_ms, window);
 	}
 	if (!ret) {

@@ -445,6 +445,7 @@ bool vtd_flush_defer(struct vtd_domain *dom, u64 iova, u64 size,
 
 	/* Interrupts off: an RCU read side against vtd_flush_set_mode(). */
 	local_irq_save(flags);
+	/* Pairs with its smp_store_release(): the queues are set up. */
 	queues = smp_load_acquire(&fd->queues);
 	if (queues) {
 		fq = this_cpu_ptr(queues);

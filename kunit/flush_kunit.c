@@ -190,8 +190,8 @@ static void ft_test_flush_window(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, ft_allocated(dom, iova));
 	}
 	do {
-		msleep(5);
-		waited += 5;
+		msleep(20);
+		waited += 20;
 		vtd_flush_get_stats(dom, &st);
 	} while (st.released < 1 && waited < FT_WAIT_MS);
 	kunit_info(test, "flushed after %lld ms (window %u ms), oldest entry %llu us old at its flush\n",
@@ -376,6 +376,7 @@ static struct kunit_suite ft_suite = {
 	.exit = ft_exit,
 	.test_cases = ft_cases,
 };
+
 kunit_test_suite(ft_suite);
 
 MODULE_LICENSE("GPL");
