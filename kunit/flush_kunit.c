@@ -11,12 +11,14 @@
  */
 
 #include <kunit/test.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/sizes.h>
+#include <linux/workqueue.h>
 
 #include "vtd_unit.h"
 
@@ -359,6 +361,81 @@ static void ft_test_quarantine_deferred(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, ft_allocated(dom, iova[i]));
 }
 
+/* One CPU's share of the stress case. */
+struct ft_stress {
+	struct work_struct work;
+	struct vtd_domain *dom;
+	phys_addr_t phys;
+	unsigned int done;
+	int err;
+};
+
+#define FT_STRESS_ROUNDS	500
+
+static void ft_stress_fn(struct work_struct *work)
+{
+	struct ft_stress *w = container_of(work, struct ft_stress, work);
+	unsigned int i;
+	u64 iova;
+
+	for (i = 0; i < FT_STRESS_ROUNDS && !w->err; i++) {
+		w->err = vtd_domain_alloc_iova(w->dom, VTD_PAGE_SIZE, FT_LIMIT,
+					       GFP_ATOMIC, &iova);
+		if (!w->err)
+			w->err = vtd_domain_map(w->dom, iova, w->phys,
+						VTD_PAGE_SIZE,
+						VTD_PGT_READ | VTD_PGT_WRITE,
+						GFP_ATOMIC);
+		if (!w->err)
+			w->err = vtd_domain_unmap_free(w->dom, iova,
+						       VTD_PAGE_SIZE,
+						       GFP_ATOMIC);
+		w->done++;
+	}
+}
+
+/*
+ * Every online CPU maps and unmaps at once through small queues with a
+ * short window, so full flushes, timer flushes (from other CPUs' timers
+ * too) and unmaps overlap; afterwards every range and page is back.
+ */
+static void ft_test_stress_all_cpus(struct kunit *test)
+{
+	struct vtd_domain *dom = ft_domain(test, VTD_UNMAP_DEFERRED, 16, 2);
+	struct ft_ctx *ctx = test->priv;
+	struct vtd_flush_stats st;
+	struct vtd_iova_stats is;
+	struct ft_stress *w;
+	unsigned int cpu;
+
+	w = kunit_kcalloc(test, nr_cpu_ids, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		INIT_WORK(&w[cpu].work, ft_stress_fn);
+		w[cpu].dom = dom;
+		w[cpu].phys = page_to_phys(ctx->page);
+		schedule_work_on(cpu, &w[cpu].work);
+	}
+	for_each_online_cpu(cpu) {
+		flush_work(&w[cpu].work);
+		KUNIT_EXPECT_EQ_MSG(test, w[cpu].err, 0, "CPU %u", cpu);
+		KUNIT_EXPECT_EQ_MSG(test, w[cpu].done, FT_STRESS_ROUNDS,
+				    "CPU %u", cpu);
+	}
+	cpus_read_unlock();
+	vtd_flush_domain_all(dom);
+	vtd_flush_get_stats(dom, &st);
+	kunit_info(test, "%llu deferred unmaps on %u CPU(s): %llu full, %llu window, %llu late, %llu sync flushes; oldest entry at most %llu us old\n",
+		   st.deferred, num_online_cpus(), st.flush_full,
+		   st.flush_window, st.flush_late, st.flush_sync,
+		   div_u64(st.max_age_ns, NSEC_PER_USEC));
+	KUNIT_EXPECT_EQ(test, st.queued, 0UL);
+	KUNIT_EXPECT_EQ(test, st.released, st.deferred);
+	vtd_iova_get_stats(&dom->iova, &is);
+	KUNIT_EXPECT_EQ(test, is.nr_allocated, 0UL);
+}
+
 static struct kunit_case ft_cases[] = {
 	KUNIT_CASE(ft_test_flush_full),
 	KUNIT_CASE(ft_test_flush_window),
@@ -367,6 +444,7 @@ static struct kunit_case ft_cases[] = {
 	KUNIT_CASE(ft_test_mode_change_flushes),
 	KUNIT_CASE(ft_test_quarantine_strict),
 	KUNIT_CASE(ft_test_quarantine_deferred),
+	KUNIT_CASE(ft_test_stress_all_cpus),
 	{}
 };
 
