@@ -14,6 +14,7 @@
 #include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/gfp.h>
+#include <linux/io.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
