@@ -23,6 +23,9 @@
  *                          the physical pages each one maps to
  *    dmar<N>/domain<DID>/pgtable   the domain's page table, entry by entry,
  *                          runs of contiguous pages folded into one line
+ *    dmar<N>/domain<DID>/flush     "name value" lines: unmap mode, window,
+ *                          deferred queues (queued, flushes by reason,
+ *                          max_age_us) and the quarantine (vtd_flush.c)
  *
  * 2. Lifetime
  *
@@ -498,6 +501,7 @@ static int counters_show(struct seq_file *m, void *unused)
 	dbg_counter(m, "pool_pages_in_use", ps.in_use);
 	dbg_counter(m, "pool_refills", ps.refills);
 	dbg_counter(m, "pool_misses", ps.misses);
+	dbg_counter(m, "quarantine_orphan_pages", vtd_flush_unit_orphans(unit));
 
 	mutex_lock(&unit->mutex);
 	list_for_each_entry(dom, &unit->domains, node) {
@@ -590,6 +594,9 @@ static void dbg_domain(struct seq_file *m, struct vtd_domain *dom)
 			   (s64)atomic64_read(&dom->nr_unmaps),
 			   atomic_long_read(&dom->pgt.nr_tables),
 			   dom->pgt.levels);
+		seq_printf(m, "  unmap: %s, %lu range(s) quarantined\n",
+			   vtd_flush_mode_name(vtd_flush_mode(dom)),
+			   vtd_flush_quarantined_ranges(dom));
 	} else {
 		seq_puts(m, "  no page table, no IOVAs: context entries pass DMA through (TT=2)\n");
 		return;
@@ -917,6 +924,13 @@ static int pgtable_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(pgtable);
 
+static int flush_show(struct seq_file *m, void *unused)
+{
+	vtd_flush_show(m, m->private);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(flush);
+
 /* --- units ----------------------------------------------------------- */
 
 static int units_show(struct seq_file *m, void *unused)
@@ -967,6 +981,7 @@ static void dbg_add_domain_locked(struct vtd_domain *dom)
 	dir = debugfs_create_dir(name, dom->unit->debugfs);
 	debugfs_create_file("mappings", 0444, dir, dom, &mappings_fops);
 	debugfs_create_file("pgtable", 0444, dir, dom, &pgtable_fops);
+	debugfs_create_file("flush", 0444, dir, dom, &flush_fops);
 	dom->debugfs = dir;
 }
 

@@ -14,9 +14,12 @@
  *    vtd_dma_ops. From then on every dma_map_*() / dma_alloc_*() of its
  *    driver lands here: we take an IOVA range under the device's mask, map
  *    it to the buffer's pages and hand the IOVA (plus the buffer's offset
- *    in its page) to the driver as the DMA address. dma_unmap_*() unmaps,
- *    which invalidates the IOTLB before returning (strict), and frees the
- *    range. Bridges are never owned by "all" or a unit name: they do not
+ *    in its page) to the driver as the DMA address. dma_unmap_*() unmaps
+ *    and gives the range back in the device's unmap mode (vtd_flush.c):
+ *    strict, the IOTLB is invalidated before it returns; deferred, the
+ *    range waits on a per-CPU queue for an invalidation within the window.
+ *    A word of "own" may end in "@strict" or "@deferred" (the default is
+ *    the unmap= parameter). Bridges are never owned by "all" or a unit name: they do not
  *    originate DMA through the DMA API.
  *
  * 2. Loading order. The ops must be on the device before its driver binds
@@ -168,7 +171,7 @@ static_assert((VTD_DMA_RECENT & (VTD_DMA_RECENT - 1)) == 0);
 
 static char *own;
 module_param(own, charp, 0444);
-MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\"");
+MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\", each optionally followed by @strict or @deferred (its unmap mode; default: unmap=)");
 
 /* For the tests: take the fallback path of section 4 every time. */
 static bool dma_sg_per_segment;
@@ -272,12 +275,16 @@ struct vtd_dma_dev {
  * @units:	bit N: every endpoint of unit dmarN.
  * @nr:		addresses in @addr.
  * @addr:	segment << 16 | bus << 8 | devfn of each device named.
+ * @mode:	the unmap mode of each device named (word@mode, or unmap=).
+ * @scope_mode:	the unmap mode of the devices of @all and @units.
  */
 struct vtd_dma_want {
 	bool all;
 	unsigned long units;
 	unsigned int nr;
 	u32 addr[VTD_DMA_MAX_LISTED];
+	enum vtd_unmap_mode mode[VTD_DMA_MAX_LISTED];
+	enum vtd_unmap_mode scope_mode;
 };
 
 /* Owned devices, keyed by vtd_dma_key(); see sections 3 and 6. */
@@ -416,11 +423,13 @@ static int vtd_dma_range_alloc(struct vtd_dma_dev *dd, u64 size, u64 limit,
 	return 0;
 }
 
-/* Unmap (strictly) and free a whole range. */
+/*
+ * Unmap and give back a whole range, in the domain's unmap mode: released
+ * after its invalidation, or quarantined if that fails (vtd_flush.c).
+ */
 static void vtd_dma_range_free(struct vtd_dma_dev *dd, u64 iova, u64 size)
 {
-	vtd_domain_unmap(dd->dom, iova, size, VTD_DMA_GFP_ATOMIC);
-	vtd_domain_free_iova(dd->dom, iova, size);
+	vtd_domain_unmap_free(dd->dom, iova, size, VTD_DMA_GFP_ATOMIC);
 }
 
 /*
@@ -1043,8 +1052,10 @@ static bool vtd_dma_idle(struct vtd_dma_dev *dd)
 {
 	struct vtd_iova_stats st;
 
+	/* Deferred unmaps hold their ranges until a flush; quarantined ones forever. */
+	vtd_flush_domain_all(dd->dom);
 	vtd_iova_get_stats(&dd->dom->iova, &st);
-	return !st.nr_allocated;
+	return st.nr_allocated <= vtd_flush_quarantined_ranges(dd->dom);
 }
 
 static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
@@ -1102,7 +1113,8 @@ static void vtd_dma_give_back(struct vtd_dma_dev *dd)
 }
 
 /* Take one device (section 2). Return: 0 or -errno, nothing taken. */
-static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit)
+static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
+			enum vtd_unmap_mode mode)
 {
 	struct device *dev = &pdev->dev;
 	struct vtd_dma_dev *dd;
@@ -1121,6 +1133,9 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit)
 		return ret;
 	}
 	dd->pdev = pci_dev_get(pdev);
+	ret = vtd_flush_set_mode(dd->dom, mode, NULL);
+	if (ret)
+		goto out_free;
 	ret = xa_insert(&vtd_dma_devs, vtd_dma_key(pdev), dd, GFP_KERNEL);
 	if (ret)
 		goto out_free;
@@ -1133,8 +1148,8 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit)
 	if (ret)
 		goto out_erase;
 	set_dma_ops(dev, &vtd_dma_ops);
-	pci_info(pdev, "dma: DMA through the shim, domain %u on %s%s\n",
-		 dd->dom->did, unit->name,
+	pci_info(pdev, "dma: DMA through the shim, domain %u on %s, %s unmap%s\n",
+		 dd->dom->did, unit->name, vtd_flush_mode_name(mode),
 		 dd->rebound ? "; probing its driver again" : "");
 	if (dd->rebound)
 		vtd_dma_reprobe(pdev);
@@ -1150,7 +1165,7 @@ out_free:
 }
 
 /* Take a device named by address; any failure fails the load. */
-static int vtd_dma_take_listed(u32 addr)
+static int vtd_dma_take_listed(u32 addr, enum vtd_unmap_mode mode)
 {
 	unsigned int seg = addr >> 16, bus = (addr >> 8) & 0xff;
 	struct pci_dev *pdev;
@@ -1170,7 +1185,7 @@ static int vtd_dma_take_listed(u32 addr)
 	} else if (xa_load(&vtd_dma_devs, vtd_dma_key(pdev))) {
 		ret = 0;	/* named twice */
 	} else {
-		ret = vtd_dma_take(pdev, unit);
+		ret = vtd_dma_take(pdev, unit, mode);
 		if (ret)
 			pci_err(pdev, "dma: cannot take it: %d\n", ret);
 	}
@@ -1199,26 +1214,38 @@ static void vtd_dma_take_scope(const struct vtd_dma_want *want)
 			pci_info(pdev, "dma: left alone: already in a domain\n");
 			continue;
 		}
-		ret = vtd_dma_take(pdev, unit);
+		ret = vtd_dma_take(pdev, unit, want->scope_mode);
 		if (ret)
 			pci_warn(pdev, "dma: not taken: %d\n", ret);
 	}
 }
 
-/* One word of "own". Return: 0 or -EINVAL. */
-static int vtd_dma_parse_word(const char *w, struct vtd_dma_want *want)
+/*
+ * One word of "own", optionally "<word>@<mode>" ('@' is in no PCI address
+ * or unit name). Return: 0 or -EINVAL.
+ */
+static int vtd_dma_parse_word(char *w, struct vtd_dma_want *want)
 {
 	unsigned int seg = 0, bus, slot, fn, unit;
+	enum vtd_unmap_mode mode = vtd_flush_default_mode();
+	char *at = strchr(w, '@');
 	char end;
 
+	if (at) {
+		if (vtd_flush_parse_mode(at + 1, &mode))
+			return -EINVAL;
+		*at = '\0';
+	}
 	if (!strcmp(w, "all")) {
 		want->all = true;
+		want->scope_mode = mode;
 		return 0;
 	}
 	if (!strncmp(w, "dmar", 4)) {
 		if (kstrtouint(w + 4, 10, &unit) || unit >= BITS_PER_LONG)
 			return -EINVAL;
 		want->units |= BIT(unit);
+		want->scope_mode = mode;
 		return 0;
 	}
 	if (sscanf(w, "%x:%x:%x.%x%c", &seg, &bus, &slot, &fn, &end) != 4) {
@@ -1229,6 +1256,7 @@ static int vtd_dma_parse_word(const char *w, struct vtd_dma_want *want)
 	if (seg > 0xffff || bus > 0xff || slot > 0x1f || fn > 7 ||
 	    want->nr == VTD_DMA_MAX_LISTED)
 		return -EINVAL;
+	want->mode[want->nr] = mode;
 	want->addr[want->nr++] = seg << 16 | bus << 8 | PCI_DEVFN(slot, fn);
 	return 0;
 }
@@ -1239,6 +1267,7 @@ static int vtd_dma_parse(const char *param, struct vtd_dma_want *want)
 	int ret = 0;
 
 	memset(want, 0, sizeof(*want));
+	want->scope_mode = vtd_flush_default_mode();
 	if (!param || !*param)
 		return 0;
 	buf = kstrdup(param, GFP_KERNEL);
@@ -1251,7 +1280,7 @@ static int vtd_dma_parse(const char *param, struct vtd_dma_want *want)
 			continue;
 		ret = vtd_dma_parse_word(w, want);
 		if (ret)
-			pr_err("own: cannot parse \"%s\" (want [SSSS:]BB:DD.F, dmarN or all; at most %u addresses)\n",
+			pr_err("own: cannot parse \"%s\" (want [SSSS:]BB:DD.F, dmarN or all, each with an optional @strict or @deferred; at most %u addresses)\n",
 			       w, VTD_DMA_MAX_LISTED);
 	}
 	kfree(buf);
@@ -1297,7 +1326,7 @@ int vtd_dma_init(void)
 
 	mutex_lock(&vtd_dma_mutex);
 	for (i = 0; i < want->nr && !ret; i++)
-		ret = vtd_dma_take_listed(want->addr[i]);
+		ret = vtd_dma_take_listed(want->addr[i], want->mode[i]);
 	if (!ret && (want->all || want->units))
 		vtd_dma_take_scope(want);
 	mutex_unlock(&vtd_dma_mutex);
@@ -1309,8 +1338,9 @@ int vtd_dma_init(void)
 	xa_for_each(&vtd_dma_devs, key, entry)
 		n++;
 	vtd_dma_debugfs_init();
-	pr_info("%u device(s) owned; largest mapping %zu KiB; strict unmap\n",
-		n, vtd_dma_max_map / 1024);
+	pr_info("%u device(s) owned; largest mapping %zu KiB; %s unmap unless own= says otherwise\n",
+		n, vtd_dma_max_map / 1024,
+		vtd_flush_mode_name(vtd_flush_default_mode()));
 out_free:
 	kfree(want);
 	return ret;

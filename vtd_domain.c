@@ -21,9 +21,17 @@
  *    with a device attached that an RMRR names maps that RMRR 1:1.
  * 4. Mapping. Callers allocate an IOVA range first, so concurrent maps
  *    and unmaps of one domain touch disjoint ranges, which is what the
- *    page table requires. Unmap is strict: the IOTLB is invalidated (page
- *    selective where the unit allows) before vtd_domain_unmap() returns.
- *    With caching mode, a map is invalidated too.
+ *    page table requires. vtd_domain_unmap() is always strict: the IOTLB
+ *    is invalidated (page selective where the unit allows) before it
+ *    returns, and the caller keeps its range. vtd_domain_unmap_free()
+ *    unmaps a whole range and gives it back, in the domain's mode
+ *    (vtd_flush.c): strict, the same invalidation and then the range and
+ *    the emptied table pages are released; deferred, the PTEs are cleared
+ *    and the range and pages are queued on this CPU's flush queue, to be
+ *    released after one domain-selective invalidation within the window.
+ *    Either way a range is handed out again, and a table page reused,
+ *    only after an invalidation that started after its PTEs were cleared
+ *    has succeeded. With caching mode, a map is invalidated too.
  * 5. Failure policy. Attach is all or nothing: on error the device's
  *    source IDs are back on the default domain. Invalidation errors are
  *    logged and counted by the unit code; a map that fails leaves nothing
@@ -32,7 +40,10 @@
  *    the domain is then stale, and freeing it keeps its table pages
  *    (abandoned to the pool's leaked count) and its domain ID for good,
  *    with a message and the unit's ctx_clear_failed and
- *    domains_abandoned counters.
+ *    domains_abandoned counters. An unmap whose invalidation fails (in
+ *    either mode) frees nothing: its table pages and, with
+ *    vtd_domain_unmap_free(), its range are quarantined (vtd_flush.c) and never reused; the pages are
+ *    returned to the pool only once the unit is off.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -246,6 +257,8 @@ static void vtd_domain_release(struct vtd_domain *dom)
 	struct vtd_unit *unit = dom->unit;
 	unsigned long kept = 0;
 
+	/* Queued ranges go back to the allocator before it goes. */
+	vtd_flush_domain_exit(dom);
 	if (dom->stale) {
 		if (vtd_domain_has_table(dom))
 			kept = vtd_pgtable_abandon(&dom->pgt);
@@ -315,6 +328,7 @@ struct vtd_domain *vtd_domain_alloc(struct vtd_unit *unit,
 	dom->type = type;
 	dom->did = did;
 	INIT_LIST_HEAD(&dom->devices);
+	vtd_flush_domain_init(dom);
 	ret = vtd_domain_setup(dom);
 	if (ret) {
 		vtd_domain_release(dom);
@@ -557,6 +571,36 @@ int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 }
 EXPORT_SYMBOL_GPL(vtd_domain_map);
 
+/*
+ * Invalidate what @gather holds, strictly. Return: 0, or the error (the
+ * unit's, or an injected one) after which nothing it covers may be freed.
+ */
+static int vtd_domain_inv_gather(struct vtd_domain *dom,
+				 struct vtd_pgtable_gather *gather)
+{
+	int ret = 0;
+
+	if (gather->start <= gather->last)
+		ret = vtd_unit_flush_iotlb_range(dom->unit, dom->did,
+						 gather->start,
+						 gather->last - gather->start + 1,
+						 gather->tables);
+	return vtd_flush_inject(ret);
+}
+
+/* Clear the PTEs of [@iova, @iova + @size) into @gather and count it. */
+static u64 vtd_domain_clear(struct vtd_domain *dom, u64 iova, u64 size,
+			    gfp_t gfp, struct vtd_pgtable_gather *gather)
+{
+	u64 unmapped;
+
+	vtd_pgtable_gather_init(gather);
+	unmapped = vtd_pgtable_unmap(&dom->pgt, iova, size, gfp, NULL, gather);
+	atomic64_sub(unmapped, &dom->mapped_bytes);
+	atomic64_inc(&dom->nr_unmaps);
+	return unmapped;
+}
+
 /**
  * vtd_domain_unmap() - unmap a range, strictly
  * @dom: the domain
@@ -565,8 +609,11 @@ EXPORT_SYMBOL_GPL(vtd_domain_map);
  * @gfp: as for vtd_domain_map() (splitting a superpage needs a page)
  *
  * The IOTLB (and the paging-structure caches, if tables were freed) is
- * invalidated before this returns; freed table pages go back to the pool
- * only after that.
+ * invalidated before this returns, whatever the domain's unmap mode;
+ * freed table pages go back to the pool only after that. The caller keeps
+ * the IOVA range. If the invalidation fails, the table pages are
+ * quarantined; a caller that wants its range quarantined too (never handed
+ * out again) uses vtd_domain_unmap_free() instead.
  * Context: any, with a matching @gfp.
  * Return: the bytes that were mapped and are not any more.
  */
@@ -574,17 +621,65 @@ u64 vtd_domain_unmap(struct vtd_domain *dom, u64 iova, u64 size, gfp_t gfp)
 {
 	struct vtd_pgtable_gather gather;
 	u64 unmapped;
+	int ret;
 
 	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
 		return 0;
-	vtd_pgtable_gather_init(&gather);
-	unmapped = vtd_pgtable_unmap(&dom->pgt, iova, size, gfp, NULL, &gather);
-	vtd_pgtable_sync(&dom->pgt, &gather);
-	atomic64_sub(unmapped, &dom->mapped_bytes);
-	atomic64_inc(&dom->nr_unmaps);
+	unmapped = vtd_domain_clear(dom, iova, size, gfp, &gather);
+	ret = vtd_domain_inv_gather(dom, &gather);
+	if (ret)
+		vtd_flush_quarantine(dom, 0, 0, &gather.freelist,
+				     gather.nr_freed, ret);
+	else
+		vtd_pool_put_list(&dom->unit->pool, &gather.freelist);
 	return unmapped;
 }
 EXPORT_SYMBOL_GPL(vtd_domain_unmap);
+
+/**
+ * vtd_domain_unmap_free() - unmap a range and give it back
+ * @dom: a DMA domain
+ * @iova: the first address of a range from vtd_domain_alloc_iova()
+ * @size: the size it was allocated with (whatever part of it is mapped
+ *	  is unmapped)
+ * @gfp: as for vtd_domain_map()
+ *
+ * Strict domains: invalidate, then release the range and the emptied
+ * table pages. Deferred domains: queue them on this CPU's flush queue,
+ * released after the queue's next invalidation (within the window,
+ * vtd_flush.c). If an invalidation fails, the range and the pages are
+ * quarantined instead: never handed out or reused again.
+ * Context: any, with a matching @gfp.
+ * Return: 0 (released or queued), or the failed invalidation's error (the
+ * range is quarantined).
+ */
+int vtd_domain_unmap_free(struct vtd_domain *dom, u64 iova, u64 size,
+			  gfp_t gfp)
+{
+	struct vtd_pgtable_gather gather;
+	int ret;
+
+	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
+		return -EINVAL;
+	vtd_domain_clear(dom, iova, size, gfp, &gather);
+	if (gather.start > gather.last && !gather.nr_freed) {
+		/* Nothing was mapped: nothing the unit can have cached. */
+		vtd_domain_free_iova(dom, iova, size);
+		return 0;
+	}
+	if (vtd_flush_defer(dom, iova, size, &gather))
+		return 0;
+	ret = vtd_domain_inv_gather(dom, &gather);
+	if (ret) {
+		vtd_flush_quarantine(dom, iova, size, &gather.freelist,
+				     gather.nr_freed, ret);
+		return ret;
+	}
+	vtd_pool_put_list(&dom->unit->pool, &gather.freelist);
+	vtd_domain_free_iova(dom, iova, size);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_unmap_free);
 
 /**
  * vtd_domain_lookup() - what an IOVA translates to
@@ -712,6 +807,8 @@ void vtd_domains_unit_exit(struct vtd_unit *unit)
 	if (unit->default_domain)
 		vtd_domain_free(unit->default_domain);
 	unit->default_domain = NULL;
+	/* Translation is off: quarantined table pages can go back now. */
+	vtd_flush_unit_exit(unit);
 	if (unit->pool.wq)
 		vtd_pool_destroy(&unit->pool);
 	if (unit->resv.anchor)

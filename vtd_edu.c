@@ -37,6 +37,9 @@
  *    - isolation-write, isolation-read: edu X reaches for an IOVA mapped
  *      only in edu Y's domain: X faults, Y's memory stays as it was, and
  *      Y itself can use the IOVA.
+ *    - window: with the domain deferred for the test, a stale transfer
+ *      to a just-unmapped IOVA lands inside the window and faults after
+ *      it (vtd_flush.c; scenarios/deferred-window.sh).
  *    A word matches every test it names or prefixes ("fault" runs the
  *    three fault tests).
  *
@@ -831,6 +834,108 @@ static int vtd_edu_test_fault_ro(struct vtd_edu_ctx *ctx)
 }
 
 /*
+ * window: the deferred unmap's window, on QEMU's real IOTLB. edu -> RAM
+ * into a mapped buffer (QEMU caches the translation); edu's domain made
+ * deferred (vtd_remap's flush_window_ms), the buffer refilled and given
+ * back with vtd_domain_unmap_free(); the same transfer at once must still
+ * land (the stale translation, inside the window), and once the queue has
+ * been flushed the same transfer must fault and leave memory alone. The
+ * buffer's pages stay ours until the domain is strict again (which
+ * flushes). A transfer translates when it completes, 100 ms after its
+ * start: the window must be far above that (scenarios/deferred-window.sh
+ * uses 2000 ms).
+ */
+static int vtd_edu_window_wait(struct vtd_domain *dom, unsigned int ms,
+			       struct vtd_flush_stats *st)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(ms);
+
+	do {
+		msleep(VTD_EDU_DMA_POLL_MS);
+		vtd_flush_get_stats(dom, st);
+	} while (!st->released && time_before(jiffies, end));
+	return st->released ? 0 : -ETIMEDOUT;
+}
+
+static int vtd_edu_test_window(struct vtd_edu_ctx *ctx)
+{
+	u32 seed_c = vtd_edu_next_seed(ctx), seed_a = vtd_edu_next_seed(ctx);
+	u32 seed_a2 = vtd_edu_next_seed(ctx), seed_a3 = vtd_edu_next_seed(ctx);
+	struct vtd_domain *dom = ctx->edu->dom;
+	s64 land_ms = 0, flush_ms = 0, fault_ms = 0;
+	struct vtd_edu_buf a = {};
+	struct vtd_flush_stats st = {};
+	unsigned int window = 0;
+	struct vtd_fault f = {};
+	u64 seq;
+	ktime_t t0;
+	int ret;
+
+	ret = vtd_edu_load(ctx, seed_c);
+	if (!ret)
+		ret = vtd_edu_buf_get(ctx, &a, seed_a, dom,
+				      VTD_PGT_READ | VTD_PGT_WRITE);
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, ctx->edu, true, &a);
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "buffer while mapped", &a,
+					  seed_c, seed_a);
+	if (ret)
+		return vtd_edu_buf_put(ctx, &a, ret);
+	ret = vtd_flush_set_mode(dom, VTD_UNMAP_DEFERRED, NULL);
+	if (ret)
+		return vtd_edu_buf_put(ctx, &a,
+				       vtd_edu_report(ctx, ret,
+						      "cannot make domain %u deferred (%d)",
+						      dom->did, ret));
+	window = dom->flush.cfg.window_ms;
+	vtd_edu_buf_fill(&a, seed_a2);
+	t0 = ktime_get();
+	ret = vtd_domain_unmap_free(dom, a.iova, VTD_EDU_BUF_SIZE, GFP_KERNEL);
+	/* The range is the queue's now; the pages stay ours. */
+	a.mapped = false;
+	a.dom = NULL;
+	seq = vtd_unit_fault_seq(ctx->edu->unit);
+	if (!ret)
+		ret = vtd_edu_dma(ctx, ctx->edu, true, vtd_edu_window(&a));
+	land_ms = ktime_ms_delta(ktime_get(), t0);
+	if (!ret)
+		ret = vtd_edu_expect_no_fault(ctx, ctx->edu, seq, &a);
+	if (!ret && land_ms >= window)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "the transfer took until %lld ms, not inside the %u ms window: inconclusive",
+				     land_ms, window);
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "buffer unmapped, inside the window",
+					  &a, seed_c, seed_a2);
+	if (!ret) {
+		ret = vtd_edu_window_wait(dom, 3 * window + 1000, &st);
+		flush_ms = ktime_ms_delta(ktime_get(), t0);
+		if (ret)
+			vtd_edu_report(ctx, ret,
+				       "queue not flushed %lld ms after the unmap (window %u ms)",
+				       flush_ms, window);
+	}
+	if (!ret) {
+		vtd_edu_buf_fill(&a, seed_a3);
+		ret = vtd_edu_dma_fault(ctx, true, vtd_edu_window(&a), &f);
+		fault_ms = ktime_ms_delta(ktime_get(), t0);
+	}
+	if (!ret)
+		ret = vtd_edu_expect_data(ctx, "buffer after the window", &a,
+					  seed_a3, seed_a3);
+	/* Strict again: flushes whatever a failure left queued. */
+	vtd_flush_set_mode(dom, VTD_UNMAP_STRICT, NULL);
+	if (!ret)
+		vtd_edu_report(ctx, 0,
+			       "window %u ms: stale edu->RAM DMA to unmapped IOVA %#llx landed (done at %lld ms); queue flushed (%llu by the window timer, oldest entry %llu ms old), seen at %lld ms; the same DMA then faulted (#%llu, reason %u, done at %lld ms), memory untouched",
+			       window, vtd_edu_window(&a), land_ms,
+			       st.flush_window, div_u64(st.max_age_ns, NSEC_PER_MSEC),
+			       flush_ms, f.seq, f.reason, fault_ms);
+	return vtd_edu_buf_put(ctx, &a, ret);
+}
+
+/*
  * Set up an isolation test: buffer @ya of pattern @seed_ya mapped
  * read-write in the peer's domain only, shown to work for the peer
  * (RAM -> edu, no fault).
@@ -969,6 +1074,7 @@ static const struct vtd_edu_test vtd_edu_tests[] = {
 	{ "fault-write", vtd_edu_test_fault_write, false },
 	{ "fault-read", vtd_edu_test_fault_read, false },
 	{ "fault-ro", vtd_edu_test_fault_ro, false },
+	{ "window", vtd_edu_test_window, false },
 	{ "isolation-write", vtd_edu_test_isolation_write, true },
 	{ "isolation-read", vtd_edu_test_isolation_read, true },
 	{ "storm", vtd_edu_test_storm, false },

@@ -3,8 +3,9 @@
  * vtd-remap module entry: brings the parts up in order and takes them down
  * in reverse: the IOVA allocator, a template domain holding the holes
  * every DMA domain must keep (the MSI/APIC window), the firmware's DMAR
- * table (parsed and matched to the PCI devices present), debugfs, the
- * hardware units (translation on), and the DMA-API shim.
+ * table (parsed and matched to the PCI devices present), the unmap modes
+ * (parameters, the CPU-hotplug callback of the deferred queues), debugfs,
+ * the hardware units (translation on), and the DMA-API shim.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -16,6 +17,7 @@
 #include "vtd_debugfs.h"
 #include "vtd_dma.h"
 #include "vtd_dmar.h"
+#include "vtd_flush.h"
 #include "vtd_unit.h"
 
 /*
@@ -87,6 +89,9 @@ static int __init vtd_init(void)
 	ret = vtd_dmar_init();
 	if (ret)
 		goto out_destroy_template;
+	ret = vtd_flush_init();
+	if (ret)
+		goto out_dmar_free;
 	vtd_debugfs_init();
 	if (vtd_dmar && vtd_dmar->usable) {
 		ret = vtd_units_init(vtd_dmar, &vtd_template);
@@ -103,6 +108,8 @@ out_units_exit:
 	/* debugfs first: its files may be open while the module loads. */
 	vtd_debugfs_exit();
 	vtd_units_exit();
+	vtd_flush_exit();
+out_dmar_free:
 	vtd_dmar_free(vtd_dmar);
 out_destroy_template:
 	vtd_iova_domain_destroy(&vtd_template);
@@ -116,6 +123,7 @@ static void __exit vtd_exit(void)
 	vtd_dma_exit();
 	vtd_debugfs_exit();
 	vtd_units_exit();
+	vtd_flush_exit();
 	vtd_dmar_free(vtd_dmar);
 	vtd_iova_domain_destroy(&vtd_template);
 	vtd_iova_exit();

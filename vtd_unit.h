@@ -18,6 +18,7 @@
 
 #include "iova.h"
 #include "vtd_dmar.h"
+#include "vtd_flush.h"
 #include "vtd_irq.h"
 #include "vtd_pgtable.h"
 #include "vtd_pool.h"
@@ -307,6 +308,7 @@ enum vtd_domain_type {
  * @stale:	a context entry taken from this domain could not be
  *		invalidated, so the unit may still walk its table with its
  *		domain ID: freeing it keeps both (protected by @unit->mutex).
+ * @flush:	unmap mode, deferred queues and quarantine (vtd_flush.c).
  * @debugfs:	the domain's debugfs directory, or NULL.
  */
 struct vtd_domain {
@@ -322,6 +324,7 @@ struct vtd_domain {
 	atomic64_t nr_maps;
 	atomic64_t nr_unmaps;
 	bool stale;
+	struct vtd_flush_domain flush;
 	struct dentry *debugfs;
 };
 
@@ -381,6 +384,8 @@ struct vtd_domain *vtd_domain_of(struct pci_dev *pdev);
 int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 		   u64 size, int prot, gfp_t gfp);
 u64 vtd_domain_unmap(struct vtd_domain *dom, u64 iova, u64 size, gfp_t gfp);
+int vtd_domain_unmap_free(struct vtd_domain *dom, u64 iova, u64 size,
+			  gfp_t gfp);
 int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys);
 int vtd_domain_alloc_iova(struct vtd_domain *dom, u64 size, u64 dma_limit,
 			  gfp_t gfp, u64 *iova);
