@@ -1098,7 +1098,7 @@ static int vtd_edu_test_api_page(struct vtd_edu_ctx *ctx)
 	page = alloc_pages(GFP_KERNEL, get_order(33 * PAGE_SIZE));
 	if (!page)
 		return vtd_edu_report(ctx, -ENOMEM, "no 64 contiguous pages");
-	for (k = 0; k < ARRAY_SIZE(npages) && !ret; k++) {
+	for (k = 0; k < ARRAY_SIZE(npages); k++) {
 		sy.size = npages[k] * PAGE_SIZE;
 		attrs = k ? DMA_ATTR_SKIP_CPU_SYNC : 0;
 		before = vtd_edu_iova_frames(ctx->edu);
@@ -1114,14 +1114,15 @@ static int vtd_edu_test_api_page(struct vtd_edu_ctx *ctx)
 		sy.handle = dma;
 		buf.cpu = page_address(page) + (npages[k] - 2) * PAGE_SIZE;
 		buf.iova = dma + (npages[k] - 2) * PAGE_SIZE;
+		/* Each check says its own failure. */
 		if (dma_need_sync(dev, dma))
 			ret = vtd_edu_report(ctx, -EIO,
 					     "dma_need_sync() is true on a cache-coherent machine");
-		else if (frames[k] != want[k])
+		if (frames[k] != want[k])
 			ret = vtd_edu_report(ctx, -EIO,
 					     "map_page of %u pages took %lu pages of IOVA, expected %u",
 					     npages[k], frames[k], want[k]);
-		else
+		if (!ret)
 			ret = vtd_edu_api_xfer(ctx, "map_page", &buf, &sy);
 		dma_unmap_page_attrs(dev, dma, sy.size, DMA_BIDIRECTIONAL,
 				     attrs);

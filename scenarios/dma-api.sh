@@ -14,8 +14,9 @@
 # FORCE_CONTIGUOUS, get_sgtable), coherent above MAX_ORDER, alloc_pages
 # and alloc_noncoherent, alloc_noncontiguous with a vmap, and
 # dma_mmap_coherent read back through a user mapping. Afterwards the
-# shim must have nothing mapped for the devices, no failed map and no bad
-# unmap, and the kernel log no DMA-API debug report.
+# shim must have nothing mapped for the devices, no bad unmap, no failed
+# map but the one api-big provokes, and the kernel log no DMA-API debug
+# report.
 
 P=dma-api
 . /scenarios/lib/edu.sh
@@ -62,11 +63,11 @@ done
 # Devices one after the other: the tests count the domain's maps and
 # frames, which only their own device changes.
 for d in $EDU_DIRS; do
-	[ $status -eq 0 ] || break
 	i=1
 	while [ $i -le "$rounds" ] && [ $status -eq 0 ]; do
+		# On a failure the other tests still run: each says its own.
 		for t in $TESTS; do
-			edu_run "$d" "$t" || { status=1; break; }
+			edu_run "$d" "$t" || status=1
 		done
 		i=$((i + 1))
 	done
@@ -79,8 +80,10 @@ if [ -r "$SHIM_DBG" ]; then
 		echo "$P: FAIL: the shim still has ranges mapped after the tests"
 		status=1
 	fi
-	if grep -qE 'failed maps [1-9]|bad unmaps [1-9]' "$SHIM_DBG"; then
-		echo "$P: FAIL: the shim counted failed maps or bad unmaps"
+	# api-big's FORCE_CONTIGUOUS above MAX_ORDER fails once a round.
+	if grep -q 'bad unmaps [1-9]' "$SHIM_DBG" ||
+		grep 'failed maps' "$SHIM_DBG" | grep -qv "failed maps $rounds,"; then
+		echo "$P: FAIL: the shim counted bad unmaps, or failed maps other than api-big's $rounds refused FORCE_CONTIGUOUS"
 		status=1
 	fi
 else
