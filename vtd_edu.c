@@ -48,6 +48,8 @@
  *    - api-sg: map_sg of 16 contiguous pages (one DMA segment, one map
  *      call), of 16 scattered pages (one segment, a map call per
  *      physical run), of 16 sub-page entries (16 segments).
+ *    - api-superpage: map_sg of a 2 MiB contiguous block: one segment, a
+ *      2 MiB leaf (first after the load: needs a fresh domain).
  *    - api-coherent: dma_alloc_coherent (aligned to its size), with
  *      DMA_ATTR_NO_KERNEL_MAPPING and FORCE_CONTIGUOUS; dma_get_sgtable.
  *    - api-big: coherent buffers above MAX_ORDER: a vmap of separate
@@ -1237,8 +1239,63 @@ out_free:
 }
 
 /*
+ * api-superpage: a physically contiguous 2 MiB list (a buddy block, so
+ * 2 MiB aligned) is one DMA segment, 2 MiB aligned, translated by a 2 MiB
+ * leaf. The page table puts a superpage only where no table is left from
+ * earlier small mappings, so this needs a fresh domain: the first test
+ * after vtd_remap.ko is loaded (the top 2 MiB of edu's space then holds
+ * nothing).
+ */
+static int vtd_edu_test_api_superpage(struct vtd_edu_ctx *ctx)
+{
+	const unsigned int n = SZ_2M / PAGE_SIZE;
+	struct device *dev = &ctx->edu->pdev->dev;
+	unsigned int i, level = 0;
+	struct scatterlist *s;
+	struct sg_table sgt;
+	struct page *block;
+	u64 pte = 0;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	block = alloc_pages(GFP_KERNEL | __GFP_NOWARN, get_order(SZ_2M));
+	if (!block)
+		return vtd_edu_report(ctx, -ENOMEM, "no 2 MiB block");
+	if (sg_alloc_table(&sgt, n, GFP_KERNEL)) {
+		ret = vtd_edu_report(ctx, -ENOMEM, "no scatterlist");
+		goto out_block;
+	}
+	for_each_sgtable_sg(&sgt, s, i)
+		sg_set_page(s, block + i, PAGE_SIZE, 0);
+	ret = dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	if (ret) {
+		ret = vtd_edu_report(ctx, -EIO, "2 MiB list: map_sg failed (%d)",
+				     ret);
+		goto out_table;
+	}
+	if (sgt.nents != 1 || !IS_ALIGNED(sg_dma_address(sgt.sgl), SZ_2M) ||
+	    vtd_pgtable_leaf(&ctx->edu->dom->pgt, sg_dma_address(sgt.sgl),
+			     &pte, &level) || level != 2)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "2 MiB contiguous list: %u DMA segments at %#llx, leaf level %u; expected 1 segment, 2 MiB aligned, a level-2 (2 MiB) leaf",
+				     sgt.nents, (u64)sg_dma_address(sgt.sgl),
+				     level);
+	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	if (!ret)
+		ret = vtd_edu_report(ctx, 0,
+				     "2 MiB contiguous list: 1 DMA segment, 2 MiB aligned, mapped by a 2 MiB superpage");
+out_table:
+	sg_free_table(&sgt);
+out_block:
+	__free_pages(block, get_order(SZ_2M));
+	return ret;
+}
+
+/*
  * api-sg: map_sg of a physically contiguous list (one map call), of
- * scattered pages (one per run) and of sub-page entries (no merging).
+ * scattered pages (one per run) of sub-page entries (no merging) and of a 2 MiB
+ * contiguous block (a superpage).
  */
 static int vtd_edu_test_api_sg(struct vtd_edu_ctx *ctx)
 {
@@ -1687,6 +1744,7 @@ static const struct vtd_edu_test vtd_edu_tests[] = {
 	{ "fault-ro", vtd_edu_test_fault_ro, false },
 	{ "isolation-write", vtd_edu_test_isolation_write, true },
 	{ "isolation-read", vtd_edu_test_isolation_read, true },
+	{ "api-superpage", vtd_edu_test_api_superpage, false },
 	{ "api-page", vtd_edu_test_api_page, false },
 	{ "api-sg", vtd_edu_test_api_sg, false },
 	{ "api-coherent", vtd_edu_test_api_coherent, false },
