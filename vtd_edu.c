@@ -46,8 +46,9 @@
  *    - api-page: dma_map_page of 20 and 33 pages: 32 and 33 pages of
  *      IOVA taken; dma_need_sync() false.
  *    - api-sg: map_sg of 16 contiguous pages (one DMA segment, one map
- *      call), of 16 scattered pages (one segment, a map call per
- *      physical run), of 16 sub-page entries (16 segments).
+ *      call, under caching mode one invalidation), of 16 scattered pages
+ *      (one segment, a map call and invalidation per physical run), of
+ *      16 sub-page entries (16 segments).
  *    - api-superpage: map_sg of a 2 MiB contiguous block: one segment, a
  *      2 MiB leaf (first after the load: needs a fresh domain).
  *    - api-coherent: dma_alloc_coherent (aligned to its size), with
@@ -1067,6 +1068,16 @@ static unsigned long vtd_edu_iova_frames(struct vtd_edu *edu)
 	return st.allocated_frames;
 }
 
+/* IOTLB invalidation requests the device's unit has completed. */
+static u64 vtd_edu_iotlb_invs(struct vtd_edu *edu)
+{
+	struct vtd_unit_counters *c = &edu->unit->stats;
+
+	return atomic64_read(&c->inv[VTD_INV_IOTLB_GLOBAL]) +
+	       atomic64_read(&c->inv[VTD_INV_IOTLB_DOMAIN]) +
+	       atomic64_read(&c->inv[VTD_INV_IOTLB_PAGE]);
+}
+
 /* Page @n of a table's CPU side, or NULL. */
 static struct page *vtd_edu_sgt_page(struct sg_table *sgt, unsigned long n)
 {
@@ -1147,10 +1158,10 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 	struct device *dev = &ctx->edu->pdev->dev;
 	struct vtd_edu_buf buf = {};
 	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_SG };
-	unsigned int i, runs = 1;
+	unsigned int i, runs = 1, want_invs;
 	struct scatterlist *s;
 	struct sg_table sgt;
-	u64 maps;
+	u64 maps, invs;
 	int ret;
 
 	for (i = 1; i < VTD_EDU_SG_PAGES; i++)
@@ -1160,6 +1171,7 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 	for_each_sgtable_sg(&sgt, s, i)
 		sg_set_page(s, pages[i], PAGE_SIZE, 0);
 	maps = atomic64_read(&ctx->edu->dom->nr_maps);
+	invs = vtd_edu_iotlb_invs(ctx->edu);
 	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
 	if (ret) {
 		ret = vtd_edu_report(ctx, -EIO, "%s: map_sg failed (%d)",
@@ -1167,11 +1179,14 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 		goto out_free;
 	}
 	maps = atomic64_read(&ctx->edu->dom->nr_maps) - maps;
-	if (sgt.nents != 1 || maps != runs) {
+	invs = vtd_edu_iotlb_invs(ctx->edu) - invs;
+	/* Caching mode invalidates every map call, and only then. */
+	want_invs = vtd_unit_caching_mode(ctx->edu->unit) ? runs : 0;
+	if (sgt.nents != 1 || maps != runs || invs != want_invs) {
 		ret = vtd_edu_report(ctx, -EIO,
-				     "%s: %u pages in %u physical runs gave %u DMA segments and %llu map calls; expected 1 and %u",
+				     "%s: %u pages in %u physical runs gave %u DMA segments, %llu map calls and %llu IOTLB invalidations; expected 1, %u and %u",
 				     what, VTD_EDU_SG_PAGES, runs, sgt.nents,
-				     maps, runs);
+				     maps, invs, runs, want_invs);
 	} else {
 		buf.pages[0] = pages[7];
 		buf.pages[1] = pages[8];
@@ -1182,8 +1197,8 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 	dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
 	if (!ret)
 		ret = vtd_edu_report(ctx, 0,
-				     "%s: %u pages in %u physical runs -> 1 DMA segment, %llu map calls; data checked across pages 7-8",
-				     what, VTD_EDU_SG_PAGES, runs, maps);
+				     "%s: %u pages in %u physical runs -> 1 DMA segment, %llu map calls, %llu IOTLB invalidations; data checked across pages 7-8",
+				     what, VTD_EDU_SG_PAGES, runs, maps, invs);
 out_free:
 	sg_free_table(&sgt);
 	return ret;
