@@ -93,9 +93,11 @@
  *    device_lock, then the unit's mutex (attach, detach). The DMA ops take
  *    no sleeping lock: xa_load() under RCU, then the allocator's, the page
  *    table's, the pool's and the unit's invalidation spinlocks (all
- *    irq-safe), and a record's recent_lock (a leaf). A record is freed only
- *    after its driver is unbound and its ops removed, so no op can be
- *    running on it.
+ *    irq-safe), and a record's recent_lock (a leaf). The bufs xarray's
+ *    own lock is taken only by allocations and frees of buffers built
+ *    from separate pages, which sleep anyway (vmap, vunmap); other frees
+ *    only look it up, under RCU. A record is freed only after its driver
+ *    is unbound and its ops removed, so no op can be running on it.
  *
  * 7. Context. map_page, map_sg and map_resource may be called in any
  *    context, interrupts included (nvme and virtio unmap in their
