@@ -1543,10 +1543,17 @@ static int vtd_edu_test_api_pages(struct vtd_edu_ctx *ctx)
 			       GFP_KERNEL);
 	if (!page)
 		return vtd_edu_report(ctx, -EIO, "dma_alloc_pages failed");
+	/*
+	 * DMA-API debug records these like dma_map_page() and wants the
+	 * handle checked; it must be valid anyway.
+	 */
+	if (dma_mapping_error(dev, dma))
+		ret = vtd_edu_report(ctx, -EIO, "dma_alloc_pages gave an error handle");
 	buf.cpu = page_address(page);
 	buf.iova = dma;
 	sy.handle = dma;
-	ret = vtd_edu_api_xfer(ctx, "alloc_pages", &buf, &sy);
+	if (!ret)
+		ret = vtd_edu_api_xfer(ctx, "alloc_pages", &buf, &sy);
 	dma_free_pages(dev, VTD_EDU_BUF_SIZE, page, dma, DMA_BIDIRECTIONAL);
 	if (ret)
 		return ret;
@@ -1558,7 +1565,11 @@ static int vtd_edu_test_api_pages(struct vtd_edu_ctx *ctx)
 	buf.cpu = cpu;
 	buf.iova = dma;
 	sy.handle = dma;
-	ret = vtd_edu_api_xfer(ctx, "alloc_noncoherent", &buf, &sy);
+	if (dma_mapping_error(dev, dma))
+		ret = vtd_edu_report(ctx, -EIO,
+				     "dma_alloc_noncoherent gave an error handle");
+	else
+		ret = vtd_edu_api_xfer(ctx, "alloc_noncoherent", &buf, &sy);
 	dma_free_noncoherent(dev, VTD_EDU_BUF_SIZE, cpu, dma,
 			     DMA_BIDIRECTIONAL);
 	return ret ?: vtd_edu_report(ctx, 0,
