@@ -58,6 +58,8 @@
  *      refused.
  *    - api-pages: dma_alloc_pages, dma_alloc_noncoherent.
  *    - api-noncontig: dma_alloc_noncontiguous + dma_vmap_noncontiguous.
+ *    - api-resource: dma_map_resource of edu's BAR0: edu reads its own
+ *      DMA registers through the unit.
  *    - api-mmap: dma_mmap_coherent into the process writing "run" (the
  *      debugfs file "mmap", which only that test may map), read back
  *      through the user mapping.
@@ -1626,6 +1628,55 @@ out_free:
 				     VTD_EDU_NC_PAGES);
 }
 
+/*
+ * api-resource: dma_map_resource() of edu's own BAR0 (MMIO; the core
+ * refuses RAM), and a transfer RAM->edu whose source is that mapping at
+ * the DMA registers: edu reads its own registers through the unit, so
+ * its buffer then holds the transfer's source address (register 0x80) and
+ * its destination (0x88). Copied back into a coherent buffer and checked.
+ */
+static int vtd_edu_test_api_resource(struct vtd_edu_ctx *ctx)
+{
+	struct vtd_edu *edu = ctx->edu;
+	struct device *dev = &edu->pdev->dev;
+	phys_addr_t bar = pci_resource_start(edu->pdev, 0);
+	struct vtd_edu_buf buf = {};
+	dma_addr_t res, dma;
+	u64 *got, src;
+	void *cpu;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	res = dma_map_resource(dev, bar, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	if (dma_mapping_error(dev, res))
+		return vtd_edu_report(ctx, -EIO, "map_resource of BAR0 %pa failed",
+				      &bar);
+	cpu = dma_alloc_coherent(dev, VTD_EDU_BUF_SIZE, &dma, GFP_KERNEL);
+	if (!cpu) {
+		ret = vtd_edu_report(ctx, -ENOMEM, "no coherent buffer");
+		goto out_unmap;
+	}
+	src = res + VTD_EDU_REG_DMA_SRC;
+	ret = vtd_edu_dma(ctx, edu, false, src);
+	buf.cpu = cpu;
+	buf.iova = dma;
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, edu, true, &buf);
+	got = cpu + VTD_EDU_XFER_OFF;
+	if (!ret && (got[0] != src || got[1] != VTD_EDU_DEV_BUF))
+		ret = vtd_edu_report(ctx, -EIO,
+				     "edu read %#llx %#llx from its DMA registers through map_resource %#llx; expected %#llx %#x",
+				     got[0], got[1], (u64)res, src,
+				     VTD_EDU_DEV_BUF);
+	dma_free_coherent(dev, VTD_EDU_BUF_SIZE, cpu, dma);
+out_unmap:
+	dma_unmap_resource(dev, res, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	return ret ?: vtd_edu_report(ctx, 0,
+				     "edu read its own DMA registers (source %#llx, destination %#x) through map_resource of BAR0",
+				     src, VTD_EDU_DEV_BUF);
+}
+
 /* The mmap file: only the test that set the buffer may map it. */
 static int vtd_edu_mmap_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -1778,6 +1829,7 @@ static const struct vtd_edu_test vtd_edu_tests[] = {
 	{ "api-pages", vtd_edu_test_api_pages, false },
 	{ "api-noncontig", vtd_edu_test_api_noncontig, false },
 	{ "api-mmap", vtd_edu_test_api_mmap, false },
+	{ "api-resource", vtd_edu_test_api_resource, false },
 };
 
 /* @word names @t, or is the part of its name before a '-'. */

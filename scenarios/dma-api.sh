@@ -14,7 +14,8 @@
 # scattered; sub-page), coherent (plain, NO_KERNEL_MAPPING,
 # FORCE_CONTIGUOUS, get_sgtable), coherent above MAX_ORDER, alloc_pages
 # and alloc_noncoherent, alloc_noncontiguous with a vmap, and
-# dma_mmap_coherent read back through a user mapping. Afterwards the
+# dma_mmap_coherent read back through a user mapping, and map_resource of
+# edu's BAR (edu reads its own registers). Afterwards the
 # shim must have nothing mapped for the devices, no bad unmap, no failed
 # map but the one api-big provokes, and the kernel log no DMA-API debug
 # report.
@@ -23,7 +24,7 @@ P=dma-api
 . /scenarios/lib/edu.sh
 
 SHIM_DBG=/sys/kernel/debug/vtd_remap/dma/devices
-TESTS="api-superpage api-page api-sg api-coherent api-big api-pages api-noncontig api-mmap"
+TESTS="api-superpage api-page api-sg api-coherent api-big api-pages api-noncontig api-mmap api-resource"
 
 rounds=1
 for a in "$@"; do
