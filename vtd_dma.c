@@ -73,9 +73,12 @@
  *    segment while the merge respects the maximum segment size
  *    (dma_get_max_seg_size()) and the boundary. Lists longer than the
  *    largest mapping, or with no room for one range under the mask, are
- *    mapped one range per segment instead, never merged. An unmap looks
- *    its address up once in the allocator, which checks it and gives the
- *    range's extent; the range is unmapped, then freed.
+ *    mapped one range per segment instead, never merged. An unmap finds
+ *    its address's range with vtd_iova_find(), which checks the address
+ *    and gives the range's extent (a map_sg range may have been rounded
+ *    up), unmaps the range and frees it with vtd_dma_range_free(); today
+ *    that is a second search of the tree (vtd_iova_free()), which a
+ *    per-CPU range cache in front of it saves for the sizes it serves.
  *
  * 5. Invariants.
  *    - dev->dma_ops == &vtd_dma_ops iff the device has a record in
@@ -519,9 +522,9 @@ static void vtd_dma_unmap_range(struct vtd_dma_dev *dd, u64 iova, u64 pages)
 /*
  * Give back the range holding @addr, which must be its first page if
  * @at_start. @len bytes from @addr were mapped, says the caller. The
- * allocator's lookup is the only one: it checks the address and gives the
- * range's extent, which the caller's size need not tell (a map_sg range
- * may have been rounded up, section 4).
+ * lookup checks the address before anything is unmapped (a wrong address
+ * must not unmap a range another CPU is mapping) and gives the range's
+ * extent, which the caller's size need not tell (section 4).
  * Return: 0 with the range in @out (if not NULL), or -ENOENT if @addr is
  * not in a range we handed out (a driver bug: warned, nothing freed).
  */
