@@ -50,20 +50,38 @@
  *    holds the device (a reference), its unit and domain, counters and a
  *    ring of the last VTD_DMA_RECENT maps for debugfs. The domain's IOVA
  *    allocator is the record of live mappings: an unmap finds the range an
- *    address belongs to there, so no per-mapping memory is spent here.
+ *    address belongs to there, so no per-mapping memory is spent here,
+ *    except a small record per coherent buffer built from separate pages
+ *    (section 9).
  *
- * 4. Address layout. Every range is a power of two of pages, so the
- *    allocator aligns it naturally. Hence a range never crosses a segment
- *    boundary (dma_get_seg_boundary(), a power of two minus one) unless it
- *    is larger than the boundary, and then it starts on one. map_sg lays
- *    the whole list out in one range: each segment at the next page, plus
- *    its offset in its page; a segment that would cross a boundary starts
- *    at the boundary instead (the pad is shorter than the segment). In the
- *    range, adjacent segments that meet at a page boundary are merged into
- *    one DMA segment while the merge respects the maximum segment size
+ * 4. Address layout. A range below VTD_DMA_ROUND_PAGES (32) pages is
+ *    rounded up to a power of two, which the allocator aligns naturally:
+ *    few size classes, as a per-CPU range cache wants. Above that a
+ *    streaming mapping (map_page, map_resource) takes exactly its pages,
+ *    at no particular alignment. Allocations (coherent, pages,
+ *    noncontiguous) always take a power of two aligned to its size: the
+ *    DMA API promises a coherent buffer does not cross a boundary of its
+ *    own size's order. Both shapes (align 1; align == size == 2^k) are
+ *    the allocator's O(log n) ones. map_sg lays the whole list out in one
+ *    range: each segment at the next page, plus its offset in its page; a
+ *    segment that would cross a segment boundary (dma_get_seg_boundary(),
+ *    a power of two minus one) starts at the boundary instead. The range
+ *    is the exact size when it is no larger than the boundary's window
+ *    and lands inside one window; otherwise a power of two aligned to its
+ *    size, so that positions relative to it are boundary positions too.
+ *    Segments that follow each other in the range and in physical memory
+ *    are mapped by one vtd_domain_map() (superpages where aligned), so a
+ *    physically contiguous list costs one map of its size; adjacent
+ *    segments that meet at a page boundary are merged into one DMA
+ *    segment while the merge respects the maximum segment size
  *    (dma_get_max_seg_size()) and the boundary. Lists longer than the
  *    largest mapping, or with no room for one range under the mask, are
- *    mapped one range per segment instead, never merged.
+ *    mapped one range per segment instead, never merged. An unmap finds
+ *    its address's range with vtd_iova_find(), which checks the address
+ *    and gives the range's extent (a map_sg range may have been rounded
+ *    up), unmaps the range and frees it with vtd_dma_range_free(); today
+ *    that is a second search of the tree (vtd_iova_free()), which a
+ *    per-CPU range cache in front of it saves for the sizes it serves.
  *
  * 5. Invariants.
  *    - dev->dma_ops == &vtd_dma_ops iff the device has a record in
@@ -81,24 +99,67 @@
  *    device_lock, then the unit's mutex (attach, detach). The DMA ops take
  *    no sleeping lock: xa_load() under RCU, then the allocator's, the page
  *    table's, the pool's and the unit's invalidation spinlocks (all
- *    irq-safe), and a record's recent_lock (a leaf). A record is freed only
- *    after its driver is unbound and its ops removed, so no op can be
- *    running on it.
+ *    irq-safe), and a record's recent_lock (a leaf). The bufs xarray's
+ *    own lock is taken only by allocations and frees of buffers built
+ *    from separate pages, which sleep anyway (vmap, vunmap); other frees
+ *    only look it up, under RCU. A record is freed only after its driver
+ *    is unbound and its ops removed, so no op can be running on it.
  *
  * 7. Context. map_page, map_sg and map_resource may be called in any
  *    context, interrupts included (nvme and virtio unmap in their
  *    completion interrupts, network drivers map in softirq): they allocate
  *    with GFP_ATOMIC and map with a non-blocking gfp, so page-table pages
- *    come from the unit's preallocated pool. Coherent allocation follows
- *    the caller's gfp. The largest mapping (max_mapping_size) is the one
- *    whose worst-case table pages fit in half of the pool's low watermark.
+ *    come from the unit's preallocated pool. Coherent allocation and
+ *    alloc_pages follow the caller's gfp; buffers built from separate
+ *    pages (coherent, noncontiguous) need a caller that may sleep (vmap,
+ *    the pages array). The largest streaming mapping (max_mapping_size)
+ *    is the one whose worst-case table pages fit in half of the pool's
+ *    low watermark.
  *
- * 8. Failure policy. A failed map leaves nothing behind and returns the
- *    DMA API's error. An unmap of an address we never handed out is a
+ * 8. Failure policy. A failed map or allocation leaves nothing behind and
+ *    returns the DMA API's error (or NULL). An unmap of an address we never handed out is a
  *    driver bug: WARN_ON_ONCE, counted, and nothing is freed (a coherent
  *    buffer we cannot vouch for is leaked rather than freed). A device
  *    that cannot be owned fails the load if it was named by address, and
  *    is skipped with a message if it was only in a unit's scope.
+ *
+ * 9. Allocations. dma_alloc_coherent() takes one zeroed contiguous block
+ *    when its order is below MAX_ORDER and one comes without reclaim
+ *    (with reclaim for DMA_ATTR_FORCE_CONTIGUOUS or a caller that cannot
+ *    sleep); otherwise (larger than MAX_ORDER allows, or fragmented
+ *    memory) it takes separate pages, in the largest blocks that come
+ *    cheaply, maps them contiguously in IOVA space and vmaps them for the
+ *    CPU, unless DMA_ATTR_NO_KERNEL_MAPPING (then the value returned is a
+ *    cookie: the first page's linear address). Such a buffer has a record
+ *    (its pages) in vtd_dma_dev.bufs, keyed by the DMA address's page,
+ *    which free, mmap and get_sgtable look up; a buffer with no record is
+ *    one block at its linear address. DMA_ATTR_FORCE_CONTIGUOUS above
+ *    MAX_ORDER fails: the CMA allocator is not exported to modules.
+ *    dma_alloc_pages() (and dma_alloc_noncoherent(), which the core
+ *    builds on it) is one block mapped for its direction.
+ *    dma_alloc_noncontiguous() is separate pages mapped contiguously, in a
+ *    struct dma_sgt_handle whose pages array the core vmaps and mmaps.
+ *
+ * 10. The operations, and why the others are left to the core. Present:
+ *    alloc/free, alloc_pages/free_pages, alloc_noncontiguous/
+ *    free_noncontiguous, mmap, get_sgtable, map_page/unmap_page,
+ *    map_sg/unmap_sg, map_resource/unmap_resource, dma_supported,
+ *    get_required_mask, max_mapping_size, opt_mapping_size (the largest
+ *    size a range cache serves). Absent on purpose: the four sync
+ *    callbacks - x86 DMA is cache coherent (PCI requests snoop the CPU
+ *    caches; VT-d only translates, it holds no data) and the shim never
+ *    bounces, so there is nothing to sync, and with the callbacks NULL
+ *    the core does nothing but its DMA-API-debug checks and
+ *    dma_need_sync() is false (page_pool and others skip syncing); so
+ *    DMA_ATTR_SKIP_CPU_SYNC is honoured trivially. cache_sync: no 6.1
+ *    code calls it. get_merge_boundary: a list that falls back to one
+ *    range per segment is not merged, so the block layer must not count
+ *    on merging. flags: no DMA_F_PCI_P2PDMA_SUPPORTED (map_sg refuses
+ *    peer-to-peer pages). DMA_ATTR_WEAK_ORDERING, _WRITE_COMBINE,
+ *    _PRIVILEGED and _NO_WARN change nothing here: the unit has no such
+ *    attributes on a coherent x86 machine. The core calls the
+ *    DMA-API-debug hooks (debug_dma_*) around every operation; the shim
+ *    calls none.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": dma: " fmt
@@ -108,12 +169,14 @@
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/memremap.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
 #include "vtd_dma.h"
@@ -169,6 +232,13 @@ static_assert((VTD_DMA_RECENT & (VTD_DMA_RECENT - 1)) == 0);
 /* Allocation flags of the map paths, which may run in interrupts. */
 #define VTD_DMA_GFP_ATOMIC	(GFP_ATOMIC | __GFP_NOWARN)
 
+/*
+ * Ranges below this many pages are rounded up to a power of two (section
+ * 4): few size classes, which per-CPU range caches can serve, for at most
+ * 15 pages of IOVA space wasted each. It is also opt_mapping_size.
+ */
+#define VTD_DMA_ROUND_PAGES	32
+
 static char *own;
 module_param(own, charp, 0444);
 MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\", each optionally followed by @strict or @deferred (its unmap mode; default: unmap=)");
@@ -185,6 +255,8 @@ MODULE_PARM_DESC(dma_sg_per_segment, "Map every scatterlist one range per segmen
  * @VTD_DMA_SG_EACH:	map_sg with one range per segment.
  * @VTD_DMA_COHERENT:	alloc / free.
  * @VTD_DMA_RESOURCE:	map_resource / unmap_resource.
+ * @VTD_DMA_PAGES:	alloc_pages / free_pages (dma_alloc_noncoherent too).
+ * @VTD_DMA_NONCONTIG:	alloc_noncontiguous / free_noncontiguous.
  * @VTD_DMA_NR_KINDS:	number of kinds.
  */
 enum vtd_dma_kind {
@@ -193,6 +265,8 @@ enum vtd_dma_kind {
 	VTD_DMA_SG_EACH,
 	VTD_DMA_COHERENT,
 	VTD_DMA_RESOURCE,
+	VTD_DMA_PAGES,
+	VTD_DMA_NONCONTIG,
 	VTD_DMA_NR_KINDS,
 };
 
@@ -202,6 +276,8 @@ static const char * const vtd_dma_kind_name[VTD_DMA_NR_KINDS] = {
 	[VTD_DMA_SG_EACH] = "sg-each",
 	[VTD_DMA_COHERENT] = "coherent",
 	[VTD_DMA_RESOURCE] = "resource",
+	[VTD_DMA_PAGES] = "pages",
+	[VTD_DMA_NONCONTIG] = "noncontig",
 };
 
 /**
@@ -254,6 +330,8 @@ struct vtd_dma_stats {
  * @rebound:	a driver was bound when the device was taken (and was probed
  *		again through the shim).
  * @stats:	counters.
+ * @bufs:	coherent buffers built from separate pages, by the first
+ *		page of their DMA address (section 9).
  * @recent_lock: protects @recent and @recent_next.
  * @recent_next: total maps recorded; the next slot is this modulo the size.
  * @recent:	the last VTD_DMA_RECENT maps.
@@ -264,6 +342,7 @@ struct vtd_dma_dev {
 	struct vtd_domain *dom;
 	bool rebound;
 	struct vtd_dma_stats stats;
+	struct xarray bufs;
 	spinlock_t recent_lock;	/* @recent, @recent_next */
 	unsigned int recent_next;
 	struct vtd_dma_event recent[VTD_DMA_RECENT];
@@ -401,40 +480,60 @@ static void vtd_dma_map_failed(struct vtd_dma_dev *dd, const char *what,
 /* --- ranges ---------------------------------------------------------- */
 
 /*
- * Take a range for @size bytes (a multiple of the page size) under @limit:
- * a power of two of pages, so it is naturally aligned (section 4).
- * Return: 0 with the range in @iova and its size in @alloc_size, -ENOSPC
- * or -ENOMEM.
+ * Pages of IOVA a mapping of @pages pages takes (section 4): a power of
+ * two below VTD_DMA_ROUND_PAGES, or whenever the caller needs the range
+ * aligned to its size (@aligned); the exact count otherwise. The
+ * allocator serves both shapes (align 1, or align == size == 2^k) in
+ * O(log n).
  */
-static int vtd_dma_range_alloc(struct vtd_dma_dev *dd, u64 size, u64 limit,
-			       gfp_t gfp, u64 *iova, u64 *alloc_size)
+static u64 vtd_dma_range_pages(u64 pages, bool aligned)
 {
-	u64 pages = size >> PAGE_SHIFT;
-	int ret;
+	if (aligned || pages < VTD_DMA_ROUND_PAGES)
+		return roundup_pow_of_two(pages);
+	return pages;
+}
 
-	if (!pages || size > limit)
+/*
+ * Take a range of @pages pages (from vtd_dma_range_pages()) under @limit.
+ * All range allocation goes through here and vtd_dma_range_free(), so the
+ * allocator behind them can change in one place.
+ * Return: 0 with the range's first address in @iova, -ENOSPC or -ENOMEM.
+ */
+static int vtd_dma_range_alloc(struct vtd_dma_dev *dd, u64 pages, u64 limit,
+			       gfp_t gfp, u64 *iova)
+{
+	if (!pages || pages > (limit >> PAGE_SHIFT) + 1)
 		return -ENOSPC;
-	pages = roundup_pow_of_two(pages);
-	ret = vtd_domain_alloc_iova(dd->dom, pages << PAGE_SHIFT, limit, gfp,
-				    iova);
-	if (ret)
-		return ret;
-	*alloc_size = pages << PAGE_SHIFT;
-	return 0;
+	return vtd_domain_alloc_iova(dd->dom, pages << PAGE_SHIFT, limit, gfp,
+				     iova);
+}
+
+/*
+ * Give back a range from vtd_dma_range_alloc(); nothing may be mapped in
+ * it any more. Return: 0, or the allocator's error if no such range
+ * (nothing freed).
+ */
+static int vtd_dma_range_free(struct vtd_dma_dev *dd, u64 iova, u64 pages)
+{
+	return vtd_iova_free(&dd->dom->iova, iova >> PAGE_SHIFT, pages);
 }
 
 /*
  * Unmap and give back a whole range, in the domain's unmap mode: released
  * after its invalidation, or quarantined if that fails (vtd_flush.c).
  */
-static void vtd_dma_range_free(struct vtd_dma_dev *dd, u64 iova, u64 size)
+static void vtd_dma_unmap_range(struct vtd_dma_dev *dd, u64 iova, u64 pages)
 {
-	vtd_domain_unmap_free(dd->dom, iova, size, VTD_DMA_GFP_ATOMIC);
+	vtd_domain_unmap_free(dd->dom, iova, pages << PAGE_SHIFT,
+			      VTD_DMA_GFP_ATOMIC);
 }
 
 /*
  * Give back the range holding @addr, which must be its first page if
- * @at_start. @len bytes from @addr were mapped, says the caller.
+ * @at_start. @len bytes from @addr were mapped, says the caller. The
+ * lookup checks the address before anything is unmapped (a wrong address
+ * must not unmap a range another CPU is mapping) and gives the range's
+ * extent, which the caller's size need not tell (section 4).
  * Return: 0 with the range in @out (if not NULL), or -ENOENT if @addr is
  * not in a range we handed out (a driver bug: warned, nothing freed).
  */
@@ -458,7 +557,7 @@ static int vtd_dma_release(struct vtd_dma_dev *dd, u64 addr, u64 len,
 	dev_WARN_ONCE(&dd->pdev->dev, addr + len > start + size,
 		      "dma: unmap of %llu bytes at %#llx, past its range [%#llx, %#llx)\n",
 		      len, addr, start, start + size);
-	vtd_dma_range_free(dd, start, size);
+	vtd_dma_unmap_range(dd, start, size >> PAGE_SHIFT);
 	vtd_dma_recent_gone(dd, start);
 	if (out)
 		*out = r;
@@ -466,29 +565,31 @@ static int vtd_dma_release(struct vtd_dma_dev *dd, u64 addr, u64 len,
 }
 
 /*
- * Map [@phys, @phys + @size) at a new range under @mask.
+ * Map [@phys, @phys + @size) at a new range under @mask; @aligned asks for
+ * a range aligned to its (power-of-two) size.
  * Return: 0 with the DMA address (the range plus @phys's offset in its
  * page) in @dma and the range in @alloc; -ENOSPC, -ENOMEM, -EINVAL.
  */
 static int vtd_dma_map_core(struct vtd_dma_dev *dd, phys_addr_t phys,
 			    u64 size, int prot, u64 mask, gfp_t gfp,
-			    u64 *alloc, dma_addr_t *dma)
+			    bool aligned, u64 *alloc, dma_addr_t *dma)
 {
 	u64 off = offset_in_page(phys);
 	u64 span = PAGE_ALIGN(off + size);
-	u64 iova, alloc_size;
+	u64 iova, pages;
 	int ret;
 
 	if (!size || !prot)
 		return -EINVAL;
-	ret = vtd_dma_range_alloc(dd, span, vtd_dma_limit(dd, mask), gfp,
-				  &iova, &alloc_size);
+	pages = vtd_dma_range_pages(span >> PAGE_SHIFT, aligned);
+	ret = vtd_dma_range_alloc(dd, pages, vtd_dma_limit(dd, mask), gfp,
+				  &iova);
 	if (ret)
 		return ret;
 	ret = vtd_domain_map(dd->dom, iova, phys - off, span, prot, gfp);
 	if (ret) {
 		/* All or nothing: the range holds no mapping. */
-		vtd_domain_free_iova(dd->dom, iova, alloc_size);
+		vtd_dma_range_free(dd, iova, pages);
 		return ret;
 	}
 	*alloc = iova;
@@ -511,7 +612,7 @@ static dma_addr_t vtd_dma_map_one(struct device *dev, phys_addr_t phys,
 	if (!dd)
 		return DMA_MAPPING_ERROR;
 	ret = vtd_dma_map_core(dd, phys, size, vtd_dma_prot(dd, dir),
-			       dma_get_mask(dev), VTD_DMA_GFP_ATOMIC,
+			       dma_get_mask(dev), VTD_DMA_GFP_ATOMIC, false,
 			       &ev.alloc, &ev.dma);
 	if (ret) {
 		vtd_dma_map_failed(dd, vtd_dma_kind_name[kind], size, ret);
@@ -646,36 +747,92 @@ static void vtd_dma_sg_release(struct vtd_dma_dev *dd,
 	}
 }
 
+/*
+ * A range for a laid-out list of @total bytes (section 4): the exact size
+ * when the range cannot hold a segment boundary, else (or if the exact
+ * range lands across one) a power of two aligned to its size, so that the
+ * layout's positions relative to the range are the boundary's too.
+ */
+static int vtd_dma_sg_range(struct vtd_dma_dev *dd, u64 total, u64 *base,
+			    u64 *pages)
+{
+	struct device *dev = &dd->pdev->dev;
+	u64 boundary = dma_get_seg_boundary(dev);
+	u64 limit = vtd_dma_limit(dd, dma_get_mask(dev));
+	u64 want = total >> PAGE_SHIFT;
+	int ret;
+
+	*pages = vtd_dma_range_pages(want, total - 1 > boundary);
+	ret = vtd_dma_range_alloc(dd, *pages, limit, VTD_DMA_GFP_ATOMIC, base);
+	if (ret || vtd_dma_seg_ok(*base, total, boundary, UINT_MAX) ||
+	    is_power_of_2(*pages))
+		return ret;
+	vtd_dma_range_free(dd, *base, *pages);
+	*pages = roundup_pow_of_two(want);
+	return vtd_dma_range_alloc(dd, *pages, limit, VTD_DMA_GFP_ATOMIC, base);
+}
+
+/*
+ * Map the laid-out list at @base: runs of segments that follow each other
+ * both in the range and in physical memory become one vtd_domain_map()
+ * (which uses superpages where the run allows), so a physically
+ * contiguous list costs one map of its size. Return: 0 or -errno, some
+ * runs left mapped (the caller unmaps the whole range).
+ */
+static int vtd_dma_sg_map_runs(struct vtd_dma_dev *dd,
+			       struct scatterlist *sgl, int nents, u64 base,
+			       int prot)
+{
+	u64 run_iova = 0, run_phys = 0, run_len = 0, iova, phys, len, off;
+	struct scatterlist *s;
+	int i, ret;
+
+	for_each_sg(sgl, s, nents, i) {
+		off = offset_in_page(sg_dma_address(s));
+		iova = base + sg_dma_address(s) - off;
+		phys = sg_phys(s) - off;
+		len = PAGE_ALIGN(off + s->length);
+		if (run_len && iova == run_iova + run_len &&
+		    phys == run_phys + run_len) {
+			run_len += len;
+			continue;
+		}
+		if (run_len) {
+			ret = vtd_domain_map(dd->dom, run_iova, run_phys,
+					     run_len, prot, VTD_DMA_GFP_ATOMIC);
+			if (ret)
+				return ret;
+		}
+		run_iova = iova;
+		run_phys = phys;
+		run_len = len;
+	}
+	return vtd_domain_map(dd->dom, run_iova, run_phys, run_len, prot,
+			      VTD_DMA_GFP_ATOMIC);
+}
+
 /* map_sg, one range for the whole list. Return: DMA segments or -errno. */
 static int vtd_dma_sg_one_range(struct vtd_dma_dev *dd,
 				struct scatterlist *sgl, int nents, int prot,
 				struct vtd_dma_event *ev)
 {
 	struct device *dev = &dd->pdev->dev;
-	u64 total, base, alloc_size, rel, off;
-	struct scatterlist *s;
-	int i, ret;
+	u64 total, base, pages;
+	int ret;
 
 	total = vtd_dma_sg_layout(dev, sgl, nents);
 	if (!total)
 		return -EINVAL;
 	if (total > vtd_dma_max_map)
 		return -ENOSPC;
-	ret = vtd_dma_range_alloc(dd, total, vtd_dma_limit(dd, dma_get_mask(dev)),
-				  VTD_DMA_GFP_ATOMIC, &base, &alloc_size);
+	ret = vtd_dma_sg_range(dd, total, &base, &pages);
 	if (ret)
 		return ret;
-	for_each_sg(sgl, s, nents, i) {
-		rel = sg_dma_address(s);
-		off = offset_in_page(rel);
-		ret = vtd_domain_map(dd->dom, base + rel - off,
-				     sg_phys(s) - off, PAGE_ALIGN(off + s->length),
-				     prot, VTD_DMA_GFP_ATOMIC);
-		if (ret) {
-			/* Unmapping the whole range undoes the segments mapped. */
-			vtd_dma_range_free(dd, base, alloc_size);
-			return ret;
-		}
+	ret = vtd_dma_sg_map_runs(dd, sgl, nents, base, prot);
+	if (ret) {
+		/* Unmapping the whole range undoes the runs mapped. */
+		vtd_dma_unmap_range(dd, base, pages);
+		return ret;
 	}
 	ev->alloc = base;
 	ev->dma = base + sg_dma_address(sgl);
@@ -693,7 +850,7 @@ static int vtd_dma_sg_each(struct vtd_dma_dev *dd, struct scatterlist *sgl,
 
 	for_each_sg(sgl, s, nents, i) {
 		ret = vtd_dma_map_core(dd, sg_phys(s), s->length, prot, mask,
-				       VTD_DMA_GFP_ATOMIC, &alloc, &dma);
+				       VTD_DMA_GFP_ATOMIC, false, &alloc, &dma);
 		if (ret) {
 			sg_dma_len(s) = 0;
 			vtd_dma_sg_release(dd, sgl, i);
@@ -794,79 +951,414 @@ static void vtd_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	atomic64_inc(&dd->stats.unmaps[VTD_DMA_SG]);
 }
 
+/* --- allocations: coherent, pages, noncontiguous --------------------- */
+
 /*
- * Coherent memory: zeroed pages of the device's node, mapped read-write at
- * a range under the coherent mask. The CPU address is always the pages'
- * linear-map address, DMA_ATTR_NO_KERNEL_MAPPING or not.
+ * Section 9: the pages of a coherent buffer built from separate pages,
+ * found by its DMA address in vtd_dma_dev.bufs.
+ */
+struct vtd_dma_pages {
+	struct page **pages;
+	unsigned long count;
+	void *vaddr;
+};
+
+/* Free @count pages from vtd_dma_pages_alloc() and the array. */
+static void vtd_dma_pages_free(struct page **pages, unsigned long count)
+{
+	unsigned long i;
+
+	for (i = 0; i < count && pages[i]; i++)
+		__free_page(pages[i]);
+	kvfree(pages);
+}
+
+/*
+ * @count zeroed pages of @dev's node, as an array of order-0 pages: the
+ * largest blocks that come without reclaim (at most MAX_ORDER - 1, so
+ * runs of them map as superpages where aligned), split; single pages
+ * only if @single (DMA_ATTR_ALLOC_SINGLE_PAGES). Sleeps.
+ */
+static struct page **vtd_dma_pages_alloc(struct device *dev,
+					 unsigned long count, gfp_t gfp,
+					 bool single)
+{
+	struct page **pages = kvcalloc(count, sizeof(*pages), GFP_KERNEL);
+	unsigned long i = 0, j;
+	struct page *page;
+	unsigned int order;
+
+	if (!pages)
+		return NULL;
+	gfp = (gfp & ~__GFP_COMP) | __GFP_ZERO | __GFP_NOWARN;
+	while (i < count) {
+		order = single ? 0 : min_t(unsigned int, ilog2(count - i),
+					   MAX_ORDER - 1);
+		for (;;) {
+			page = alloc_pages_node(dev_to_node(dev),
+						order ? gfp | __GFP_NORETRY : gfp,
+						order);
+			if (page || !order)
+				break;
+			order--;
+		}
+		if (!page) {
+			vtd_dma_pages_free(pages, i);
+			return NULL;
+		}
+		if (order)
+			split_page(page, order);
+		for (j = 0; j < (1UL << order); j++)
+			pages[i++] = page + j;
+	}
+	return pages;
+}
+
+/*
+ * Map @count pages at @iova, one vtd_domain_map() per physically
+ * contiguous run. Return: 0 or -errno (some runs left mapped).
+ */
+static int vtd_dma_map_pages(struct vtd_dma_dev *dd, u64 iova,
+			     struct page **pages, unsigned long count,
+			     int prot, gfp_t gfp)
+{
+	unsigned long i, run;
+	int ret;
+
+	for (i = 0; i < count; i += run) {
+		for (run = 1; i + run < count &&
+		     page_to_pfn(pages[i + run]) == page_to_pfn(pages[i]) + run;
+		     run++)
+			;
+		ret = vtd_domain_map(dd->dom, iova + ((u64)i << PAGE_SHIFT),
+				     page_to_phys(pages[i]),
+				     (u64)run << PAGE_SHIFT, prot, gfp);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Separate pages for @size bytes, mapped contiguously with @prot at a new
+ * range aligned to its size under @mask (process context).
+ * Return: the pages, with the range in @iova; NULL on failure.
+ */
+static struct page **vtd_dma_alloc_paged(struct vtd_dma_dev *dd, size_t size,
+					 gfp_t gfp, bool single, int prot,
+					 u64 mask, u64 *iova)
+{
+	unsigned long count = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	u64 pages = vtd_dma_range_pages(count, true);
+	struct page **array;
+	int ret;
+
+	array = vtd_dma_pages_alloc(&dd->pdev->dev, count, gfp, single);
+	if (!array)
+		return NULL;
+	ret = vtd_dma_range_alloc(dd, pages, vtd_dma_limit(dd, mask),
+				  GFP_KERNEL, iova);
+	if (!ret) {
+		ret = vtd_dma_map_pages(dd, *iova, array, count, prot,
+					GFP_KERNEL);
+		if (ret)
+			vtd_dma_unmap_range(dd, *iova, pages);
+	}
+	if (ret) {
+		vtd_dma_pages_free(array, count);
+		return NULL;	/* the caller counts the failure */
+	}
+	return array;
+}
+
+/*
+ * One physically contiguous block for @size bytes (zeroed), mapped with
+ * @prot at a new range aligned to its size under @mask.
+ * Return: the block's first page, with the DMA address in @ev; or NULL.
+ */
+static struct page *vtd_dma_alloc_contig(struct vtd_dma_dev *dd, size_t size,
+					 gfp_t gfp, int prot, u64 mask,
+					 struct vtd_dma_event *ev)
+{
+	gfp_t map_gfp = gfpflags_allow_blocking(gfp) ? GFP_KERNEL :
+						       VTD_DMA_GFP_ATOMIC;
+	struct page *page;
+	int ret;
+
+	page = alloc_pages_node(dev_to_node(&dd->pdev->dev),
+				gfp | __GFP_ZERO, get_order(size));
+	if (!page)
+		return NULL;
+	ev->phys = page_to_phys(page);
+	ret = vtd_dma_map_core(dd, ev->phys, PAGE_ALIGN(size), prot, mask,
+			       map_gfp, true, &ev->alloc, &ev->dma);
+	if (ret) {
+		__free_pages(page, get_order(size));
+		return NULL;	/* the caller counts the failure */
+	}
+	return page;
+}
+
+/*
+ * Coherent memory (section 9): one contiguous block where one comes
+ * cheaply, else (sleeping callers without DMA_ATTR_FORCE_CONTIGUOUS)
+ * separate pages mapped contiguously in IOVA space and, unless
+ * DMA_ATTR_NO_KERNEL_MAPPING, vmapped for the CPU.
  */
 static void *vtd_dma_alloc(struct device *dev, size_t size,
 			   dma_addr_t *handle, gfp_t gfp, unsigned long attrs)
 {
 	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
-	gfp_t map_gfp = gfpflags_allow_blocking(gfp) ? GFP_KERNEL :
-						       VTD_DMA_GFP_ATOMIC;
+	bool paged_ok = gfpflags_allow_blocking(gfp) &&
+			!(attrs & DMA_ATTR_FORCE_CONTIGUOUS);
 	struct vtd_dma_event ev = {
 		.size = size, .nents = 1, .kind = VTD_DMA_COHERENT,
 		.dir = DMA_BIDIRECTIONAL, .live = true,
 	};
-	struct page *page;
-	int ret;
+	const int prot = VTD_PGT_READ | VTD_PGT_WRITE;
+	struct vtd_dma_pages *rec;
+	struct page *page = NULL;
+	void *cpu;
 
 	if (!dd || !size)
 		return NULL;
-	page = alloc_pages_node(dev_to_node(dev), gfp | __GFP_ZERO,
-				get_order(size));
-	if (!page) {
-		vtd_dma_map_failed(dd, "alloc", size, -ENOMEM);
-		return NULL;
+	if (get_order(size) < MAX_ORDER)
+		page = vtd_dma_alloc_contig(dd, size, paged_ok ?
+					    gfp | __GFP_NORETRY | __GFP_NOWARN :
+					    gfp, prot, dev->coherent_dma_mask,
+					    &ev);
+	if (page) {
+		cpu = page_address(page);
+		goto out;
 	}
-	ev.phys = page_to_phys(page);
-	ret = vtd_dma_map_core(dd, ev.phys, PAGE_ALIGN(size),
-			       VTD_PGT_READ | VTD_PGT_WRITE,
-			       dev->coherent_dma_mask, map_gfp, &ev.alloc,
-			       &ev.dma);
-	if (ret) {
-		__free_pages(page, get_order(size));
-		vtd_dma_map_failed(dd, "alloc", size, ret);
-		return NULL;
+	if (!paged_ok)
+		goto fail;
+
+	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		goto fail;
+	rec->count = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	rec->pages = vtd_dma_alloc_paged(dd, size, gfp, false, prot,
+					 dev->coherent_dma_mask, &ev.alloc);
+	if (!rec->pages)
+		goto fail_rec;
+	ev.dma = ev.alloc;
+	ev.phys = page_to_phys(rec->pages[0]);
+	if (!(attrs & DMA_ATTR_NO_KERNEL_MAPPING)) {
+		rec->vaddr = vmap(rec->pages, rec->count, VM_MAP, PAGE_KERNEL);
+		if (!rec->vaddr)
+			goto fail_pages;
 	}
+	if (xa_insert(&dd->bufs, ev.dma >> PAGE_SHIFT, rec, GFP_KERNEL))
+		goto fail_vmap;
+	/* Without a kernel mapping the cookie is the first page's address. */
+	cpu = rec->vaddr ?: page_address(rec->pages[0]);
+out:
 	vtd_dma_count_map(dd, VTD_DMA_COHERENT, size);
 	vtd_dma_recent_add(dd, &ev);
 	*handle = ev.dma;
-	return page_address(page);
+	return cpu;
+
+fail_vmap:
+	if (rec->vaddr)
+		vunmap(rec->vaddr);
+fail_pages:
+	vtd_dma_unmap_range(dd, ev.alloc,
+			    vtd_dma_range_pages(rec->count, true));
+	vtd_dma_pages_free(rec->pages, rec->count);
+fail_rec:
+	kfree(rec);
+fail:
+	vtd_dma_map_failed(dd, "alloc", size, -ENOMEM);
+	return NULL;
 }
 
 static void vtd_dma_free(struct device *dev, size_t size, void *vaddr,
 			 dma_addr_t handle, unsigned long attrs)
 {
 	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	struct vtd_dma_pages *rec;
 
 	if (!dd)
 		return;
+	rec = xa_load(&dd->bufs, handle >> PAGE_SHIFT);
 	/* Not ours: leak it rather than free pages we cannot vouch for. */
 	if (vtd_dma_release(dd, handle, PAGE_ALIGN(size), true, NULL))
 		return;
-	free_pages((unsigned long)vaddr, get_order(size));
 	atomic64_inc(&dd->stats.unmaps[VTD_DMA_COHERENT]);
+	if (!rec) {
+		free_pages((unsigned long)vaddr, get_order(size));
+		return;
+	}
+	xa_erase(&dd->bufs, handle >> PAGE_SHIFT);
+	if (rec->vaddr)
+		vunmap(rec->vaddr);
+	vtd_dma_pages_free(rec->pages, rec->count);
+	kfree(rec);
 }
 
 /*
- * Syncs: nothing to do, on purpose. x86 DMA is cache coherent (PCI
- * requests snoop the CPU caches, and VT-d only translates addresses, it
- * never holds data), and the shim never bounces: the device reaches the
- * buffer's own pages. So the CPU and the device already see the same
- * bytes; ordering is the driver's business (dma_wmb(), its doorbell
- * write). The callbacks are here to say so in one place.
+ * dma_mmap_coherent(): the buffer's own pages into the user's VMA. The
+ * protection stays as the VMA has it: DMA is coherent here (section 10),
+ * so the user needs no uncached mapping.
  */
-static void vtd_dma_sync_single(struct device *dev, dma_addr_t addr,
-				size_t size, enum dma_data_direction dir)
+static int vtd_dma_mmap(struct device *dev, struct vm_area_struct *vma,
+			void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			unsigned long attrs)
 {
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	unsigned long count = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	struct vtd_dma_pages *rec;
+
+	if (!dd)
+		return -ENXIO;
+	if (vma->vm_pgoff >= count || vma_pages(vma) > count - vma->vm_pgoff)
+		return -ENXIO;
+	rec = xa_load(&dd->bufs, dma_addr >> PAGE_SHIFT);
+	if (rec)
+		return vm_map_pages(vma, rec->pages, rec->count);
+	return remap_pfn_range(vma, vma->vm_start,
+			       page_to_pfn(virt_to_page(cpu_addr)) +
+			       vma->vm_pgoff,
+			       vma_pages(vma) << PAGE_SHIFT, vma->vm_page_prot);
 }
 
-static void vtd_dma_sync_sg(struct device *dev, struct scatterlist *sgl,
-			    int nents, enum dma_data_direction dir)
+/* dma_get_sgtable(): the buffer's pages as a table (dma-buf exporters). */
+static int vtd_dma_get_sgtable(struct device *dev, struct sg_table *sgt,
+			       void *cpu_addr, dma_addr_t dma_addr,
+			       size_t size, unsigned long attrs)
 {
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	struct vtd_dma_pages *rec;
+	int ret;
+
+	if (!dd)
+		return -ENXIO;
+	rec = xa_load(&dd->bufs, dma_addr >> PAGE_SHIFT);
+	if (rec)
+		return sg_alloc_table_from_pages(sgt, rec->pages, rec->count,
+						 0, size, GFP_KERNEL);
+	ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
+	if (!ret)
+		sg_set_page(sgt->sgl, virt_to_page(cpu_addr), PAGE_ALIGN(size),
+			    0);
+	return ret;
 }
+
+/*
+ * dma_alloc_pages(), and dma_alloc_noncoherent() through it: one
+ * contiguous block (the API returns a struct page), mapped for @dir.
+ */
+static struct page *vtd_dma_alloc_pages(struct device *dev, size_t size,
+					dma_addr_t *handle,
+					enum dma_data_direction dir, gfp_t gfp)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	struct vtd_dma_event ev = {
+		.size = size, .nents = 1, .kind = VTD_DMA_PAGES,
+		.dir = dir, .live = true,
+	};
+	struct page *page;
+
+	if (!dd || !size || !vtd_dma_prot(dd, dir))
+		return NULL;
+	page = vtd_dma_alloc_contig(dd, size, gfp, vtd_dma_prot(dd, dir),
+				    dev->coherent_dma_mask, &ev);
+	if (!page) {
+		vtd_dma_map_failed(dd, "alloc_pages", size, -ENOMEM);
+		return NULL;
+	}
+	vtd_dma_count_map(dd, VTD_DMA_PAGES, size);
+	vtd_dma_recent_add(dd, &ev);
+	*handle = ev.dma;
+	return page;
+}
+
+static void vtd_dma_free_pages(struct device *dev, size_t size,
+			       struct page *page, dma_addr_t handle,
+			       enum dma_data_direction dir)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (!dd || vtd_dma_release(dd, handle, PAGE_ALIGN(size), true, NULL))
+		return;
+	__free_pages(page, get_order(size));
+	atomic64_inc(&dd->stats.unmaps[VTD_DMA_PAGES]);
+}
+
+/*
+ * dma_alloc_noncontiguous(): separate pages, mapped contiguously; the
+ * table's first entry carries the one DMA segment (the core sets nents to
+ * 1). The core's dma_vmap_noncontiguous() and dma_mmap_noncontiguous()
+ * use the pages array of the struct dma_sgt_handle around the table.
+ */
+static struct sg_table *vtd_dma_alloc_noncontiguous(struct device *dev,
+						    size_t size,
+						    enum dma_data_direction dir,
+						    gfp_t gfp,
+						    unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	unsigned long count = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	struct vtd_dma_event ev = {
+		.size = size, .nents = count, .kind = VTD_DMA_NONCONTIG,
+		.dir = dir, .live = true,
+	};
+	struct dma_sgt_handle *sh;
+	int prot;
+
+	if (!dd || !size)
+		return NULL;
+	prot = vtd_dma_prot(dd, dir);
+	if (!prot || !gfpflags_allow_blocking(gfp))
+		return NULL;
+	sh = kzalloc(sizeof(*sh), GFP_KERNEL);
+	if (!sh)
+		goto fail;
+	sh->pages = vtd_dma_alloc_paged(dd, size, gfp,
+					attrs & DMA_ATTR_ALLOC_SINGLE_PAGES,
+					prot, dev->coherent_dma_mask,
+					&ev.alloc);
+	if (!sh->pages)
+		goto fail_sh;
+	if (sg_alloc_table_from_pages(&sh->sgt, sh->pages, count, 0,
+				      PAGE_ALIGN(size), GFP_KERNEL))
+		goto fail_pages;
+	ev.dma = ev.alloc;
+	ev.phys = page_to_phys(sh->pages[0]);
+	sg_dma_address(sh->sgt.sgl) = ev.dma;
+	sg_dma_len(sh->sgt.sgl) = PAGE_ALIGN(size);
+	vtd_dma_count_map(dd, VTD_DMA_NONCONTIG, size);
+	vtd_dma_recent_add(dd, &ev);
+	return &sh->sgt;
+
+fail_pages:
+	vtd_dma_unmap_range(dd, ev.alloc, vtd_dma_range_pages(count, true));
+	vtd_dma_pages_free(sh->pages, count);
+fail_sh:
+	kfree(sh);
+fail:
+	vtd_dma_map_failed(dd, "alloc_noncontiguous", size, -ENOMEM);
+	return NULL;
+}
+
+static void vtd_dma_free_noncontiguous(struct device *dev, size_t size,
+				       struct sg_table *sgt,
+				       enum dma_data_direction dir)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	struct dma_sgt_handle *sh = sgt_handle(sgt);
+
+	if (!dd || vtd_dma_release(dd, sg_dma_address(sgt->sgl),
+				   PAGE_ALIGN(size), true, NULL))
+		return;
+	atomic64_inc(&dd->stats.unmaps[VTD_DMA_NONCONTIG]);
+	sg_free_table(sgt);
+	vtd_dma_pages_free(sh->pages, PAGE_ALIGN(size) >> PAGE_SHIFT);
+	kfree(sh);
+}
+
+/* --- the rest of the ops --------------------------------------------- */
 
 /* Any mask from 24 bits up: every range is placed under the mask. */
 static int vtd_dma_supported(struct device *dev, u64 mask)
@@ -884,22 +1376,40 @@ static size_t vtd_dma_max_mapping_size(struct device *dev)
 	return vtd_dma_max_map;
 }
 
+/*
+ * The largest mapping whose range size is one a per-CPU range cache can
+ * serve (section 4); SCSI caps its requests to it.
+ */
+static size_t vtd_dma_opt_mapping_size(void)
+{
+	return (size_t)VTD_DMA_ROUND_PAGES << PAGE_SHIFT;
+}
+
+/*
+ * Section 10 says why each operation the core can reach is here or not:
+ * no sync callbacks (so dma_need_sync() is false), no cache_sync (no 6.1
+ * caller), no get_merge_boundary (a list mapped one range per segment is
+ * not merged, so callers must not count on it), no DMA_F_PCI_P2PDMA_SUPPORTED.
+ */
 static const struct dma_map_ops vtd_dma_ops = {
 	.alloc			= vtd_dma_alloc,
 	.free			= vtd_dma_free,
+	.alloc_pages		= vtd_dma_alloc_pages,
+	.free_pages		= vtd_dma_free_pages,
+	.alloc_noncontiguous	= vtd_dma_alloc_noncontiguous,
+	.free_noncontiguous	= vtd_dma_free_noncontiguous,
+	.mmap			= vtd_dma_mmap,
+	.get_sgtable		= vtd_dma_get_sgtable,
 	.map_page		= vtd_dma_map_page,
 	.unmap_page		= vtd_dma_unmap_page,
 	.map_sg			= vtd_dma_map_sg,
 	.unmap_sg		= vtd_dma_unmap_sg,
 	.map_resource		= vtd_dma_map_resource,
 	.unmap_resource		= vtd_dma_unmap_resource,
-	.sync_single_for_cpu	= vtd_dma_sync_single,
-	.sync_single_for_device	= vtd_dma_sync_single,
-	.sync_sg_for_cpu	= vtd_dma_sync_sg,
-	.sync_sg_for_device	= vtd_dma_sync_sg,
 	.dma_supported		= vtd_dma_supported,
 	.get_required_mask	= vtd_dma_required_mask,
 	.max_mapping_size	= vtd_dma_max_mapping_size,
+	.opt_mapping_size	= vtd_dma_opt_mapping_size,
 };
 
 /* --- debugfs --------------------------------------------------------- */
@@ -938,7 +1448,7 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 	seq_printf(m, "  live: %lu ranges, %lu pages of IOVA, %lld bytes mapped\n",
 		   is.nr_allocated, is.allocated_frames,
 		   (long long)atomic64_read(&dd->dom->mapped_bytes));
-	seq_printf(m, "  maps: page %lld sg %lld (one range) + %lld (per segment), %lld segments -> %lld, coherent %lld, resource %lld; %lld bytes in all\n",
+	seq_printf(m, "  maps: page %lld sg %lld (one range) + %lld (per segment), %lld segments -> %lld, coherent %lld, resource %lld, pages %lld, noncontig %lld; %lld bytes in all\n",
 		   (long long)atomic64_read(&st->maps[VTD_DMA_PAGE]),
 		   (long long)atomic64_read(&st->maps[VTD_DMA_SG]),
 		   (long long)atomic64_read(&st->maps[VTD_DMA_SG_EACH]),
@@ -946,12 +1456,16 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 		   (long long)atomic64_read(&st->sg_out),
 		   (long long)atomic64_read(&st->maps[VTD_DMA_COHERENT]),
 		   (long long)atomic64_read(&st->maps[VTD_DMA_RESOURCE]),
+		   (long long)atomic64_read(&st->maps[VTD_DMA_PAGES]),
+		   (long long)atomic64_read(&st->maps[VTD_DMA_NONCONTIG]),
 		   (long long)atomic64_read(&st->bytes));
-	seq_printf(m, "  unmaps: page %lld sg %lld coherent %lld resource %lld; failed maps %lld, bad unmaps %lld\n",
+	seq_printf(m, "  unmaps: page %lld sg %lld coherent %lld resource %lld pages %lld noncontig %lld; failed maps %lld, bad unmaps %lld\n",
 		   (long long)atomic64_read(&st->unmaps[VTD_DMA_PAGE]),
 		   (long long)atomic64_read(&st->unmaps[VTD_DMA_SG]),
 		   (long long)atomic64_read(&st->unmaps[VTD_DMA_COHERENT]),
 		   (long long)atomic64_read(&st->unmaps[VTD_DMA_RESOURCE]),
+		   (long long)atomic64_read(&st->unmaps[VTD_DMA_PAGES]),
+		   (long long)atomic64_read(&st->unmaps[VTD_DMA_NONCONTIG]),
 		   (long long)atomic64_read(&st->errors),
 		   (long long)atomic64_read(&st->bad_unmaps));
 }
@@ -1085,6 +1599,8 @@ static void vtd_dma_reprobe(struct pci_dev *pdev)
 
 static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
 {
+	/* Empty unless a driver leaked a buffer (then its record stays). */
+	xa_destroy(&dd->bufs);
 	vtd_domain_free(dd->dom);
 	pci_dev_put(dd->pdev);
 	kfree(dd);
@@ -1125,6 +1641,7 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 	if (!dd)
 		return -ENOMEM;
 	spin_lock_init(&dd->recent_lock);
+	xa_init(&dd->bufs);
 	dd->unit = unit;
 	dd->dom = vtd_domain_alloc(unit, VTD_DOMAIN_DMA);
 	if (IS_ERR(dd->dom)) {

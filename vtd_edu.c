@@ -9,7 +9,11 @@
  *    every DMA the device makes goes through that domain's page table.
  *    Tests allocate pages, map them at IOVAs from the domain's allocator
  *    (under edu's 28-bit DMA mask), run edu's DMA engine and check the
- *    memory and the unit's fault records. Nothing here uses the DMA API.
+ *    memory and the unit's fault records. Those tests do not use the DMA
+ *    API. If the device is owned by vtd_remap's DMA-API shim instead
+ *    (vtd_remap.ko own=<edu> loaded first), it is bound in "dma-api"
+ *    mode: the shim's domain is used as the device's, and the api-*
+ *    tests get every buffer from the DMA API, as a real driver does.
  *
  * 2. The device. edu has a 4 KiB buffer at device address 0x40000 and a
  *    DMA engine driven through BAR0 (source 0x80, destination 0x88,
@@ -40,8 +44,32 @@
  *    - window: with the domain deferred for the test, a stale transfer
  *      to a just-unmapped IOVA lands inside the window and faults after
  *      it (vtd_flush.c; scenarios/deferred-window.sh).
+ *    DMA-API tests (dma-api mode; scenarios/dma-api.sh), each a round trip
+ *    through two pages of the buffer (the CPU writes, edu reads; the CPU
+ *    writes, edu writes back; the CPU reads, no fault), syncs as the API
+ *    asks:
+ *    - api-page: dma_map_page of 20 and 33 pages: 32 and 33 pages of
+ *      IOVA taken; dma_need_sync() false.
+ *    - api-sg: map_sg of 16 contiguous pages (one DMA segment, one map
+ *      call, under caching mode one invalidation), of 16 scattered pages
+ *      (one segment, a map call and invalidation per physical run), of
+ *      16 sub-page entries (16 segments).
+ *    - api-superpage: map_sg of a 2 MiB contiguous block: one segment, a
+ *      2 MiB leaf (first after the load: needs a fresh domain).
+ *    - api-coherent: dma_alloc_coherent (aligned to its size), with
+ *      DMA_ATTR_NO_KERNEL_MAPPING and FORCE_CONTIGUOUS; dma_get_sgtable.
+ *    - api-big: coherent buffers above MAX_ORDER: a vmap of separate
+ *      pages, NO_KERNEL_MAPPING through get_sgtable, FORCE_CONTIGUOUS
+ *      refused.
+ *    - api-pages: dma_alloc_pages, dma_alloc_noncoherent.
+ *    - api-noncontig: dma_alloc_noncontiguous + dma_vmap_noncontiguous.
+ *    - api-resource: dma_map_resource of edu's BAR0: edu reads its own
+ *      DMA registers through the unit.
+ *    - api-mmap: dma_mmap_coherent into the process writing "run" (the
+ *      debugfs file "mmap", which only that test may map), read back
+ *      through the user mapping.
  *    A word matches every test it names or prefixes ("fault" runs the
- *    three fault tests).
+ *    three fault tests, "api" the DMA-API ones).
  *
  * 4. Locking. vtd_edu_list_lock protects the list of bound devices; a
  *    test that uses a second device holds it for the whole test, so that
@@ -64,11 +92,13 @@
 #include <linux/build_bug.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -78,6 +108,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "vtd_unit.h"
 
@@ -144,7 +175,9 @@ static_assert(PAGE_SIZE == VTD_PAGE_SIZE);
  * @pdev:	the device.
  * @regs:	BAR0.
  * @unit:	the unit translating @pdev.
- * @dom:	@pdev's own DMA domain.
+ * @dom:	@pdev's own DMA domain; with @api, the shim's domain for it.
+ * @api:	bound through the DMA-API shim (vtd_remap own=): the api-*
+ *		tests use the DMA API, and @dom is not ours to free.
  * @sid:	@pdev's source ID (bus << 8 | devfn).
  * @lock:	one test at a time; protects the fields below.
  * @seed:	the last pattern seed handed out.
@@ -152,6 +185,11 @@ static_assert(PAGE_SIZE == VTD_PAGE_SIZE);
  * @nr_runs:	tests run.
  * @nr_failed:	tests that failed.
  * @result:	what the last run found, one line per test.
+ * @mmap_owner:	the task of the api-mmap test while it maps the mmap file
+ *		(no one else may map it).
+ * @mmap_cpu:	the coherent buffer the mmap file maps: CPU address,
+ * @mmap_dma:	DMA address
+ * @mmap_size:	and size.
  * @debugfs:	vtd_edu/<pci name>/.
  */
 struct vtd_edu {
@@ -161,6 +199,7 @@ struct vtd_edu {
 	void __iomem *regs;
 	struct vtd_unit *unit;
 	struct vtd_domain *dom;
+	bool api;
 	u16 sid;
 
 	struct mutex lock;	/* one test at a time; the fields below */
@@ -169,6 +208,10 @@ struct vtd_edu {
 	unsigned long nr_runs;
 	unsigned long nr_failed;
 	char result[VTD_EDU_RESULT_SIZE];
+	struct task_struct *mmap_owner;
+	void *mmap_cpu;
+	dma_addr_t mmap_dma;
+	size_t mmap_size;
 
 	struct dentry *debugfs;
 };
@@ -176,12 +219,15 @@ struct vtd_edu {
 /**
  * struct vtd_edu_buf - a test buffer: pages, and where a domain maps them
  * @pages:	the pages, not necessarily contiguous.
+ * @cpu:	if set, the buffer's CPU address (@pages unused): a DMA-API
+ *		buffer's, with @iova its DMA address and @dom NULL.
  * @dom:	the domain holding @iova, or NULL.
  * @iova:	the buffer's IOVA in @dom (VTD_EDU_BUF_SIZE, naturally aligned).
  * @mapped:	@pages are mapped at @iova.
  */
 struct vtd_edu_buf {
 	struct page *pages[VTD_EDU_BUF_PAGES];
+	u8 *cpu;
 	struct vtd_domain *dom;
 	u64 iova;
 	bool mapped;
@@ -209,7 +255,11 @@ static u8 vtd_edu_pattern_byte(u32 seed, size_t i)
 
 static u8 *vtd_edu_buf_byte(const struct vtd_edu_buf *buf, size_t i)
 {
-	u8 *page = page_address(buf->pages[i / PAGE_SIZE]);
+	u8 *page;
+
+	if (buf->cpu)
+		return buf->cpu + i;
+	page = page_address(buf->pages[i / PAGE_SIZE]);
 
 	return page + i % PAGE_SIZE;
 }
@@ -1057,6 +1107,834 @@ static int vtd_edu_test_storm(struct vtd_edu_ctx *ctx)
 	return ret;
 }
 
+/* DMA-API tests: edu's DMA through the vtd_remap shim (own=<edu>). */
+
+/* The big buffers: above what one block of MAX_ORDER - 1 can hold. */
+#define VTD_EDU_BIG_SIZE	(SZ_4M + SZ_1M)
+static_assert(VTD_EDU_BIG_SIZE > (PAGE_SIZE << (MAX_ORDER - 1)));
+/* Pages in the scatterlist and noncontiguous tests. */
+#define VTD_EDU_SG_PAGES	16
+#define VTD_EDU_NC_PAGES	64
+
+/**
+ * struct vtd_edu_sync - how a test buffer is synced around a transfer
+ * @how:	VTD_EDU_SYNC_NONE (coherent), _SINGLE or _SG.
+ * @handle:	for _SINGLE: the mapping's DMA address.
+ * @size:	for _SINGLE: its size.
+ * @sgt:	for _SG: the mapped table.
+ *
+ * Streaming mappings and non-coherent allocations need the DMA API's
+ * syncs; the shim leaves them to the core (nothing to do on x86), so they
+ * must be harmless and DMA-API debug must find them right.
+ */
+struct vtd_edu_sync {
+	enum { VTD_EDU_SYNC_NONE, VTD_EDU_SYNC_SINGLE, VTD_EDU_SYNC_SG } how;
+	dma_addr_t handle;
+	size_t size;
+	struct sg_table *sgt;
+};
+
+static void vtd_edu_api_sync(struct vtd_edu *edu,
+			     const struct vtd_edu_sync *sy, bool for_cpu)
+{
+	struct device *dev = &edu->pdev->dev;
+
+	if (sy->how == VTD_EDU_SYNC_SINGLE && for_cpu)
+		dma_sync_single_for_cpu(dev, sy->handle, sy->size,
+					DMA_BIDIRECTIONAL);
+	else if (sy->how == VTD_EDU_SYNC_SINGLE)
+		dma_sync_single_for_device(dev, sy->handle, sy->size,
+					   DMA_BIDIRECTIONAL);
+	else if (sy->how == VTD_EDU_SYNC_SG && for_cpu)
+		dma_sync_sgtable_for_cpu(dev, sy->sgt, DMA_BIDIRECTIONAL);
+	else if (sy->how == VTD_EDU_SYNC_SG)
+		dma_sync_sgtable_for_device(dev, sy->sgt, DMA_BIDIRECTIONAL);
+}
+
+/*
+ * A round trip through two pages of a buffer the DMA API gave: @buf's CPU
+ * view (@buf->cpu, or @buf->pages) at DMA address @buf->iova. The CPU
+ * writes pattern a, edu reads the window; the CPU writes pattern b, edu
+ * writes the window back: the CPU must read a in the window and b
+ * elsewhere, and no fault may be recorded.
+ */
+static int vtd_edu_api_xfer(struct vtd_edu_ctx *ctx, const char *what,
+			    struct vtd_edu_buf *buf,
+			    const struct vtd_edu_sync *sy)
+{
+	u32 a = vtd_edu_next_seed(ctx), b = vtd_edu_next_seed(ctx);
+	int ret;
+
+	if (buf->iova + VTD_EDU_BUF_SIZE - 1 > DMA_BIT_MASK(VTD_EDU_DMA_BITS))
+		return vtd_edu_report(ctx, -EIO,
+				      "%s: DMA address %#llx is above edu's %u-bit mask",
+				      what, buf->iova, VTD_EDU_DMA_BITS);
+	vtd_edu_buf_fill(buf, a);
+	vtd_edu_api_sync(ctx->edu, sy, false);
+	ret = vtd_edu_dma_ok(ctx, ctx->edu, false, buf);
+	if (ret)
+		return ret;
+	vtd_edu_api_sync(ctx->edu, sy, true);
+	vtd_edu_buf_fill(buf, b);
+	vtd_edu_api_sync(ctx->edu, sy, false);
+	ret = vtd_edu_dma_ok(ctx, ctx->edu, true, buf);
+	if (ret)
+		return ret;
+	vtd_edu_api_sync(ctx->edu, sy, true);
+	return vtd_edu_expect_data(ctx, what, buf, a, b);
+}
+
+/* Fail unless the device under test is owned by the shim. */
+static int vtd_edu_api_check(struct vtd_edu_ctx *ctx)
+{
+	if (ctx->edu->api)
+		return 0;
+	return vtd_edu_report(ctx, -ENODEV,
+			      "needs the device owned by the DMA-API shim (insmod vtd_remap.ko own=%s before vtd_edu.ko)",
+			      pci_name(ctx->edu->pdev));
+}
+
+/* Frames of IOVA the device's domain has allocated now. */
+static unsigned long vtd_edu_iova_frames(struct vtd_edu *edu)
+{
+	struct vtd_iova_stats st;
+
+	vtd_iova_get_stats(&edu->dom->iova, &st);
+	return st.allocated_frames;
+}
+
+/* IOTLB invalidation requests the device's unit has completed. */
+static u64 vtd_edu_iotlb_invs(struct vtd_edu *edu)
+{
+	struct vtd_unit_counters *c = &edu->unit->stats;
+
+	return atomic64_read(&c->inv[VTD_INV_IOTLB_GLOBAL]) +
+	       atomic64_read(&c->inv[VTD_INV_IOTLB_DOMAIN]) +
+	       atomic64_read(&c->inv[VTD_INV_IOTLB_PAGE]);
+}
+
+/* Page @n of a table's CPU side, or NULL. */
+static struct page *vtd_edu_sgt_page(struct sg_table *sgt, unsigned long n)
+{
+	struct sg_page_iter it;
+
+	for_each_sgtable_page(sgt, &it, n)
+		return sg_page_iter_page(&it);
+	return NULL;
+}
+
+/*
+ * api-page: dma_map_page() of 20 and of 33 pages: the IOVA range takes
+ * 32 (rounded up below 32 pages) and exactly 33; dma_need_sync() is
+ * false; a round trip through the last two pages of each.
+ */
+static int vtd_edu_test_api_page(struct vtd_edu_ctx *ctx)
+{
+	static const unsigned int npages[] = { 20, 33 }, want[] = { 32, 33 };
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_SINGLE };
+	struct vtd_edu_buf buf = {};
+	unsigned long frames[2] = {}, before;
+	unsigned long attrs;
+	struct page *page;
+	unsigned int k;
+	dma_addr_t dma;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	page = alloc_pages(GFP_KERNEL, get_order(33 * PAGE_SIZE));
+	if (!page)
+		return vtd_edu_report(ctx, -ENOMEM, "no 64 contiguous pages");
+	for (k = 0; k < ARRAY_SIZE(npages); k++) {
+		sy.size = npages[k] * PAGE_SIZE;
+		attrs = k ? DMA_ATTR_SKIP_CPU_SYNC : 0;
+		before = vtd_edu_iova_frames(ctx->edu);
+		dma = dma_map_page_attrs(dev, page, 0, sy.size,
+					 DMA_BIDIRECTIONAL, attrs);
+		if (dma_mapping_error(dev, dma)) {
+			ret = vtd_edu_report(ctx, -EIO,
+					     "map_page of %u pages failed",
+					     npages[k]);
+			break;
+		}
+		frames[k] = vtd_edu_iova_frames(ctx->edu) - before;
+		sy.handle = dma;
+		buf.cpu = page_address(page) + (npages[k] - 2) * PAGE_SIZE;
+		buf.iova = dma + (npages[k] - 2) * PAGE_SIZE;
+		/* Each check says its own failure. */
+		if (dma_need_sync(dev, dma))
+			ret = vtd_edu_report(ctx, -EIO,
+					     "dma_need_sync() is true on a cache-coherent machine");
+		if (frames[k] != want[k])
+			ret = vtd_edu_report(ctx, -EIO,
+					     "map_page of %u pages took %lu pages of IOVA, expected %u",
+					     npages[k], frames[k], want[k]);
+		if (!ret)
+			ret = vtd_edu_api_xfer(ctx, "map_page", &buf, &sy);
+		dma_unmap_page_attrs(dev, dma, sy.size, DMA_BIDIRECTIONAL,
+				     attrs);
+	}
+	__free_pages(page, get_order(33 * PAGE_SIZE));
+	if (ret)
+		return ret;
+	return vtd_edu_report(ctx, 0,
+			      "map_page of 20 and 33 pages took %lu and %lu pages of IOVA; dma_need_sync() false; data checked both ways through each",
+			      frames[0], frames[1]);
+}
+
+/*
+ * Map VTD_EDU_SG_PAGES whole pages as a list: one DMA segment, one map
+ * call per physically contiguous run, a round trip across pages 7 and 8.
+ */
+static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
+				struct page **pages)
+{
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_buf buf = {};
+	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_SG };
+	unsigned int i, runs = 1, want_invs;
+	struct scatterlist *s;
+	struct sg_table sgt;
+	u64 maps, invs;
+	int ret;
+
+	for (i = 1; i < VTD_EDU_SG_PAGES; i++)
+		runs += page_to_pfn(pages[i]) != page_to_pfn(pages[i - 1]) + 1;
+	if (sg_alloc_table(&sgt, VTD_EDU_SG_PAGES, GFP_KERNEL))
+		return vtd_edu_report(ctx, -ENOMEM, "no scatterlist");
+	for_each_sgtable_sg(&sgt, s, i)
+		sg_set_page(s, pages[i], PAGE_SIZE, 0);
+	maps = atomic64_read(&ctx->edu->dom->nr_maps);
+	invs = vtd_edu_iotlb_invs(ctx->edu);
+	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret) {
+		ret = vtd_edu_report(ctx, -EIO, "%s: map_sg failed (%d)",
+				     what, ret);
+		goto out_free;
+	}
+	maps = atomic64_read(&ctx->edu->dom->nr_maps) - maps;
+	invs = vtd_edu_iotlb_invs(ctx->edu) - invs;
+	/* Caching mode invalidates every map call, and only then. */
+	want_invs = vtd_unit_caching_mode(ctx->edu->unit) ? runs : 0;
+	if (sgt.nents != 1 || maps != runs || invs != want_invs) {
+		ret = vtd_edu_report(ctx, -EIO,
+				     "%s: %u pages in %u physical runs gave %u DMA segments, %llu map calls and %llu IOTLB invalidations; expected 1, %u and %u",
+				     what, VTD_EDU_SG_PAGES, runs, sgt.nents,
+				     maps, invs, runs, want_invs);
+	} else {
+		buf.pages[0] = pages[7];
+		buf.pages[1] = pages[8];
+		buf.iova = sg_dma_address(sgt.sgl) + 7 * PAGE_SIZE;
+		sy.sgt = &sgt;
+		ret = vtd_edu_api_xfer(ctx, what, &buf, &sy);
+	}
+	dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	if (!ret)
+		ret = vtd_edu_report(ctx, 0,
+				     "%s: %u pages in %u physical runs -> 1 DMA segment, %llu map calls, %llu IOTLB invalidations; data checked across pages 7-8",
+				     what, VTD_EDU_SG_PAGES, runs, maps, invs);
+out_free:
+	sg_free_table(&sgt);
+	return ret;
+}
+
+/*
+ * Sub-page entries (1 KiB at offset 256 of each page) never meet at a
+ * page boundary: as many DMA segments as entries, each translating to its
+ * own bytes.
+ */
+static int vtd_edu_api_sg_bits(struct vtd_edu_ctx *ctx, struct page **pages)
+{
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct scatterlist *s;
+	struct sg_table sgt;
+	phys_addr_t phys;
+	unsigned int i;
+	int ret;
+
+	if (sg_alloc_table(&sgt, VTD_EDU_SG_PAGES, GFP_KERNEL))
+		return vtd_edu_report(ctx, -ENOMEM, "no scatterlist");
+	for_each_sgtable_sg(&sgt, s, i)
+		sg_set_page(s, pages[i], SZ_1K, 256);
+	ret = dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	if (ret) {
+		ret = vtd_edu_report(ctx, -EIO, "sub-page list: map_sg failed (%d)",
+				     ret);
+		goto out_free;
+	}
+	if (sgt.nents != VTD_EDU_SG_PAGES)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "sub-page list: %u DMA segments for %u entries that cannot merge",
+				     sgt.nents, VTD_EDU_SG_PAGES);
+	for_each_sgtable_dma_sg(&sgt, s, i) {
+		if (ret)
+			break;
+		if (vtd_domain_lookup(ctx->edu->dom, sg_dma_address(s), &phys) ||
+		    phys != page_to_phys(pages[i]) + 256 ||
+		    sg_dma_len(s) != SZ_1K)
+			ret = vtd_edu_report(ctx, -EIO,
+					     "sub-page list: segment %u at %#llx (%u bytes) does not translate to its entry",
+					     i, (u64)sg_dma_address(s),
+					     sg_dma_len(s));
+	}
+	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	if (!ret)
+		ret = vtd_edu_report(ctx, 0,
+				     "sub-page list: %u entries -> %u DMA segments, each translating to its bytes",
+				     VTD_EDU_SG_PAGES, VTD_EDU_SG_PAGES);
+out_free:
+	sg_free_table(&sgt);
+	return ret;
+}
+
+/*
+ * api-superpage: a physically contiguous 2 MiB list (a buddy block, so
+ * 2 MiB aligned) is one DMA segment, 2 MiB aligned, translated by a 2 MiB
+ * leaf. The page table puts a superpage only where no table is left from
+ * earlier small mappings, so this needs a fresh domain: the first test
+ * after vtd_remap.ko is loaded (the top 2 MiB of edu's space then holds
+ * nothing).
+ */
+static int vtd_edu_test_api_superpage(struct vtd_edu_ctx *ctx)
+{
+	const unsigned int n = SZ_2M / PAGE_SIZE;
+	struct device *dev = &ctx->edu->pdev->dev;
+	unsigned int i, level = 0;
+	struct scatterlist *s;
+	struct sg_table sgt;
+	struct page *block;
+	u64 pte = 0;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	block = alloc_pages(GFP_KERNEL | __GFP_NOWARN, get_order(SZ_2M));
+	if (!block)
+		return vtd_edu_report(ctx, -ENOMEM, "no 2 MiB block");
+	if (sg_alloc_table(&sgt, n, GFP_KERNEL)) {
+		ret = vtd_edu_report(ctx, -ENOMEM, "no scatterlist");
+		goto out_block;
+	}
+	for_each_sgtable_sg(&sgt, s, i)
+		sg_set_page(s, block + i, PAGE_SIZE, 0);
+	ret = dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	if (ret) {
+		ret = vtd_edu_report(ctx, -EIO, "2 MiB list: map_sg failed (%d)",
+				     ret);
+		goto out_table;
+	}
+	if (sgt.nents != 1 || !IS_ALIGNED(sg_dma_address(sgt.sgl), SZ_2M) ||
+	    vtd_pgtable_leaf(&ctx->edu->dom->pgt, sg_dma_address(sgt.sgl),
+			     &pte, &level) || level != 2)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "2 MiB contiguous list: %u DMA segments at %#llx, leaf level %u; expected 1 segment, 2 MiB aligned, a level-2 (2 MiB) leaf",
+				     sgt.nents, (u64)sg_dma_address(sgt.sgl),
+				     level);
+	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	if (!ret)
+		ret = vtd_edu_report(ctx, 0,
+				     "2 MiB contiguous list: 1 DMA segment, 2 MiB aligned, mapped by a 2 MiB superpage");
+out_table:
+	sg_free_table(&sgt);
+out_block:
+	__free_pages(block, get_order(SZ_2M));
+	return ret;
+}
+
+/*
+ * api-sg: map_sg of a physically contiguous list (one map call), of
+ * scattered pages (one per run) of sub-page entries (no merging) and of a 2 MiB
+ * contiguous block (a superpage).
+ */
+static int vtd_edu_test_api_sg(struct vtd_edu_ctx *ctx)
+{
+	struct page *block, *pages[VTD_EDU_SG_PAGES], *all[2 * VTD_EDU_SG_PAGES];
+	unsigned int i;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	block = alloc_pages(GFP_KERNEL, get_order(VTD_EDU_SG_PAGES * PAGE_SIZE));
+	if (!block)
+		return vtd_edu_report(ctx, -ENOMEM, "no contiguous block");
+	for (i = 0; i < VTD_EDU_SG_PAGES; i++)
+		pages[i] = block + i;
+	ret = vtd_edu_api_sg_pages(ctx, "contiguous list", pages);
+	__free_pages(block, get_order(VTD_EDU_SG_PAGES * PAGE_SIZE));
+	if (ret)
+		return ret;
+
+	/* Every other page of separately allocated ones: rarely adjacent. */
+	memset(all, 0, sizeof(all));
+	for (i = 0; i < ARRAY_SIZE(all); i++) {
+		all[i] = alloc_page(GFP_KERNEL);
+		if (!all[i]) {
+			ret = vtd_edu_report(ctx, -ENOMEM, "out of pages");
+			goto out;
+		}
+	}
+	for (i = 0; i < VTD_EDU_SG_PAGES; i++)
+		pages[i] = all[2 * i];
+	ret = vtd_edu_api_sg_pages(ctx, "scattered list", pages);
+	if (!ret)
+		ret = vtd_edu_api_sg_bits(ctx, pages);
+out:
+	for (i = 0; i < ARRAY_SIZE(all); i++)
+		if (all[i])
+			__free_page(all[i]);
+	return ret;
+}
+
+/*
+ * A round trip through the buffer's pages @first and @first + 1, found
+ * through a dma_get_sgtable() of it (so that a buffer without a kernel
+ * mapping can be checked too); with @cpu, every page the table gives
+ * must be the one the CPU address maps.
+ */
+static int vtd_edu_api_sgtable_xfer(struct vtd_edu_ctx *ctx, const char *what,
+				    void *cpu, dma_addr_t dma, size_t size,
+				    unsigned long attrs, unsigned long first)
+{
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_NONE };
+	struct vtd_edu_buf buf = {};
+	struct sg_table sgt;
+	struct sg_page_iter it;
+	unsigned long n = 0;
+	struct page *want;
+	int ret;
+
+	ret = dma_get_sgtable_attrs(dev, &sgt, cpu, dma, size, attrs);
+	if (ret)
+		return vtd_edu_report(ctx, -EIO, "%s: get_sgtable failed (%d)",
+				      what, ret);
+	for_each_sgtable_page(&sgt, &it, 0) {
+		if (cpu && !(attrs & DMA_ATTR_NO_KERNEL_MAPPING)) {
+			want = is_vmalloc_addr(cpu) ?
+			       vmalloc_to_page(cpu + n * PAGE_SIZE) :
+			       virt_to_page(cpu + n * PAGE_SIZE);
+			if (sg_page_iter_page(&it) != want) {
+				ret = vtd_edu_report(ctx, -EIO,
+						     "%s: get_sgtable page %lu is not the buffer's",
+						     what, n);
+				break;
+			}
+		}
+		n++;
+	}
+	if (!ret && n != PAGE_ALIGN(size) >> PAGE_SHIFT)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "%s: get_sgtable gave %lu pages for %zu bytes",
+				     what, n, size);
+	if (!ret) {
+		buf.pages[0] = vtd_edu_sgt_page(&sgt, first);
+		buf.pages[1] = vtd_edu_sgt_page(&sgt, first + 1);
+		buf.iova = dma + first * PAGE_SIZE;
+		ret = vtd_edu_api_xfer(ctx, what, &buf, &sy);
+	}
+	sg_free_table(&sgt);
+	return ret;
+}
+
+/*
+ * api-coherent: a two-page coherent buffer through its CPU address
+ * (aligned to its size, contiguous) and through get_sgtable; eight pages
+ * with DMA_ATTR_NO_KERNEL_MAPPING through get_sgtable; two pages with
+ * DMA_ATTR_FORCE_CONTIGUOUS.
+ */
+static int vtd_edu_test_api_coherent(struct vtd_edu_ctx *ctx)
+{
+	static const unsigned long attrs[] = {
+		0, DMA_ATTR_NO_KERNEL_MAPPING, DMA_ATTR_FORCE_CONTIGUOUS,
+	};
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_NONE };
+	struct vtd_edu_buf buf = {};
+	unsigned int k;
+	dma_addr_t dma;
+	size_t size;
+	void *cpu;
+	int ret = vtd_edu_api_check(ctx);
+
+	for (k = 0; k < ARRAY_SIZE(attrs) && !ret; k++) {
+		size = (attrs[k] & DMA_ATTR_NO_KERNEL_MAPPING ? 8 : 2) * PAGE_SIZE;
+		cpu = dma_alloc_attrs(dev, size, &dma, GFP_KERNEL, attrs[k]);
+		if (!cpu) {
+			ret = vtd_edu_report(ctx, -EIO,
+					     "alloc of %zu bytes (attrs %#lx) failed",
+					     size, attrs[k]);
+			break;
+		}
+		if (!IS_ALIGNED(dma, size))
+			ret = vtd_edu_report(ctx, -EIO,
+					     "coherent DMA address %#llx not aligned to its size %zu",
+					     (u64)dma, size);
+		if (!ret && !(attrs[k] & DMA_ATTR_NO_KERNEL_MAPPING)) {
+			buf.cpu = cpu;
+			buf.iova = dma;
+			ret = vtd_edu_api_xfer(ctx, "coherent", &buf, &sy);
+		}
+		if (!ret)
+			ret = vtd_edu_api_sgtable_xfer(ctx, "coherent via get_sgtable",
+						       cpu, dma, size, attrs[k],
+						       size / PAGE_SIZE - 2);
+		dma_free_attrs(dev, size, cpu, dma, attrs[k]);
+	}
+	if (ret)
+		return ret;
+	return vtd_edu_report(ctx, 0,
+			      "2 pages (plain, FORCE_CONTIGUOUS) through the CPU address and get_sgtable, 8 pages NO_KERNEL_MAPPING through get_sgtable: data checked both ways");
+}
+
+/*
+ * api-big: coherent buffers of VTD_EDU_BIG_SIZE, above MAX_ORDER: built
+ * from separate pages, vmapped (windows at the start, across 2 and 4 MiB
+ * and at the end through the vmap; every page checked through
+ * get_sgtable), and with DMA_ATTR_NO_KERNEL_MAPPING (through
+ * get_sgtable); DMA_ATTR_FORCE_CONTIGUOUS that large fails cleanly.
+ */
+static int vtd_edu_test_api_big(struct vtd_edu_ctx *ctx)
+{
+	const unsigned long last = VTD_EDU_BIG_SIZE / PAGE_SIZE - 2;
+	const unsigned long at[] = { 0, SZ_2M / PAGE_SIZE - 1,
+				     SZ_4M / PAGE_SIZE - 1, last };
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_NONE };
+	struct vtd_edu_buf buf = {};
+	unsigned int k;
+	dma_addr_t dma;
+	void *cpu;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	cpu = dma_alloc_coherent(dev, VTD_EDU_BIG_SIZE, &dma, GFP_KERNEL);
+	if (!cpu)
+		return vtd_edu_report(ctx, -EIO, "coherent alloc of %u bytes failed",
+				      VTD_EDU_BIG_SIZE);
+	if (!is_vmalloc_addr(cpu))
+		ret = vtd_edu_report(ctx, -EIO,
+				     "a %u-byte coherent buffer is not a vmap of separate pages",
+				     VTD_EDU_BIG_SIZE);
+	for (k = 0; k < ARRAY_SIZE(at) && !ret; k++) {
+		buf.cpu = cpu + at[k] * PAGE_SIZE;
+		buf.iova = dma + at[k] * PAGE_SIZE;
+		ret = vtd_edu_api_xfer(ctx, "big coherent", &buf, &sy);
+	}
+	if (!ret)
+		ret = vtd_edu_api_sgtable_xfer(ctx, "big coherent via get_sgtable",
+					       cpu, dma, VTD_EDU_BIG_SIZE, 0,
+					       SZ_4M / PAGE_SIZE - 1);
+	dma_free_coherent(dev, VTD_EDU_BIG_SIZE, cpu, dma);
+	if (ret)
+		return ret;
+
+	cpu = dma_alloc_attrs(dev, VTD_EDU_BIG_SIZE, &dma, GFP_KERNEL,
+			      DMA_ATTR_NO_KERNEL_MAPPING);
+	if (!cpu)
+		return vtd_edu_report(ctx, -EIO,
+				      "NO_KERNEL_MAPPING alloc of %u bytes failed",
+				      VTD_EDU_BIG_SIZE);
+	ret = vtd_edu_api_sgtable_xfer(ctx, "big NO_KERNEL_MAPPING via get_sgtable",
+				       cpu, dma, VTD_EDU_BIG_SIZE,
+				       DMA_ATTR_NO_KERNEL_MAPPING, last);
+	dma_free_attrs(dev, VTD_EDU_BIG_SIZE, cpu, dma,
+		       DMA_ATTR_NO_KERNEL_MAPPING);
+	if (ret)
+		return ret;
+
+	cpu = dma_alloc_attrs(dev, VTD_EDU_BIG_SIZE, &dma,
+			      GFP_KERNEL | __GFP_NOWARN,
+			      DMA_ATTR_FORCE_CONTIGUOUS);
+	if (cpu) {
+		dma_free_attrs(dev, VTD_EDU_BIG_SIZE, cpu, dma,
+			       DMA_ATTR_FORCE_CONTIGUOUS);
+		return vtd_edu_report(ctx, -EIO,
+				      "FORCE_CONTIGUOUS of %u bytes succeeded: not contiguous?",
+				      VTD_EDU_BIG_SIZE);
+	}
+	return vtd_edu_report(ctx, 0,
+			      "%u bytes coherent: vmap of separate pages, data checked at 4 windows and every page through get_sgtable; NO_KERNEL_MAPPING through get_sgtable; FORCE_CONTIGUOUS refused",
+			      VTD_EDU_BIG_SIZE);
+}
+
+/* api-pages: dma_alloc_pages() and dma_alloc_noncoherent(), with syncs. */
+static int vtd_edu_test_api_pages(struct vtd_edu_ctx *ctx)
+{
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_sync sy = {
+		.how = VTD_EDU_SYNC_SINGLE, .size = VTD_EDU_BUF_SIZE,
+	};
+	struct vtd_edu_buf buf = {};
+	struct page *page;
+	dma_addr_t dma;
+	void *cpu;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	page = dma_alloc_pages(dev, VTD_EDU_BUF_SIZE, &dma, DMA_BIDIRECTIONAL,
+			       GFP_KERNEL);
+	if (!page)
+		return vtd_edu_report(ctx, -EIO, "dma_alloc_pages failed");
+	/*
+	 * DMA-API debug records these like dma_map_page() and wants the
+	 * handle checked; it must be valid anyway.
+	 */
+	if (dma_mapping_error(dev, dma))
+		ret = vtd_edu_report(ctx, -EIO, "dma_alloc_pages gave an error handle");
+	buf.cpu = page_address(page);
+	buf.iova = dma;
+	sy.handle = dma;
+	if (!ret)
+		ret = vtd_edu_api_xfer(ctx, "alloc_pages", &buf, &sy);
+	dma_free_pages(dev, VTD_EDU_BUF_SIZE, page, dma, DMA_BIDIRECTIONAL);
+	if (ret)
+		return ret;
+
+	cpu = dma_alloc_noncoherent(dev, VTD_EDU_BUF_SIZE, &dma,
+				    DMA_BIDIRECTIONAL, GFP_KERNEL);
+	if (!cpu)
+		return vtd_edu_report(ctx, -EIO, "dma_alloc_noncoherent failed");
+	buf.cpu = cpu;
+	buf.iova = dma;
+	sy.handle = dma;
+	if (dma_mapping_error(dev, dma))
+		ret = vtd_edu_report(ctx, -EIO,
+				     "dma_alloc_noncoherent gave an error handle");
+	else
+		ret = vtd_edu_api_xfer(ctx, "alloc_noncoherent", &buf, &sy);
+	dma_free_noncoherent(dev, VTD_EDU_BUF_SIZE, cpu, dma,
+			     DMA_BIDIRECTIONAL);
+	return ret ?: vtd_edu_report(ctx, 0,
+				     "dma_alloc_pages and dma_alloc_noncoherent: data checked both ways");
+}
+
+/*
+ * api-noncontig: dma_alloc_noncontiguous() of VTD_EDU_NC_PAGES pages (in
+ * blocks, then single pages): one DMA segment, read and written by the
+ * CPU through dma_vmap_noncontiguous() across its middle.
+ */
+static int vtd_edu_test_api_noncontig(struct vtd_edu_ctx *ctx)
+{
+	static const unsigned long attrs[] = { 0, DMA_ATTR_ALLOC_SINGLE_PAGES };
+	const size_t size = VTD_EDU_NC_PAGES * PAGE_SIZE;
+	const size_t mid = (VTD_EDU_NC_PAGES / 2 - 1) * PAGE_SIZE;
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_SG };
+	struct vtd_edu_buf buf = {};
+	struct sg_table *sgt;
+	unsigned int k;
+	void *vaddr;
+	int ret = vtd_edu_api_check(ctx);
+
+	for (k = 0; k < ARRAY_SIZE(attrs) && !ret; k++) {
+		sgt = dma_alloc_noncontiguous(dev, size, DMA_BIDIRECTIONAL,
+					      GFP_KERNEL, attrs[k]);
+		if (!sgt)
+			return vtd_edu_report(ctx, -EIO,
+					      "dma_alloc_noncontiguous of %zu bytes (attrs %#lx) failed",
+					      size, attrs[k]);
+		if (sgt->nents != 1 || sg_dma_len(sgt->sgl) < size) {
+			ret = vtd_edu_report(ctx, -EIO,
+					     "noncontiguous: %u DMA segments, the first %u bytes; expected one of %zu",
+					     sgt->nents, sg_dma_len(sgt->sgl),
+					     size);
+			goto out_free;
+		}
+		vaddr = dma_vmap_noncontiguous(dev, size, sgt);
+		if (!vaddr) {
+			ret = vtd_edu_report(ctx, -ENOMEM, "no vmap");
+			goto out_free;
+		}
+		buf.cpu = vaddr + mid;
+		buf.iova = sg_dma_address(sgt->sgl) + mid;
+		sy.sgt = sgt;
+		ret = vtd_edu_api_xfer(ctx, "noncontiguous", &buf, &sy);
+		dma_vunmap_noncontiguous(dev, vaddr);
+out_free:
+		dma_free_noncontiguous(dev, size, sgt, DMA_BIDIRECTIONAL);
+	}
+	return ret ?: vtd_edu_report(ctx, 0,
+				     "%u pages, in blocks and in single pages: one DMA segment each, data checked both ways through the vmap",
+				     VTD_EDU_NC_PAGES);
+}
+
+/*
+ * api-resource: dma_map_resource() of edu's own BAR0 (MMIO; the core
+ * refuses RAM), and a transfer RAM->edu whose source is that mapping at
+ * the DMA registers: edu reads its own registers through the unit, so
+ * its buffer then holds the transfer's source address (register 0x80) and
+ * its destination (0x88). Copied back into a coherent buffer and checked.
+ */
+static int vtd_edu_test_api_resource(struct vtd_edu_ctx *ctx)
+{
+	struct vtd_edu *edu = ctx->edu;
+	struct device *dev = &edu->pdev->dev;
+	phys_addr_t bar = pci_resource_start(edu->pdev, 0);
+	struct vtd_edu_buf buf = {};
+	dma_addr_t res, dma;
+	u64 *got, src;
+	void *cpu;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	res = dma_map_resource(dev, bar, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	if (dma_mapping_error(dev, res))
+		return vtd_edu_report(ctx, -EIO, "map_resource of BAR0 %pa failed",
+				      &bar);
+	cpu = dma_alloc_coherent(dev, VTD_EDU_BUF_SIZE, &dma, GFP_KERNEL);
+	if (!cpu) {
+		ret = vtd_edu_report(ctx, -ENOMEM, "no coherent buffer");
+		goto out_unmap;
+	}
+	src = res + VTD_EDU_REG_DMA_SRC;
+	ret = vtd_edu_dma(ctx, edu, false, src);
+	buf.cpu = cpu;
+	buf.iova = dma;
+	if (!ret)
+		ret = vtd_edu_dma_ok(ctx, edu, true, &buf);
+	got = cpu + VTD_EDU_XFER_OFF;
+	if (!ret && (got[0] != src || got[1] != VTD_EDU_DEV_BUF))
+		ret = vtd_edu_report(ctx, -EIO,
+				     "edu read %#llx %#llx from its DMA registers through map_resource %#llx; expected %#llx %#x",
+				     got[0], got[1], (u64)res, src,
+				     VTD_EDU_DEV_BUF);
+	dma_free_coherent(dev, VTD_EDU_BUF_SIZE, cpu, dma);
+out_unmap:
+	dma_unmap_resource(dev, res, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	return ret ?: vtd_edu_report(ctx, 0,
+				     "edu read its own DMA registers (source %#llx, destination %#x) through map_resource of BAR0",
+				     src, VTD_EDU_DEV_BUF);
+}
+
+/* The mmap file: only the test that set the buffer may map it. */
+static int vtd_edu_mmap_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vtd_edu *edu = file->private_data;
+
+	if (READ_ONCE(edu->mmap_owner) != current)
+		return -EPERM;
+	return dma_mmap_coherent(&edu->pdev->dev, vma, edu->mmap_cpu,
+				 edu->mmap_dma, edu->mmap_size);
+}
+
+static const struct file_operations vtd_edu_mmap_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.mmap = vtd_edu_mmap_mmap,
+	.llseek = no_llseek,
+};
+
+/*
+ * Map two pages of a coherent buffer, from page @pgoff, into the calling
+ * process (the one writing to "run") through the mmap file, and copy them
+ * out through that user mapping into @out.
+ */
+static int vtd_edu_api_user_read(struct vtd_edu_ctx *ctx, void *cpu,
+				 dma_addr_t dma, size_t size,
+				 unsigned long pgoff, u8 *out)
+{
+	struct vtd_edu *edu = ctx->edu;
+	unsigned long uaddr;
+	struct file *file;
+	char *path;
+	int ret = 0;
+
+	path = kasprintf(GFP_KERNEL, "/sys/kernel/debug/%s/%s/mmap",
+			 KBUILD_MODNAME, pci_name(edu->pdev));
+	if (!path)
+		return vtd_edu_report(ctx, -ENOMEM, "out of memory");
+	file = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(file)) {
+		ret = vtd_edu_report(ctx, PTR_ERR(file), "open %s: %ld",
+				     path, PTR_ERR(file));
+		goto out_path;
+	}
+	edu->mmap_cpu = cpu;
+	edu->mmap_dma = dma;
+	edu->mmap_size = size;
+	WRITE_ONCE(edu->mmap_owner, current);
+	uaddr = vm_mmap(file, 0, VTD_EDU_BUF_SIZE, PROT_READ, MAP_SHARED,
+			pgoff << PAGE_SHIFT);
+	WRITE_ONCE(edu->mmap_owner, NULL);
+	if (IS_ERR_VALUE(uaddr)) {
+		ret = vtd_edu_report(ctx, (int)uaddr,
+				     "mmap of %s at page %lu: %ld", path, pgoff,
+				     (long)uaddr);
+	} else {
+		if (copy_from_user(out, (const void __user *)uaddr,
+				   VTD_EDU_BUF_SIZE))
+			ret = vtd_edu_report(ctx, -EFAULT,
+					     "reading the user mapping faulted");
+		vm_munmap(uaddr, VTD_EDU_BUF_SIZE);
+	}
+	filp_close(file, NULL);
+out_path:
+	kfree(path);
+	return ret;
+}
+
+/*
+ * api-mmap: edu writes into a coherent buffer (two pages; and the big one,
+ * built from pages, at its page 1023), the CPU reads it back through a
+ * user mapping made by dma_mmap_coherent() in the process running the
+ * test: the window holds what edu wrote, the rest what the CPU did.
+ */
+static int vtd_edu_test_api_mmap(struct vtd_edu_ctx *ctx)
+{
+	static const size_t sizes[] = { VTD_EDU_BUF_SIZE, VTD_EDU_BIG_SIZE };
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_NONE };
+	struct vtd_edu_buf buf = {}, user = {};
+	unsigned long pgoff;
+	size_t first = 0;
+	u32 a, b;
+	unsigned int k;
+	dma_addr_t dma;
+	void *cpu;
+	u8 *copy;
+	int ret = vtd_edu_api_check(ctx);
+
+	if (ret)
+		return ret;
+	copy = kmalloc(VTD_EDU_BUF_SIZE, GFP_KERNEL);
+	if (!copy)
+		return vtd_edu_report(ctx, -ENOMEM, "out of memory");
+	for (k = 0; k < ARRAY_SIZE(sizes) && !ret; k++) {
+		pgoff = k ? SZ_4M / PAGE_SIZE - 1 : 0;
+		cpu = dma_alloc_coherent(dev, sizes[k], &dma, GFP_KERNEL);
+		if (!cpu) {
+			ret = vtd_edu_report(ctx, -EIO, "coherent alloc of %zu bytes failed",
+					     sizes[k]);
+			break;
+		}
+		buf.cpu = cpu + pgoff * PAGE_SIZE;
+		buf.iova = dma + pgoff * PAGE_SIZE;
+		/* Leaves a (edu's) in the window and b elsewhere. */
+		a = ctx->edu->seed + 1;
+		b = ctx->edu->seed + 2;
+		ret = vtd_edu_api_xfer(ctx, "mmap'd coherent", &buf, &sy);
+		if (!ret)
+			ret = vtd_edu_api_user_read(ctx, cpu, dma, sizes[k],
+						    pgoff, copy);
+		user.cpu = copy;
+		if (!ret && vtd_edu_buf_diff(&user, a, b, &first))
+			ret = vtd_edu_report(ctx, -EIO,
+					     "%zu-byte buffer through the user mapping at page %lu: byte %zu is %#04x, expected %#04x",
+					     sizes[k], pgoff, first, copy[first],
+					     vtd_edu_pattern_byte(vtd_edu_in_window(first) ? a : b,
+								  first));
+		dma_free_coherent(dev, sizes[k], cpu, dma);
+	}
+	kfree(copy);
+	return ret ?: vtd_edu_report(ctx, 0,
+				     "coherent buffers of %zu and %u bytes: what edu wrote read back through dma_mmap_coherent user mappings",
+				     VTD_EDU_BUF_SIZE, VTD_EDU_BIG_SIZE);
+}
+
 /**
  * struct vtd_edu_test - a test the run file accepts
  * @name:	its name.
@@ -1078,6 +1956,15 @@ static const struct vtd_edu_test vtd_edu_tests[] = {
 	{ "isolation-write", vtd_edu_test_isolation_write, true },
 	{ "isolation-read", vtd_edu_test_isolation_read, true },
 	{ "storm", vtd_edu_test_storm, false },
+	{ "api-superpage", vtd_edu_test_api_superpage, false },
+	{ "api-page", vtd_edu_test_api_page, false },
+	{ "api-sg", vtd_edu_test_api_sg, false },
+	{ "api-coherent", vtd_edu_test_api_coherent, false },
+	{ "api-big", vtd_edu_test_api_big, false },
+	{ "api-pages", vtd_edu_test_api_pages, false },
+	{ "api-noncontig", vtd_edu_test_api_noncontig, false },
+	{ "api-mmap", vtd_edu_test_api_mmap, false },
+	{ "api-resource", vtd_edu_test_api_resource, false },
 };
 
 /* @word names @t, or is the part of its name before a '-'. */
@@ -1235,6 +2122,7 @@ static int vtd_edu_info_show(struct seq_file *m, void *unused)
 	seq_printf(m, "source_id %#06x\n", edu->sid);
 	seq_printf(m, "unit %s\n", edu->unit->name);
 	seq_printf(m, "domain %u\n", edu->dom->did);
+	seq_printf(m, "mode %s\n", edu->api ? "dma-api" : "domain");
 	seq_printf(m, "dma_mask_bits %u\n", VTD_EDU_DMA_BITS);
 	seq_printf(m, "transfer_bytes %u\n", VTD_EDU_XFER);
 	seq_printf(m, "runs %lu\n", edu->nr_runs);
@@ -1258,6 +2146,10 @@ static void vtd_edu_debugfs_add(struct vtd_edu *edu)
 			    &vtd_edu_result_fops);
 	debugfs_create_file("info", 0400, edu->debugfs, edu,
 			    &vtd_edu_info_fops);
+	/* Unsafe (no proxy, which has no mmap): only api-mmap maps it. */
+	if (edu->api)
+		debugfs_create_file_unsafe("mmap", 0400, edu->debugfs, edu,
+					   &vtd_edu_mmap_fops);
 }
 
 /* The PCI driver. */
@@ -1292,6 +2184,30 @@ static int vtd_edu_domain_init(struct vtd_edu *edu)
 		return ret;
 	}
 	return 0;
+}
+
+/*
+ * If the shim owns the device (vtd_remap own=), its DMA already goes
+ * through a domain of the shim's: use that one, through the DMA API.
+ * Return: 1 if so, 0 if not, -errno.
+ */
+static int vtd_edu_api_init(struct vtd_edu *edu)
+{
+	struct pci_dev *pdev = edu->pdev;
+	struct vtd_domain *dom = vtd_domain_of(pdev);
+
+	if (!dom)
+		return 0;
+	edu->unit = vtd_unit_for_pci(pdev);
+	if (!edu->unit || !get_dma_ops(&pdev->dev)) {
+		pci_err(pdev, "in domain %u but not owned by the DMA-API shim\n",
+			dom->did);
+		return -EBUSY;
+	}
+	edu->dom = dom;
+	edu->api = true;
+	/* edu's engine has no segment limit; noncontiguous buffers are one. */
+	return dma_set_max_seg_size(&pdev->dev, UINT_MAX) ?: 1;
 }
 
 static int vtd_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -1344,8 +2260,12 @@ static int vtd_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = -EBUSY;
 		goto out_unmap;
 	}
-	ret = vtd_edu_domain_init(edu);
-	if (ret)
+	ret = vtd_edu_api_init(edu);
+	if (ret < 0)
+		goto out_unmap;
+	if (!ret)
+		ret = vtd_edu_domain_init(edu);
+	if (ret < 0)
 		goto out_unmap;
 	pci_set_master(pdev);
 	pci_set_drvdata(pdev, edu);
@@ -1382,8 +2302,10 @@ static void vtd_edu_remove(struct pci_dev *pdev)
 	if (!vtd_edu_dma_wait(edu))
 		pci_err(pdev, "DMA engine still busy; turning bus mastering off\n");
 	pci_clear_master(pdev);
-	vtd_domain_detach(edu->dom, pdev);
-	vtd_domain_free(edu->dom);
+	if (!edu->api) {
+		vtd_domain_detach(edu->dom, pdev);
+		vtd_domain_free(edu->dom);
+	}
 	pci_iounmap(pdev, edu->regs);
 	pci_release_region(pdev, 0);
 	mutex_destroy(&edu->lock);
