@@ -279,13 +279,11 @@ cp "$edu_ko" "$root/modules/vtd_edu.ko"
 for t in "$moddir"/kunit/*.ko; do
 	[ -e "$t" ] && cp "$t" "$root/modules/kunit/"
 done
-# The bench kernel: the benchmark module and the bench scenarios.
-if [ "$kernel" = bench ]; then
-	for t in "$moddir"/bench/*.ko; do
-		[ -e "$t" ] && cp "$t" "$root/modules/"
-	done
-	cp bench/scenarios/*.sh "$root/scenarios/" 2>/dev/null
-fi
+# The benchmark module (bench kernel) and the bench scenarios.
+for t in "$moddir"/bench/*.ko; do
+	[ -e "$t" ] && cp "$t" "$root/modules/"
+done
+cp bench/scenarios/*.sh "$root/scenarios/" 2>/dev/null
 # Host binaries (--extra-bin) with the shared libraries they load.
 for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
 	[ -x "$b" ] || fail "--extra-bin $b: not an executable"
