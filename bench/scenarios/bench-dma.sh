@@ -6,6 +6,7 @@
 #                 the configuration this boot measures; the kernel command
 #                 line (scripts/bench.sh passes --iommu-args) must match it
 #       quick=1   short runs
+#       parts=LIST  map, fio or map,fio (default)
 #       unmap=MODE  vtd_remap's unmap= value for an ours-* configuration
 #                 (default: from the name; ours-strict loads without it)
 # Needs /usr/bin/dma_map_benchmark and /usr/bin/fio in the guest
@@ -17,11 +18,13 @@ P=bench-dma
 config=
 quick=0
 unmap=
+parts=map,fio
 for a in "$@"; do
 	case "$a" in
 	config=*) config=${a#config=} ;;
 	quick=*) quick=${a#quick=} ;;
 	unmap=*) unmap=${a#unmap=} ;;
+	parts=*) parts=${a#parts=} ;;
 	*=*) ;;
 	*) echo "$P: unknown argument $a"; exit 2 ;;
 	esac
@@ -79,26 +82,31 @@ ours-*)
 	echo "VTD-BENCH-CMD load insmod /modules/vtd_remap.ko $args"
 	# shellcheck disable=SC2086
 	if ! insmod /modules/vtd_remap.ko $args; then
-		if [ -n "$unmap" ] &&
-			insmod /modules/vtd_remap.ko "own=$edu,$nvme" 2>/dev/null; then
-			if [ ! -e /sys/module/vtd_remap/parameters/unmap ]; then
-				echo "VTD-BENCH-UNAVAILABLE $config vtd_remap has no unmap= parameter"
-				rmmod vtd_remap
-				exit 0
-			fi
-			rmmod vtd_remap
-		fi
 		echo "$P: FAIL: insmod vtd_remap.ko $args"
 		exit 1
 	fi
+	# The kernel ignores an unknown parameter (with a warning): the
+	# parameter's sysfs file says whether the module has it.
 	if [ -n "$unmap" ]; then
-		got=$(cat /sys/module/vtd_remap/parameters/unmap 2>/dev/null)
+		if [ ! -e /sys/module/vtd_remap/parameters/unmap ]; then
+			echo "VTD-BENCH-UNAVAILABLE $config vtd_remap has no unmap= parameter"
+			rmmod vtd_remap
+			exit 0
+		fi
+		got=$(cat /sys/module/vtd_remap/parameters/unmap)
 		echo "$P: unmap parameter reads '$got'"
+		case "$got" in
+		*"$unmap"*) ;;
+		*) echo "$P: FAIL: unmap=$unmap asked, the module reads '$got'"; exit 1 ;;
+		esac
 	fi
 	;;
 esac
 
+status=0
 # --- map/unmap: dma_map_benchmark on edu ----------------------------------
+case ",$parts," in
+*,map,*)
 echo dma_map_benchmark > "/sys/bus/pci/devices/$edu/driver_override"
 echo "$edu" > /sys/bus/pci/drivers_probe
 drv=$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")" 2>/dev/null)
@@ -107,7 +115,6 @@ if [ "$drv" != dma_map_benchmark ] || [ ! -e /sys/kernel/debug/dma_map_benchmark
 	echo "$P: FAIL: dma_map_benchmark did not bind to $edu"
 	exit 1
 fi
-status=0
 for t in 1 2; do
 	for g in 1 16; do
 		cmd="dma_map_benchmark -t $t -g $g -s $secs"
@@ -133,8 +140,12 @@ if [ -e /sys/kernel/debug/vtd_remap/dma/devices ]; then
 fi
 echo "$edu" > /sys/bus/pci/drivers/dma_map_benchmark/unbind
 echo > "/sys/bus/pci/devices/$edu/driver_override"
+	;;
+esac
 
 # --- fio on nvme ------------------------------------------------------------
+case ",$parts," in
+*,fio,*)
 i=0
 while [ ! -b /dev/nvme0n1 ] && [ $i -lt 20 ]; do
 	sleep 1
@@ -159,6 +170,8 @@ for job in "randread-4k-qd1 randread 4k 1" "randread-4k-qd32 randread 4k 32" \
 	fi
 	echo "VTD-BENCH-FIO $config $1 $line"
 done
+	;;
+esac
 
 if grep -q '^vtd_remap ' /proc/modules; then
 	rmmod vtd_remap || { echo "$P: FAIL: rmmod vtd_remap"; status=1; }
