@@ -589,6 +589,19 @@ class Report:
             self.w(f"- {c}, caching mode {cm}: not available ({why}).")
         for n in notes:
             self.w(f"- {n}")
+        self.w("- Does the shim's `dma_map_ops` stay on an owned device "
+               "that has no driver and is then bound to dma_map_benchmark? "
+               "From vtd_dma.c: `vtd_dma_take()` calls `set_dma_ops()` at "
+               "load whether or not a driver is bound (edu has none: the "
+               "ops are installed at once). Binding dma_map_benchmark later "
+               "runs `pci_dma_configure()` -> `acpi_dma_configure()`, which "
+               "on x86 (no ARCH_HAS_SETUP_DMA_OPS, no IOMMU driver active "
+               "with intel_iommu=off) does not touch `dev->dma_ops`, and "
+               "unbinding calls only the x86 no-op `arch_teardown_dma_ops()`, "
+               "so map_benchmark's `dma_map_single()` goes through the shim. "
+               "The evidence is the shim's own counters below: the bytes "
+               "mapped through edu's domain after the benchmark (0 would "
+               "mean the benchmark bypassed the shim).")
         if shim:
             self.w("- The shim's debugfs line for edu after the map "
                    "benchmark (dma/devices), per ours boot:")

@@ -135,8 +135,9 @@ done
 if [ -e /sys/kernel/debug/vtd_remap/dma/devices ]; then
 	echo "$P: the shim's devices after the map benchmark:"
 	cat /sys/kernel/debug/vtd_remap/dma/devices
-	grep "$edu" /sys/kernel/debug/vtd_remap/dma/devices |
-		sed 's/^/VTD-BENCH-SHIM '"$config"' /'
+	awk -v d="$edu" '/^[^ ]/ { on = ($1 == d) } on' \
+		/sys/kernel/debug/vtd_remap/dma/devices |
+		sed 's/^ */VTD-BENCH-SHIM '"$config"' /'
 fi
 echo "$edu" > /sys/bus/pci/drivers/dma_map_benchmark/unbind
 echo > "/sys/bus/pci/devices/$edu/driver_override"
