@@ -49,8 +49,8 @@ Builds the module first (make, or make test-modules for the test kernel).
   --iommu-args ARGS     the kernel's IOMMU arguments instead of the default
                         "intel_iommu=off intremap=off" (stock and bench
                         kernels), e.g. "intel_iommu=on iommu.strict=1"
-  --extra-bin PATH      put a host binary and its shared libraries into the
-                        guest (at the same paths); repeatable
+  --extra-bin PATH      put a host binary into the guest's /usr/bin, with
+                        its shared libraries at their paths; repeatable
   --no-build            do not run setup and make first
   -h, --help            this text
 
@@ -287,7 +287,8 @@ cp bench/scenarios/*.sh "$root/scenarios/" 2>/dev/null
 # Host binaries (--extra-bin) with the shared libraries they load.
 for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
 	[ -x "$b" ] || fail "--extra-bin $b: not an executable"
-	for f in "$b" $(ldd "$b" 2>/dev/null | grep -o '/[^ ]*'); do
+	cp -L "$b" "$root/usr/bin/" || fail "cannot stage $b"
+	for f in $(ldd "$b" 2>/dev/null | grep -o '/[^ ]*'); do
 		mkdir -p "$root$(dirname "$f")"
 		cp -L "$f" "$root$f" || fail "cannot stage $f"
 	done
