@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
 	--configs) configs=$2; shift ;;
 	--cm) cms=$2; shift ;;
 	--no-build) build=0 ;;
-	-h | --help) sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "$me: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
