@@ -9,6 +9,9 @@
 #   make tools         userspace tools (tools/dmar-dump)
 #   make check         every test layer; ends with "N passed, N failed"
 #   make matrix        the scenarios across the guest configurations (long)
+#   make bench         the benchmark against Linux's own IOMMU code: boots
+#                      the bench kernel, writes build/bench/report.md
+#                      (BENCH_QUICK=1: a short run for development)
 #   make clean
 #
 # Each kernel gets its own build directory of symlinks to the sources, so
@@ -26,7 +29,7 @@ SOURCES := Kbuild vtd_main.c iova.c iova_rcache.c iova.h vtd_dmar.c vtd_dmar.h \
 # The newest installed kernel headers (Debian's linux-headers-amd64).
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 
-.PHONY: all modules test-modules tools check matrix clean
+.PHONY: all modules test-modules bench-modules bench tools check matrix clean
 
 all: modules
 
@@ -48,6 +51,20 @@ test-modules:
 	$(eval TKDIR := $(shell scripts/test-kernel.sh | tail -n 1))
 	@test -n "$(TKDIR)" || { echo "test kernel build failed" >&2; exit 1; }
 	$(call build_in,test,$(TKDIR))
+
+# The bench kernel (built once), the module and vtd_bench.ko against it.
+BENCH_SOURCES := bench/Kbuild bench/iova_bench.c iova.c iova.h
+bench-modules:
+	@scripts/setup.sh >/dev/null
+	$(eval BKDIR := $(shell scripts/bench-kernel.sh | tail -n 1))
+	@test -n "$(BKDIR)" || { echo "bench kernel build failed" >&2; exit 1; }
+	$(call build_in,bench/modules,$(BKDIR))
+	@mkdir -p build/bench/modules/bench
+	@for f in $(BENCH_SOURCES); do ln -sfn $(SRC)/$$f build/bench/modules/bench/$$(basename $$f); done
+	$(MAKE) -C $(BKDIR) M=$(SRC)/build/bench/modules/bench modules
+
+bench:
+	scripts/bench.sh
 
 tools:
 	$(MAKE) -C tools/dmar

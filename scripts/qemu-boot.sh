@@ -22,8 +22,11 @@ Boots a q35 guest under QEMU (TCG, -device intel-iommu, no network) with a
 busybox initramfs, runs scenarios/<NAME>.sh in it and exits with its verdict.
 Builds the module first (make, or make test-modules for the test kernel).
 
-  --kernel stock|test   guest kernel: Debian's installed kernel (default)
-                        or the KUnit/KASAN test kernel (scripts/test-kernel.sh)
+  --kernel stock|test|bench
+                        guest kernel: Debian's installed kernel (default),
+                        the KUnit/KASAN test kernel (scripts/test-kernel.sh)
+                        or the bench kernel (scripts/bench-kernel.sh, with
+                        build/bench/modules; scenarios from bench/scenarios)
   --aw-bits 39|48       intel-iommu address width (default 48)
   --caching-mode on|off intel-iommu caching mode (default off)
   --smp N               guest CPUs (default 2)
@@ -71,6 +74,11 @@ Builds the module first (make, or make test-modules for the test kernel).
                         aw<bits>-cm<on|off>-smp<N>[-mem<SIZE>].log, a list's
                         names joined with +)
   --append ARGS         extra kernel command line arguments
+  --iommu-args ARGS     the kernel's IOMMU arguments instead of the default
+                        "intel_iommu=off intremap=off" (stock and bench
+                        kernels), e.g. "intel_iommu=on iommu.strict=1"
+  --extra-bin PATH      put a host binary into the guest's /usr/bin, with
+                        its shared libraries at their paths; repeatable
   --no-build            do not run setup and make first
   --list-topologies     print the --topology names, then exit
   --print-time-limit    print the run's time limit and how it was reached,
@@ -180,6 +188,8 @@ scenario_args=
 timeout_s=auto
 log=
 append=
+iommu_args="intel_iommu=off intremap=off"
+extra_bins=()
 build=1
 topologies=()
 qemu_extra=()
@@ -205,7 +215,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--kernel | --aw-bits | --caching-mode | --smp | --mem | --devices | \
 	--disk-size | --scenario | --scenario-args | --timeout | --log | --append | \
-	--topology | --qemu-args | --scan-log)
+	--topology | --qemu-args | --scan-log | --iommu-args | --extra-bin)
 		if [ $has_val -eq 0 ]; then
 			[ $# -ge 2 ] || die_usage "$opt needs a value"
 			val=$2
@@ -268,10 +278,12 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$val ;;
 	--log) log=$val ;;
 	--append) append=$val ;;
+	--iommu-args) iommu_args=$val ;;
+	--extra-bin) extra_bins+=("$val") ;;
 	esac
 done
 
-case "$kernel" in stock | test) ;; *) die_usage "--kernel must be stock or test" ;; esac
+case "$kernel" in stock | test | bench) ;; *) die_usage "--kernel must be stock, test or bench" ;; esac
 case "$aw" in 39 | 48) ;; *) die_usage "--aw-bits must be 39 or 48" ;; esac
 case "$cm" in on | off) ;; *) die_usage "--caching-mode must be on or off" ;; esac
 [[ "$smp" =~ ^[1-9][0-9]*$ ]] && [ "$smp" -le 64 ] || die_usage "--smp must be 1..64"
@@ -282,10 +294,11 @@ case "$cm" in on | off) ;; *) die_usage "--caching-mode must be on or off" ;; es
 	die_usage "--scenario takes NAME or NAME,NAME,... (see --list-scenarios)"
 IFS=, read -r -a scenario_list <<< "$scenario"
 for s in "${scenario_list[@]}"; do
-	[ -f "$top/scenarios/$s.sh" ] || die_usage "no scenario '$s' (see --list-scenarios)"
+	[ -f "$top/scenarios/$s.sh" ] || [ -f "$top/bench/scenarios/$s.sh" ] ||
+		die_usage "no scenario '$s' (see --list-scenarios)"
 done
-case "$scenario_args$append" in
-*'"'*) die_usage "--scenario-args and --append cannot contain double quotes" ;;
+case "$scenario_args$append$iommu_args" in
+*'"'*) die_usage "--scenario-args, --append and --iommu-args cannot contain double quotes" ;;
 esac
 
 # "none" alone means no devices; the default is the main job's pair.
@@ -407,6 +420,9 @@ if [ $build -eq 1 ]; then
 	if [ "$kernel" = stock ]; then
 		echo "$me: make -s"
 		make -C "$top" -s || fail "build failed: make -C $top -s"
+	elif [ "$kernel" = bench ]; then
+		echo "$me: make -s bench-modules (builds the bench kernel the first time)"
+		make -C "$top" -s bench-modules || fail "build failed: make -C $top -s bench-modules"
 	else
 		echo "$me: make -s test-modules (builds the test kernel the first time)"
 		make -C "$top" -s test-modules || fail "build failed: make -C $top -s test-modules"
@@ -427,6 +443,10 @@ if [ "$kernel" = stock ]; then
 	done
 	[ -n "$kver" ] || fail "no /boot/vmlinuz-*-amd64 with /lib/modules/<version>: run scripts/setup.sh"
 	[ -r "$image" ] || fail "$image is not readable (run as root)"
+elif [ "$kernel" = bench ]; then
+	kdir=$(scripts/bench-kernel.sh --print-dir) || fail "scripts/bench-kernel.sh --print-dir failed"
+	image=$kdir/arch/x86/boot/bzImage
+	[ -f "$image" ] || fail "no bench kernel at $image: run make bench-modules"
 else
 	kdir=$(scripts/test-kernel.sh --print-dir) || fail "scripts/test-kernel.sh --print-dir failed"
 	image=$kdir/arch/x86/boot/bzImage
@@ -434,10 +454,11 @@ else
 fi
 
 moddir=$top/build/$kernel
+[ "$kernel" != bench ] || moddir=$top/build/bench/modules
 ko=$moddir/vtd_remap.ko
 edu_ko=$moddir/vtd_edu.ko
 for k in "$ko" "$edu_ko"; do
-	[ -f "$k" ] || fail "no module at ${k#"$top"/}: run make$([ "$kernel" = test ] && echo " test-modules")"
+	[ -f "$k" ] || fail "no module at ${k#"$top"/}: run make$([ "$kernel" = stock ] || echo " $kernel-modules")"
 	if [ "$kernel" = stock ]; then
 		vm=$(modinfo -F vermagic "$k" 2>/dev/null)
 		[ "${vm%% *}" = "$kver" ] ||
@@ -475,6 +496,20 @@ done
 # The scenarios' static programs (tools/guest: PCM playback, block checker).
 make -s -C tools/guest || fail "build failed: make -C tools/guest"
 cp tools/guest/build/* "$root/usr/bin/" || fail "no programs in tools/guest/build"
+# The benchmark module (bench kernel) and the bench scenarios.
+for t in "$moddir"/bench/*.ko; do
+	[ -e "$t" ] && cp "$t" "$root/modules/"
+done
+cp bench/scenarios/*.sh "$root/scenarios/" 2>/dev/null
+# Host binaries (--extra-bin) with the shared libraries they load.
+for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
+	[ -x "$b" ] || fail "--extra-bin $b: not an executable"
+	cp -L "$b" "$root/usr/bin/" || fail "cannot stage $b"
+	for f in $(ldd "$b" 2>/dev/null | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f" || fail "cannot stage $f"
+	done
+done
 
 # Stock kernel: the drivers of the devices given, with their dependencies,
 # uncompressed, and a modules.dep of their own for busybox modprobe.
@@ -650,7 +685,7 @@ cmdline+=" rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30"
 # Host requests are /dev/kmsg lines: never rate-limit them away.
 cmdline+=" printk.devkmsg=on"
 # The stock kernel must leave the unit to the module.
-[ "$kernel" = test ] || cmdline+=" intel_iommu=off intremap=off edd=off"
+[ "$kernel" = test ] || cmdline+=" $iommu_args edd=off"
 # No KASLR: the vCPU registers logged at a time limit are named from
 # System.map after the run. SysRq-L (sent at a time limit) must not be
 # masked by the kernel's default sysrq bits (Debian's leave it off).

@@ -1,0 +1,181 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# bench-dma: map/unmap (the kernel's dma_map_benchmark on edu) and fio on nvme under one IOMMU configuration, for make bench.
+#
+# Args: config=none|linux-strict|linux-lazy|ours-strict|ours-deferred|ours-shadow
+#                 the configuration this boot measures; the kernel command
+#                 line (scripts/bench.sh passes --iommu-args) must match it
+#       quick=1   short runs
+#       parts=LIST  map, fio or map,fio (default)
+#       unmap=MODE  vtd_remap's unmap= value for an ours-* configuration
+#                 (default: from the name; ours-strict loads without it)
+# Needs /usr/bin/dma_map_benchmark and /usr/bin/fio in the guest
+# (qemu-boot.sh --extra-bin) and an edu and an nvme device.
+# Every figure is a "VTD-BENCH-..." line preceded by the "VTD-BENCH-CMD"
+# line of the command that produced it.
+
+P=bench-dma
+config=
+quick=0
+unmap=
+parts=map,fio
+for a in "$@"; do
+	case "$a" in
+	config=*) config=${a#config=} ;;
+	quick=*) quick=${a#quick=} ;;
+	unmap=*) unmap=${a#unmap=} ;;
+	parts=*) parts=${a#parts=} ;;
+	*=*) ;;
+	*) echo "$P: unknown argument $a"; exit 2 ;;
+	esac
+done
+case "$config" in
+none | linux-strict | linux-lazy | ours-strict) ;;
+ours-*) [ -n "$unmap" ] || unmap=${config#ours-} ;;
+*) echo "$P: config= must name a configuration"; exit 2 ;;
+esac
+if [ "$quick" = 1 ]; then
+	secs=2
+	fio_secs=3
+else
+	secs=10
+	fio_secs=10
+fi
+
+# PCI address of the first device with vendor:device $1:$2, or of class $3.
+pci_find() {
+	for d in /sys/bus/pci/devices/*; do
+		if [ -n "$1" ] && [ "$(cat "$d/vendor")" = "$1" ] &&
+			[ "$(cat "$d/device")" = "$2" ]; then
+			basename "$d"
+			return 0
+		fi
+		if [ -n "$3" ] && [ "$(cat "$d/class")" = "$3" ]; then
+			basename "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+echo "$P: config $config, $(nproc) CPU(s), $(uname -r), cmdline: $(cat /proc/cmdline)"
+edu=$(pci_find 0x1234 0x11e8 "") || { echo "$P: FAIL: no edu device"; exit 1; }
+nvme=$(pci_find "" "" 0x010802) || { echo "$P: FAIL: no nvme device"; exit 1; }
+echo "$P: edu $edu, nvme $nvme"
+
+# Linux's driver on QEMU's unit with caching mode forces strict mode.
+if dmesg | grep -q 'batching disallowed'; then
+	echo "VTD-BENCH-NOTE $config linux forced strict invalidation (caching mode): $(dmesg | grep -m1 'batching disallowed')"
+fi
+dmesg | grep -m3 -i 'DMAR: IOMMU enabled\|iommu: Default domain type\|DMA domain TLB invalidation policy' |
+	sed 's/^/VTD-BENCH-NOTE '"$config"' linux: /'
+
+# The reference loop of this boot (figures are divided by it across boots).
+echo "VTD-BENCH-CMD ref insmod /modules/vtd_bench.ko tests=ref"
+insmod /modules/vtd_bench.ko tests=ref || { echo "$P: FAIL: insmod vtd_bench.ko"; exit 1; }
+rmmod vtd_bench
+
+case "$config" in
+ours-*)
+	args="own=$edu,$nvme"
+	[ -z "$unmap" ] || args="$args unmap=$unmap"
+	echo "VTD-BENCH-CMD load insmod /modules/vtd_remap.ko $args"
+	# shellcheck disable=SC2086
+	if ! insmod /modules/vtd_remap.ko $args; then
+		echo "$P: FAIL: insmod vtd_remap.ko $args"
+		exit 1
+	fi
+	# The kernel ignores an unknown parameter (with a warning): the
+	# parameter's sysfs file says whether the module has it.
+	if [ -n "$unmap" ]; then
+		if [ ! -e /sys/module/vtd_remap/parameters/unmap ]; then
+			echo "VTD-BENCH-UNAVAILABLE $config vtd_remap has no unmap= parameter"
+			rmmod vtd_remap
+			exit 0
+		fi
+		got=$(cat /sys/module/vtd_remap/parameters/unmap)
+		echo "$P: unmap parameter reads '$got'"
+		case "$got" in
+		*"$unmap"*) ;;
+		*) echo "$P: FAIL: unmap=$unmap asked, the module reads '$got'"; exit 1 ;;
+		esac
+	fi
+	;;
+esac
+
+status=0
+# --- map/unmap: dma_map_benchmark on edu ----------------------------------
+case ",$parts," in
+*,map,*)
+echo dma_map_benchmark > "/sys/bus/pci/devices/$edu/driver_override"
+echo "$edu" > /sys/bus/pci/drivers_probe
+drv=$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")" 2>/dev/null)
+echo "$P: edu driver now: ${drv:-none}"
+if [ "$drv" != dma_map_benchmark ] || [ ! -e /sys/kernel/debug/dma_map_benchmark ]; then
+	echo "$P: FAIL: dma_map_benchmark did not bind to $edu"
+	exit 1
+fi
+for t in 1 2; do
+	for g in 1 16; do
+		cmd="dma_map_benchmark -t $t -g $g -s $secs"
+		echo "VTD-BENCH-CMD map-t$t-g$g $cmd"
+		out=$($cmd 2>&1)
+		echo "$out"
+		m=$(echo "$out" | sed -n 's/^average map latency(us):\([0-9.]*\) standard deviation:\([0-9.]*\).*/\1 \2/p')
+		u=$(echo "$out" | sed -n 's/^average unmap latency(us):\([0-9.]*\) standard deviation:\([0-9.]*\).*/\1 \2/p')
+		if [ -z "$m" ] || [ -z "$u" ]; then
+			echo "$P: map benchmark t=$t g=$g failed"
+			status=1
+			continue
+		fi
+		set -- $m $u
+		echo "VTD-BENCH-MAP $config threads=$t granule=$g map_us=$1 map_sd=$2 unmap_us=$3 unmap_sd=$4"
+	done
+done
+if [ -e /sys/kernel/debug/vtd_remap/dma/devices ]; then
+	echo "$P: the shim's devices after the map benchmark:"
+	cat /sys/kernel/debug/vtd_remap/dma/devices
+	awk -v d="$edu" '/^[^ ]/ { on = ($1 == d) } on' \
+		/sys/kernel/debug/vtd_remap/dma/devices |
+		sed 's/^ */VTD-BENCH-SHIM '"$config"' /'
+fi
+echo "$edu" > /sys/bus/pci/drivers/dma_map_benchmark/unbind
+echo > "/sys/bus/pci/devices/$edu/driver_override"
+	;;
+esac
+
+# --- fio on nvme ------------------------------------------------------------
+case ",$parts," in
+*,fio,*)
+i=0
+while [ ! -b /dev/nvme0n1 ] && [ $i -lt 20 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+if [ ! -b /dev/nvme0n1 ]; then
+	echo "$P: FAIL: no /dev/nvme0n1"
+	exit 1
+fi
+for job in "randread-4k-qd1 randread 4k 1" "randread-4k-qd32 randread 4k 32" \
+	"read-128k-qd8 read 128k 8"; do
+	set -- $job
+	cmd="fio --name=$1 --filename=/dev/nvme0n1 --rw=$2 --bs=$3 --iodepth=$4 --ioengine=libaio --direct=1 --runtime=$fio_secs --time_based --thread --output-format=terse"
+	echo "VTD-BENCH-CMD fio-$1 $cmd"
+	out=$($cmd 2>&1)
+	line=$(echo "$out" | grep '^3;')
+	if [ -z "$line" ]; then
+		echo "$out"
+		echo "$P: fio $1 failed"
+		status=1
+		continue
+	fi
+	echo "VTD-BENCH-FIO $config $1 $line"
+done
+	;;
+esac
+
+if grep -q '^vtd_remap ' /proc/modules; then
+	rmmod vtd_remap || { echo "$P: FAIL: rmmod vtd_remap"; status=1; }
+fi
+echo "$P: done, status $status"
+exit $status
