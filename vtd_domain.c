@@ -42,8 +42,9 @@
  *    with a message and the unit's ctx_clear_failed and
  *    domains_abandoned counters. An unmap whose invalidation fails (in
  *    either mode) frees nothing: its table pages and, with
- *    vtd_domain_unmap_free(), its range are quarantined (vtd_flush.c) and never reused; the pages are
- *    returned to the pool only once the unit is off.
+ *    vtd_domain_unmap_free(), its range are quarantined (vtd_flush.c)
+ *    and never reused; the pages are returned to the pool only once the
+ *    unit is off.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

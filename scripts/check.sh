@@ -167,6 +167,7 @@ if want static; then
 		d=build/static-$k
 		mkdir -p "$d/kunit"
 		for f in Kbuild $(git ls-files '*.c' '*.h' 'kunit/Kbuild' | grep -v '^tools/'); do
+			mkdir -p "$d/$(dirname "$f")"
 			ln -sfn "$top/$f" "$d/$f"
 		done
 		make -C "$kd" M="$top/$d" W=1 modules > "$logs/w1-$k.log" 2>&1
