@@ -41,6 +41,14 @@
  *
  * 5. Failure policy
  *
+ *    A CPU going offline drains its own magazines from its
+ *    CPUHP_AP_ONLINE_DYN teardown, on that CPU, once the scheduler no
+ *    longer places tasks there; a range a late task or interrupt caches
+ *    there after the drain stays cached (and allocated) until a flush,
+ *    the shrinker or vtd_iova_cache_destroy() gives it back.
+ *    The idle work gives back depot magazines only; a quiet CPU keeps its
+ *    two magazines per class until one of those.
+ *
  *    The caches never make an operation fail that the tree alone would let
  *    succeed: a magazine that cannot be allocated means the range goes to
  *    the tree; an allocation the tree refuses with -ENOSPC flushes every
