@@ -79,9 +79,12 @@
  *    mapped one range per segment instead, never merged. An unmap finds
  *    its address's range with vtd_iova_find(), which checks the address
  *    and gives the range's extent (a map_sg range may have been rounded
- *    up), unmaps the range and frees it with vtd_dma_range_free(); today
- *    that is a second search of the tree (vtd_iova_free()), which a
- *    per-CPU range cache in front of it saves for the sizes it serves.
+ *    up) and whose first page must still be mapped (a range waiting in a
+ *    per-CPU cache or a flush queue is still allocated in the tree, so
+ *    the page table tells a second unmap), unmaps the range and frees it
+ *    through vtd_domain_free_iova(): sizes the per-CPU range caches serve
+ *    (powers of two up to 32 pages) go to this CPU's cache without a
+ *    second search of the tree; other sizes are freed in the tree.
  *
  * 5. Invariants.
  *    - dev->dma_ops == &vtd_dma_ops iff the device has a record in
@@ -509,13 +512,13 @@ static int vtd_dma_range_alloc(struct vtd_dma_dev *dd, u64 pages, u64 limit,
 }
 
 /*
- * Give back a range from vtd_dma_range_alloc(); nothing may be mapped in
- * it any more. Return: 0, or the allocator's error if no such range
- * (nothing freed).
+ * Give back a range from vtd_dma_range_alloc() with the size it was taken
+ * with; nothing may be mapped in it any more. Sizes the per-CPU caches
+ * serve go to this CPU's cache (vtd_domain_free_iova()).
  */
-static int vtd_dma_range_free(struct vtd_dma_dev *dd, u64 iova, u64 pages)
+static void vtd_dma_range_free(struct vtd_dma_dev *dd, u64 iova, u64 pages)
 {
-	return vtd_iova_free(&dd->dom->iova, iova >> PAGE_SHIFT, pages);
+	vtd_domain_free_iova(dd->dom, iova, pages << PAGE_SHIFT);
 }
 
 /*
@@ -542,10 +545,17 @@ static int vtd_dma_release(struct vtd_dma_dev *dd, u64 addr, u64 len,
 {
 	unsigned long pfn = addr >> PAGE_SHIFT;
 	struct vtd_iova_range r;
+	phys_addr_t phys;
 	u64 start, size;
 
+	/*
+	 * A range in a per-CPU cache or a flush queue is still allocated in
+	 * the tree, so the tree alone cannot tell a second unmap: the first
+	 * page of every range the shim hands out is mapped until its unmap.
+	 */
 	if (vtd_iova_find(&dd->dom->iova, pfn, &r) || r.reserved ||
-	    (at_start && r.pfn_lo != pfn)) {
+	    (at_start && r.pfn_lo != pfn) ||
+	    vtd_domain_lookup(dd->dom, (u64)r.pfn_lo << PAGE_SHIFT, &phys)) {
 		atomic64_inc(&dd->stats.bad_unmaps);
 		dev_WARN_ONCE(&dd->pdev->dev, 1,
 			      "dma: unmap of %#llx, which the shim did not map\n",

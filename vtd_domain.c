@@ -271,6 +271,7 @@ static void vtd_domain_release(struct vtd_domain *dom)
 			vtd_pgtable_destroy(&dom->pgt);
 		vtd_iova_free(&unit->dids, dom->did, 1);
 	}
+	vtd_iova_cache_destroy(&dom->iova);
 	vtd_iova_domain_destroy(&dom->iova);
 	kfree(dom);
 }
@@ -288,6 +289,12 @@ static int vtd_domain_setup(struct vtd_domain *dom)
 	ret = vtd_iova_clone_reserved(&dom->iova, &unit->resv, GFP_KERNEL);
 	if (ret || !vtd_domain_has_table(dom))
 		return ret;
+	/* Per-CPU range caches for the sizes the shim maps most. */
+	if (dom->type == VTD_DOMAIN_DMA) {
+		ret = vtd_iova_cache_init(&dom->iova);
+		if (ret)
+			return ret;
+	}
 	cfg.ops = vtd_unit_caching_mode(unit) ? &vtd_domain_flush_ops_cm :
 					   &vtd_domain_flush_ops;
 	cfg.cookie = dom;
@@ -698,6 +705,12 @@ int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys)
 }
 EXPORT_SYMBOL_GPL(vtd_domain_lookup);
 
+/* Sizes the per-CPU range caches serve: powers of two up to 32 pages. */
+static bool vtd_domain_cached_size(unsigned long pages)
+{
+	return pages <= VTD_IOVA_CACHE_MAX_SIZE && is_power_of_2(pages);
+}
+
 /**
  * vtd_domain_alloc_iova() - take an IOVA range, top-down under a limit
  * @dom: a DMA domain
@@ -707,7 +720,9 @@ EXPORT_SYMBOL_GPL(vtd_domain_lookup);
  * @iova: the range's first address
  *
  * A power-of-two number of pages is aligned to its size, so superpages
- * can be used and the allocator's fast path applies.
+ * can be used and the allocator's fast path applies; up to
+ * VTD_IOVA_CACHE_MAX_SIZE pages it comes from this CPU's range cache when
+ * it can (iova_rcache.c). Other sizes are taken exactly, unaligned.
  * Context: any, with a matching @gfp.
  * Return: 0, -EINVAL for a zero size, -ENOSPC, -ENOMEM.
  */
@@ -720,8 +735,13 @@ int vtd_domain_alloc_iova(struct vtd_domain *dom, u64 size, u64 dma_limit,
 
 	if (!pages)
 		return -EINVAL;
-	ret = vtd_iova_alloc(&dom->iova, pages, vtd_pfn(dma_limit),
-			     is_power_of_2(pages) ? pages : 1, gfp, &pfn);
+	if (vtd_domain_cached_size(pages))
+		ret = vtd_iova_alloc_fast(&dom->iova, pages, vtd_pfn(dma_limit),
+					  gfp, &pfn);
+	else
+		ret = vtd_iova_alloc(&dom->iova, pages, vtd_pfn(dma_limit),
+				     is_power_of_2(pages) ? pages : 1, gfp,
+				     &pfn);
 	if (!ret)
 		*iova = (u64)pfn << VTD_PAGE_SHIFT;
 	return ret;
@@ -738,8 +758,12 @@ EXPORT_SYMBOL_GPL(vtd_domain_alloc_iova);
  */
 void vtd_domain_free_iova(struct vtd_domain *dom, u64 iova, u64 size)
 {
-	vtd_iova_free(&dom->iova, vtd_pfn(iova),
-		      DIV_ROUND_UP_ULL(size, VTD_PAGE_SIZE));
+	unsigned long pages = DIV_ROUND_UP_ULL(size, VTD_PAGE_SIZE);
+
+	if (vtd_domain_cached_size(pages))
+		vtd_iova_free_fast(&dom->iova, vtd_pfn(iova), pages);
+	else
+		vtd_iova_free(&dom->iova, vtd_pfn(iova), pages);
 }
 EXPORT_SYMBOL_GPL(vtd_domain_free_iova);
 
