@@ -1455,6 +1455,8 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 	seq_printf(m, "  masks: dma %#llx coherent %#llx; segment boundary %#lx, max segment %u\n",
 		   dma_get_mask(dev), dev->coherent_dma_mask,
 		   dma_get_seg_boundary(dev), dma_get_max_seg_size(dev));
+	seq_printf(m, "  unmap: %s\n",
+		   vtd_flush_mode_name(vtd_flush_mode(dd->dom)));
 	seq_printf(m, "  live: %lu ranges, %lu pages of IOVA, %lld bytes mapped\n",
 		   is.nr_allocated, is.allocated_frames,
 		   (long long)atomic64_read(&dd->dom->mapped_bytes));
@@ -1485,8 +1487,9 @@ static int vtd_dma_devices_show(struct seq_file *m, void *unused)
 	struct vtd_dma_dev *dd;
 	unsigned long key;
 
-	seq_printf(m, "largest mapping %zu bytes; strict unmap (IOTLB invalidated before unmap returns)\n",
-		   vtd_dma_max_map);
+	seq_printf(m, "largest mapping %zu bytes; unmap %s unless own= says otherwise (strict: IOTLB invalidated before unmap returns; deferred: within the window, see the domain's flush file)\n",
+		   vtd_dma_max_map,
+		   vtd_flush_mode_name(vtd_flush_default_mode()));
 	mutex_lock(&vtd_dma_mutex);
 	xa_for_each(&vtd_dma_devs, key, dd)
 		vtd_dma_show_dev(m, dd);

@@ -71,7 +71,11 @@
  *    its queue's oldest entry older than W (in jiffies) flushes first
  *    (flush_late counts it). A full queue is flushed by the unmap that
  *    filled it. The window is measured: max_age_ns in debugfs is the
- *    largest age of an oldest entry at its flush.
+ *    largest age of an oldest entry at its flush. None of this bounds a
+ *    virtual CPU that its host does not run: under TCG on a loaded host
+ *    the KUnit stress case has seen a 2 ms window flushed 95 ms late
+ *    (guest time runs on while the vCPU thread waits), which is L_irq
+ *    as the guest sees it.
  *
  * 5. Quarantine. An invalidation that fails (times out, or the queue
  *    reports an error: vtd_unit.c) may have left translations in the

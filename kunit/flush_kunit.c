@@ -4,10 +4,12 @@
  * of vtd_domain.c) on the live unit of the guest they run in (QEMU's
  * intel-iommu, brought up by vtd_remap.ko, which must be loaded first):
  * the deferred queue flushes when full and when its oldest entry reaches
- * the window (never earlier), teardown with entries queued gives every
- * page back, no range is handed out again before its flush, a mode change
- * flushes, and an injected invalidation failure quarantines the range and
- * the table pages in both modes. Without a unit every case is skipped.
+ * the window (never earlier) or when its CPU goes offline, teardown with
+ * entries queued gives every page back, no range is handed out again
+ * before its flush, a mode change flushes, unmaps on every CPU at once
+ * leave nothing behind, and an injected invalidation failure quarantines
+ * the range and the table pages in both modes. Without a unit every case
+ * is skipped.
  */
 
 #include <kunit/test.h>
@@ -437,6 +439,54 @@ static void ft_test_stress_all_cpus(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, is.nr_allocated, 0UL);
 }
 
+struct ft_unmap {
+	struct vtd_domain *dom;
+	u64 iova;
+};
+
+/* Unmap and give back one page, on the CPU work_on_cpu() runs it on. */
+static long ft_unmap_fn(void *arg)
+{
+	struct ft_unmap *u = arg;
+
+	return vtd_domain_unmap_free(u->dom, u->iova, VTD_PAGE_SIZE,
+				     GFP_KERNEL);
+}
+
+/*
+ * A CPU going offline has its queues flushed by the CPU-dead callback,
+ * long before their timers (60 s here) would have fired.
+ */
+static void ft_test_cpu_offline_flushes(struct kunit *test)
+{
+	struct vtd_domain *dom = ft_domain(test, VTD_UNMAP_DEFERRED, 64,
+					   FT_LONG_WINDOW_MS);
+	struct ft_unmap u = { .dom = dom };
+	struct vtd_flush_stats st;
+	unsigned int cpu;
+	u64 iova;
+	int ret;
+
+	/* CPU 0 often cannot go offline: any other. */
+	cpu = cpumask_any_but(cpu_online_mask, 0);
+	if (cpu >= nr_cpu_ids)
+		kunit_skip(test, "needs a second CPU");
+	iova = ft_map(test, dom, VTD_PAGE_SIZE);
+	u.iova = iova;
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, ft_unmap_fn, &u), 0L);
+	vtd_flush_get_stats(dom, &st);
+	KUNIT_ASSERT_EQ(test, st.queued, 1UL);
+	ret = remove_cpu(cpu);
+	if (ret)
+		kunit_skip(test, "cannot take CPU %u offline (%d)", cpu, ret);
+	vtd_flush_get_stats(dom, &st);
+	KUNIT_EXPECT_EQ(test, st.queued, 0UL);
+	KUNIT_EXPECT_EQ(test, st.released, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.flush_sync, 1ULL);
+	KUNIT_EXPECT_FALSE(test, ft_allocated(dom, iova));
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+}
+
 static struct kunit_case ft_cases[] = {
 	KUNIT_CASE(ft_test_flush_full),
 	KUNIT_CASE(ft_test_flush_window),
@@ -446,6 +496,7 @@ static struct kunit_case ft_cases[] = {
 	KUNIT_CASE(ft_test_quarantine_strict),
 	KUNIT_CASE(ft_test_quarantine_deferred),
 	KUNIT_CASE(ft_test_stress_all_cpus),
+	KUNIT_CASE(ft_test_cpu_offline_flushes),
 	{}
 };
 
