@@ -625,13 +625,14 @@ static int vtd_qi_wait_locked(struct vtd_unit *unit, u32 seq,
 static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
 			 unsigned int n)
 {
-	bool bad = atomic_read(&unit->inject.qi_bad) > 0;
 	unsigned int i, wait, prev_wait;
 	unsigned long flags;
+	bool bad;
 	int ret;
 	u32 seq;
 
 	spin_lock_irqsave(&unit->inv_lock, flags);
+	bad = atomic_read(&unit->inject.qi_bad) > 0;
 	ret = vtd_qi_room_locked(unit, n + 1 + bad);
 	if (ret)
 		goto out_unlock;
