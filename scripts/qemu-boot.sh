@@ -568,6 +568,7 @@ initrd=$work/initramfs.cpio.gz
 # KASAN test kernel then reports a wild access in rcu_is_watching() when an
 # interrupt lands during identify_cpu() at boot (seen once in about ten
 # boots, before any module loads). VT-d DMA does not depend on it.
+# shellcheck disable=SC2054 # the commas are QEMU's option syntax
 qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max,la57=off -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none
 	-device "intel-iommu,intremap=off,aw-bits=$aw,caching-mode=$cm"
