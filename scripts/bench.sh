@@ -90,8 +90,12 @@ boot() {
 	shift 2
 	local cmd=(scripts/qemu-boot.sh --kernel bench --no-build --timeout "$t"
 		--log "$logs/$name.log" "$@")
-	printf '%s\t%s\n' "$name" "${cmd[*]}" >> "$out/boots.new"
-	echo "$me: boot $name: ${cmd[*]}"
+	local shown
+	# Quoted for the shell: the report's commands can be pasted as they are.
+	printf -v shown '%q ' "${cmd[@]}"
+	shown=${shown% }
+	printf '%s\t%s\n' "$name" "$shown" >> "$out/boots.new"
+	echo "$me: boot $name: $shown"
 	# shellcheck disable=SC2086
 	${VTD_GUEST_WRAPPER:-} "${cmd[@]}" > "$logs/$name.out" 2>&1
 	local rc=$?
