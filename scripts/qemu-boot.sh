@@ -89,7 +89,7 @@ Builds the module first (make, or make test-modules for the test kernel).
   -h, --help            this text
 
 Host requests (hotplug while a scenario runs): every run has a QMP
-socket (build/qemu/<run>/qmp.sock), and the console passes through
+socket (/tmp/vtd-qmp.*/qmp.sock), and the console passes through
 scripts/qmp-host.py. A guest line "VTD-HOST: <seq> <command> <args>"
 (scenarios/lib/host.sh writes them to /dev/kmsg) is run once per <seq>:
   device_add driver=nvme,id=hp-nvme,bus=hp-port,drive=hp-disk,serial=vtdhp
@@ -470,7 +470,7 @@ done
 mkdir -p "$top/build/qemu"
 work=$(mktemp -d "$top/build/qemu/$run_name.XXXXXX") || fail "mktemp failed"
 cleanup() {
-	rm -rf "$work"
+	rm -rf "$work" ${qmp_dir:+"$qmp_dir"}
 }
 trap cleanup EXIT
 
@@ -674,7 +674,11 @@ done
 # S3: q35's ICH9 power management hides S3 from the guest unless told.
 [ $s3 -eq 0 ] || qemu+=(-global ICH9-LPC.disable_s3=0)
 # The host's side of the run: QMP for hotplug requests and the time limit.
-qmp_sock=$work/qmp.sock
+# A unix socket path must be shorter than 108 bytes: the run's directory
+# can be longer (a deep checkout, a long list of scenarios), so the socket
+# lives in a short directory of its own.
+qmp_dir=$(mktemp -d /tmp/vtd-qmp.XXXXXX) || fail "mktemp failed"
+qmp_sock=$qmp_dir/qmp.sock
 qemu+=(-qmp "unix:$qmp_sock,server=on,wait=off")
 qemu+=(${qemu_extra[@]+"${qemu_extra[@]}"})
 
