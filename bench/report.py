@@ -332,7 +332,7 @@ class Report:
             "set title 'free+alloc of one page'\n"
             "set xlabel 'live ranges'\nset ylabel 'ns per free+alloc'\n"
             "set logscale x 10\nset logscale y 10\nset key top left\n"
-            "set grid\nset format x '10^{%L}'\n"
+            "set grid\nset format x '1e%L'\n"
             "plot " + ", ".join(
                 f"DATA using 1:{j + 2} with linespoints title '{i}'"
                 for j, i in enumerate(impls)) + "\n",
