@@ -89,7 +89,7 @@ boot() {
 	local name=$1 t=$2
 	shift 2
 	local cmd=(scripts/qemu-boot.sh --kernel bench --no-build --timeout "$t"
-		--log "$logs/$name.log" "$@")
+		--log "${logs#"$top"/}/$name.log" "$@")
 	local shown
 	# Quoted for the shell: the report's commands can be pasted as they are.
 	printf -v shown '%q ' "${cmd[@]}"
@@ -122,7 +122,7 @@ if [ "$only" != report ]; then
 				rm -f "$logs/dma-$c-cm$cm".*
 				boot "dma-$c-cm$cm" $((quick ? 900 : 1800)) --smp 2 --mem 1G \
 					--caching-mode "$cm" --devices edu,nvme --disk-size 1G \
-					--extra-bin "$out/tools/dma_map_benchmark" \
+					--extra-bin "${out#"$top"/}/tools/dma_map_benchmark" \
 					--extra-bin "$(command -v fio)" --iommu-args "$a" \
 					--scenario bench-dma --scenario-args "config=$c quick=$quick"
 			done
