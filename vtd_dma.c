@@ -1442,10 +1442,14 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 {
 	struct device *dev = &dd->pdev->dev;
 	struct vtd_dma_stats *st = &dd->stats;
+	struct vtd_iova_cache_stats cs;
+	struct vtd_flush_stats fs;
 	struct vtd_iova_stats is;
 	const char *drv;
 
 	vtd_iova_get_stats(&dd->dom->iova, &is);
+	vtd_iova_cache_get_stats(&dd->dom->iova, &cs);
+	vtd_flush_get_stats(dd->dom, &fs);
 	device_lock(dev);
 	drv = dev->driver ? dev->driver->name : "-";
 	seq_printf(m, "%s driver %s%s: %s domain %u\n", pci_name(dd->pdev),
@@ -1457,9 +1461,17 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 		   dma_get_seg_boundary(dev), dma_get_max_seg_size(dev));
 	seq_printf(m, "  unmap: %s\n",
 		   vtd_flush_mode_name(vtd_flush_mode(dd->dom)));
-	seq_printf(m, "  live: %lu ranges, %lu pages of IOVA, %lld bytes mapped\n",
-		   is.nr_allocated, is.allocated_frames,
+	/*
+	 * Ranges waiting in a per-CPU cache or a flush queue are still
+	 * allocated in the tree, but no driver holds them.
+	 */
+	seq_printf(m, "  live: %lu ranges, %lld bytes mapped\n",
+		   is.nr_allocated - min(is.nr_allocated,
+					 cs.cached_ranges + fs.queued),
 		   (long long)atomic64_read(&dd->dom->mapped_bytes));
+	seq_printf(m, "  iova: %lu ranges (%lu pages) allocated in the tree, of which %lu in per-CPU caches and %lu in flush queues\n",
+		   is.nr_allocated, is.allocated_frames, cs.cached_ranges,
+		   fs.queued);
 	seq_printf(m, "  maps: page %lld sg %lld (one range) + %lld (per segment), %lld segments -> %lld, coherent %lld, resource %lld, pages %lld, noncontig %lld; %lld bytes in all\n",
 		   (long long)atomic64_read(&st->maps[VTD_DMA_PAGE]),
 		   (long long)atomic64_read(&st->maps[VTD_DMA_SG]),
