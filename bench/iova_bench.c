@@ -9,8 +9,8 @@
  *
  * Allocators ("impl"):
  *   ours        vtd_iova_alloc()/vtd_iova_free()
- *   ours-fast   vtd_iova_alloc_fast()/vtd_iova_free_fast(), only when iova.h
- *               defines VTD_IOVA_HAVE_FAST (the per-CPU caches)
+ *   ours-fast   vtd_iova_alloc_fast()/vtd_iova_free_fast() (the per-CPU
+ *               caches of iova_rcache.c)
  *   linux-fast  alloc_iova_fast()/free_iova_fast() (with Linux's rcaches)
  *   linux       alloc_iova(size_aligned)/__free_iova()
  * Every request asks for alignment to the size rounded up to a power of
@@ -101,38 +101,33 @@ static u64 bench_clock_ns;	/* median cost of one ktime_get_ns() */
  * The fast API of the per-CPU caches. Switching "ours" itself to it is the
  * one line in bench_alloc()/bench_free() that names OURS.
  */
-#ifdef VTD_IOVA_HAVE_FAST
-#define bench_have_fast() true
+static int bench_cache_init(struct vtd_iova_domain *d)
+{
+	int ret = vtd_iova_cache_init(d);
+
+	if (ret)
+		vtd_iova_domain_destroy(d);
+	return ret;
+}
+
+static void bench_cache_destroy(struct vtd_iova_domain *d)
+{
+	vtd_iova_cache_destroy(d);
+}
+
 static int ours_fast_alloc(struct vtd_iova_domain *d, unsigned long size,
 			   unsigned long limit, unsigned long align,
 			   unsigned long *pfn)
 {
-	return vtd_iova_alloc_fast(d, size, limit, align, GFP_KERNEL, pfn);
+	/* Sizes up to 32 pages are rounded and aligned as asked; above, the
+	 * fast path aligns to the next power of two, as asked too. */
+	return vtd_iova_alloc_fast(d, size, limit, GFP_KERNEL, pfn);
 }
 
 static void ours_fast_free(struct vtd_iova_domain *d, unsigned long pfn,
 			   unsigned long size)
 {
 	vtd_iova_free_fast(d, pfn, size);
-}
-#else
-#define bench_have_fast() false
-static int ours_fast_alloc(struct vtd_iova_domain *d, unsigned long size,
-			   unsigned long limit, unsigned long align,
-			   unsigned long *pfn)
-{
-	return -EOPNOTSUPP;
-}
-
-static void ours_fast_free(struct vtd_iova_domain *d, unsigned long pfn,
-			   unsigned long size)
-{
-}
-#endif
-
-static bool impl_available(enum bench_impl impl)
-{
-	return impl != OURS_FAST || bench_have_fast();
 }
 
 /* --- the allocators behind one interface ------------------------------ */
@@ -148,6 +143,8 @@ static int bench_init(struct bench_ctx *c, enum bench_impl impl)
 	case OURS_FAST:
 		ret = vtd_iova_domain_init(&c->ours, PAGE_SIZE, 1,
 					   BENCH_LAST_PFN);
+		if (!ret && impl == OURS_FAST)
+			ret = bench_cache_init(&c->ours);
 		break;
 	case LIN_FAST:
 		init_iova_domain(&c->lin, PAGE_SIZE, 1);
@@ -166,8 +163,10 @@ static int bench_init(struct bench_ctx *c, enum bench_impl impl)
 
 static void bench_fini(struct bench_ctx *c)
 {
-	if (c->impl == OURS || c->impl == OURS_FAST)
+	if (c->impl == OURS || c->impl == OURS_FAST) {
+		bench_cache_destroy(&c->ours);
 		vtd_iova_domain_destroy(&c->ours);
+	}
 	else
 		put_iova_domain(&c->lin);
 }
@@ -499,8 +498,7 @@ static int test_loop(void)
 
 	for (s = 0; s < ARRAY_SIZE(sizes); s++)
 		for (impl = 0; impl < NR_IMPL; impl++)
-			if (impl_available(impl))
-				ret |= loop_one(impl, sizes[s], nbatch);
+			ret |= loop_one(impl, sizes[s], nbatch);
 	return ret;
 }
 
@@ -743,8 +741,6 @@ static int test_churn(void)
 	int impl, ret = 0;
 
 	for (impl = 0; impl < NR_IMPL; impl++) {
-		if (!impl_available(impl))
-			continue;
 		ret |= churn_mix(impl, live, quick ? 2000 : 10000);
 		ret |= churn_linwalk(impl, live, quick ? 200 : 1000);
 		ret |= churn_3in4(impl, quick ? 4096 : 16384,
@@ -818,8 +814,7 @@ static int test_scale(void)
 
 	for (live = 1000; live <= (quick ? 100000 : max_live); live *= 10)
 		for (impl = 0; impl < NR_IMPL; impl++)
-			if (impl_available(impl))
-				ret |= scale_one(impl, live);
+			ret |= scale_one(impl, live);
 	return ret;
 }
 
@@ -888,8 +883,7 @@ static int test_mem(void)
 	pr_info("VTD-BENCH mem-node linux node_bytes=%zu\n",
 		sizeof(struct iova));
 	for (impl = 0; impl < NR_IMPL; impl++)
-		if (impl_available(impl))
-			ret |= mem_one(impl, 100000);
+		ret |= mem_one(impl, 100000);
 	return ret;
 }
 
@@ -922,8 +916,7 @@ static int __init vtd_bench_init(void)
 		vtd_iova_exit();
 		return ret;
 	}
-	pr_info("VTD-BENCH start - quick=%d fast=%d tests=%s\n", quick,
-		bench_have_fast(), tests);
+	pr_info("VTD-BENCH start - quick=%d fast=1 tests=%s\n", quick, tests);
 	ret = measure_clock();
 	if (wants("ref"))
 		ret |= test_ref();
