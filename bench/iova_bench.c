@@ -110,11 +110,6 @@ static int bench_cache_init(struct vtd_iova_domain *d)
 	return ret;
 }
 
-static void bench_cache_destroy(struct vtd_iova_domain *d)
-{
-	vtd_iova_cache_destroy(d);
-}
-
 static int ours_fast_alloc(struct vtd_iova_domain *d, unsigned long size,
 			   unsigned long limit, unsigned long align,
 			   unsigned long *pfn)
@@ -164,11 +159,11 @@ static int bench_init(struct bench_ctx *c, enum bench_impl impl)
 static void bench_fini(struct bench_ctx *c)
 {
 	if (c->impl == OURS || c->impl == OURS_FAST) {
-		bench_cache_destroy(&c->ours);
+		vtd_iova_cache_destroy(&c->ours);
 		vtd_iova_domain_destroy(&c->ours);
-	}
-	else
+	} else {
 		put_iova_domain(&c->lin);
+	}
 }
 
 /* Return: 0 with *pfn (and *node for alloc_iova), or -errno. */
