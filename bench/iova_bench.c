@@ -114,8 +114,10 @@ static int ours_fast_alloc(struct vtd_iova_domain *d, unsigned long size,
 			   unsigned long limit, unsigned long align,
 			   unsigned long *pfn)
 {
-	/* Sizes up to 32 pages are rounded and aligned as asked; above, the
-	 * fast path aligns to the next power of two, as asked too. */
+	/*
+	 * Sizes up to 32 pages are rounded and aligned as asked; above, the
+	 * fast path aligns to the next power of two, as asked too.
+	 */
 	return vtd_iova_alloc_fast(d, size, limit, GFP_KERNEL, pfn);
 }
 
