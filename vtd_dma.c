@@ -1591,8 +1591,12 @@ static bool vtd_dma_idle(struct vtd_dma_dev *dd)
 {
 	struct vtd_iova_stats st;
 
-	/* Deferred unmaps hold their ranges until a flush; quarantined ones forever. */
+	/*
+	 * Deferred unmaps hold their ranges until a flush, the per-CPU
+	 * caches until they give them back; quarantined ones forever.
+	 */
 	vtd_flush_domain_all(dd->dom);
+	vtd_iova_cache_flush(&dd->dom->iova);
 	vtd_iova_get_stats(&dd->dom->iova, &st);
 	return st.nr_allocated <= vtd_flush_quarantined_ranges(dd->dom);
 }

@@ -89,13 +89,17 @@ fi
 # second read (256 MiB per disk took 18 minutes under KASAN on one CPU;
 # the full size runs in make matrix), to keep make check near 15 minutes.
 # The first boot's shim devices unmap deferred (unmap=deferred), and it
-# shows the deferred window on QEMU's IOTLB (deferred-window).
+# shows the deferred window on QEMU's IOTLB (deferred-window) and a fault
+# storm blocked (fault-storm). Both run every DMA-API operation through
+# the shim on edu (dma-api); the second also has an intel-hda controller
+# playing through a dma_mmap_coherent buffer (hda-play). The fields of a
+# run: tag | runner options | scenarios | scenario arguments | devices.
 # The whole matrix is `make matrix` (scripts/scenario-matrix.sh). Each
 # boot's time limit is qemu-boot.sh's estimate for it (it prints the
 # figure and how it was reached).
 guest_runs=(
-	"aw39-cmoff-smp1|--aw-bits 39 --caching-mode off --smp 1 --mem 1G|kunit,edu-dma,edu-fault,isolation,disk-integrity,load-unload,deferred-window|remap=invalidation=register,unmap=deferred load-unload.count=50 disk-integrity.mib=64 disk-integrity.after=no"
-	"aw48-cmon-smp4|--aw-bits 48 --caching-mode on --smp 4 --mem 5G|kunit,edu-dma,edu-fault,isolation,load-unload|load-unload.count=10"
+	"aw39-cmoff-smp1|--aw-bits 39 --caching-mode off --smp 1 --mem 1G|kunit,dma-api,edu-dma,edu-fault,isolation,fault-storm,disk-integrity,load-unload,deferred-window|remap=invalidation=register,unmap=deferred load-unload.count=50 disk-integrity.mib=64 disk-integrity.after=no|edu edu nvme,virtio-blk"
+	"aw48-cmon-smp4|--aw-bits 48 --caching-mode on --smp 4 --mem 5G|kunit,dma-api,edu-dma,edu-fault,isolation,hda-play,load-unload|load-unload.count=10|edu edu nvme,virtio-blk hda"
 )
 if want kunit || want guest; then
 	make -s test-modules > "$logs/test-modules.log" 2>&1
@@ -104,11 +108,13 @@ if want kunit || want guest; then
 	if [ $rc -eq 0 ]; then
 		: > "$logs/kunit-totals"
 		for run in "${guest_runs[@]}"; do
-			IFS='|' read -r tag opts guest_scenarios sargs <<< "$run"
+			IFS='|' read -r tag opts guest_scenarios sargs devs <<< "$run"
+			devopts=()
+			for d in $devs; do devopts+=(--devices "$d"); done
 			log="$logs/guest-$tag.log"
 			# shellcheck disable=SC2086
 			scripts/qemu-boot.sh --no-build --kernel test $opts \
-				--devices edu --devices edu --devices nvme,virtio-blk \
+				"${devopts[@]}" \
 				--scenario "$guest_scenarios" --scenario-args "$sargs" \
 				--log "$log" > "$logs/guest-$tag.out" 2>&1
 			rc=$?
