@@ -55,8 +55,9 @@ echo "$P: A = $bdf (storming), B = ${b##*/}, unit $unit"
 faults0=$(counter faults)
 # Only what the kernel logs from here on is this scenario's (an earlier
 # scenario of the same boot, the KUnit suites say, may block sources too).
-log0=$(dmesg | wc -l)
-mylog() { dmesg | tail -n +"$((log0 + 1))"; }
+mark="$P: start $$ $(date +%s)"
+echo "$mark" > /dev/kmsg
+mylog() { dmesg | sed -n "/$mark/,\$p"; }
 echo storm > "$a/run" &
 storm=$!
 # The module answers while A storms, and B's DMA works.
