@@ -76,6 +76,12 @@ check:
 # disk-integrity (256 MiB per disk) added to each boot.
 matrix:
 	scripts/scenario-matrix.sh --kernel both --scenarios edu-dma,edu-fault,isolation,load-unload,disk-integrity
+	scripts/qemu-boot.sh --kernel test --smp 2 --mem 2G \
+		--devices ahci,xhci,virtio-scsi,megasas,hda --scenario drivers \
+		--timeout 2400 --log build/logs/matrix-drivers.log
+	scripts/qemu-boot.sh --kernel test --smp 2 --mem 2G \
+		--devices nvme,virtio-blk,ahci,virtio-scsi --scenario fail-inject \
+		--timeout 1500 --log build/logs/matrix-fail-inject.log
 
 clean:
 	rm -rf build
