@@ -18,7 +18,9 @@
  * 3. Invariants. A device (each of its source IDs) is on exactly one
  *    domain's device list iff @unit->devices maps its source IDs to that
  *    domain iff its context entries point at that domain. A DMA domain
- *    with a device attached that an RMRR names maps that RMRR 1:1.
+ *    with a device attached that an RMRR names maps that RMRR 1:1, and
+ *    maps each attached device's own memory BARs at their bus addresses
+ *    (in a root-bus window, so never an IOVA the allocator hands out).
  * 4. Mapping. Callers allocate an IOVA range first, so concurrent maps
  *    and unmaps of one domain touch disjoint ranges, which is what the
  *    page table requires. vtd_domain_unmap() is always strict: the IOTLB
@@ -196,6 +198,40 @@ static int vtd_domain_map_identity(struct vtd_domain *dom, u64 first,
 }
 
 /* Identity-map the RMRRs that name @pdev into its new DMA domain. */
+/*
+ * A device's own memory BARs, mapped at their bus addresses to themselves:
+ * a device that reaches into its own BAR by DMA then gets there. On real
+ * hardware such a request stays inside the device, but QEMU's
+ * lsi53c895a, for one, fetches the SCRIPTS it runs from its own RAM BAR
+ * by DMA through the IOMMU. The addresses lie in a PCI root-bus window,
+ * a hole of every DMA domain (section 2), so no IOVA is ever handed out
+ * there. A BAR that is not page aligned or lies beyond the domain's
+ * width is left out.
+ */
+static int vtd_domain_map_own_bars(struct vtd_domain *dom,
+				   struct pci_dev *pdev)
+{
+	u64 width = BIT_ULL(dom->unit->iova_bits);
+	unsigned int bar;
+	int ret;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		u64 iova = pci_bus_address(pdev, bar);
+		u64 len = pci_resource_len(pdev, bar);
+
+		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+		    !len || !IS_ALIGNED(iova | len, VTD_PAGE_SIZE) ||
+		    iova >= width || len > width - iova)
+			continue;
+		ret = vtd_domain_map(dom, iova, pci_resource_start(pdev, bar),
+				     len, VTD_PGT_READ | VTD_PGT_WRITE,
+				     GFP_KERNEL);
+		if (ret && ret != -EEXIST)
+			return ret;
+	}
+	return 0;
+}
+
 static int vtd_domain_map_rmrrs(struct vtd_domain *dom, struct pci_dev *pdev)
 {
 	struct vtd_unit *unit = dom->unit;
@@ -429,6 +465,8 @@ static int vtd_domain_attach_locked(struct vtd_domain *dom,
 	}
 	if (dom->type == VTD_DOMAIN_DMA) {
 		ret = vtd_domain_map_rmrrs(dom, dd->pdev);
+		if (!ret)
+			ret = vtd_domain_map_own_bars(dom, dd->pdev);
 		if (ret)
 			return ret;
 	}

@@ -1096,6 +1096,45 @@ static void ut_test_detach_clear_fails(struct kunit *test)
 	ctx->attached = dom;
 }
 
+/*
+ * Attaching a device maps its own memory BARs at their bus addresses, to
+ * themselves: a device that reaches into its own BAR by DMA (QEMU's
+ * lsi53c895a fetching its SCRIPTS) gets there instead of faulting.
+ */
+static void ut_test_attach_own_bars(struct kunit *test)
+{
+	struct ut_ctx *ctx = test->priv;
+	struct vtd_domain *dom;
+	struct pci_dev *pdev;
+	unsigned int bar, seen = 0;
+	phys_addr_t phys;
+
+	pdev = pci_get_device(UT_EDU_VENDOR, UT_EDU_DEVICE, NULL);
+	if (!pdev)
+		kunit_skip(test, "no edu device (qemu-boot.sh --devices edu)");
+	ctx->pdev = pdev;
+	if (vtd_domain_of(pdev))
+		kunit_skip(test, "%s is attached already", pci_name(pdev));
+	dom = ut_domain(test);
+	KUNIT_ASSERT_EQ(test, vtd_domain_attach(dom, pdev), 0);
+	ctx->attached = dom;
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		u64 iova = pci_bus_address(pdev, bar);
+		u64 len = pci_resource_len(pdev, bar);
+
+		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) || !len)
+			continue;
+		seen++;
+		KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, iova, &phys), 0);
+		KUNIT_EXPECT_EQ(test, (u64)phys, (u64)pci_resource_start(pdev, bar));
+		KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, iova + len - 1,
+							&phys), 0);
+		KUNIT_EXPECT_EQ(test, (u64)phys,
+				(u64)pci_resource_start(pdev, bar) + len - 1);
+	}
+	KUNIT_EXPECT_GT(test, seen, 0U);
+}
+
 /* --- fault storms ---------------------------------------------------- */
 
 /* The accounting alone, on a fake table of sources: no unit needed. */
@@ -1251,6 +1290,7 @@ static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_superpage),
 	KUNIT_CASE(ut_test_atomic_map),
 	KUNIT_CASE(ut_test_attach),
+	KUNIT_CASE(ut_test_attach_own_bars),
 	KUNIT_CASE(ut_test_walk),
 	KUNIT_CASE(ut_test_debugfs),
 	KUNIT_CASE(ut_test_storm_account),
