@@ -1305,6 +1305,12 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 		return vtd_edu_report(ctx, -ENOMEM, "no scatterlist");
 	for_each_sgtable_sg(&sgt, s, i)
 		sg_set_page(s, pages[i], PAGE_SIZE, 0);
+	/*
+	 * With deferred unmaps, the earlier tests' ranges wait on a flush
+	 * queue whose timer could fire while the list is mapped: flush them
+	 * first, so that only the map's own invalidations are counted.
+	 */
+	vtd_flush_domain_all(ctx->edu->dom);
 	maps = atomic64_read(&ctx->edu->dom->nr_maps);
 	invs = vtd_edu_iotlb_invs(ctx->edu);
 	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
