@@ -265,14 +265,16 @@ static void t_random(struct ctx *c)
 			for (i = 0; !ret && i < n; i++)
 				model[p + i] = frame + i + 1;
 		} else {
-			c->sync_start = c->sync_size = 0;
+			c->sync_start = 0;
+			c->sync_size = 0;
 			CHECK_EQ(unmap(c, iova, (u64)n * SZ_4K), (u64)live * SZ_4K);
 			/* Every leaf cleared lies in the range invalidated. */
 			for (i = 0; i < n; i++) {
 				u64 a = iova + (u64)i * SZ_4K;
 
-				if (model[p + i] && (a < c->sync_start ||
-				    a + SZ_4K > c->sync_start + c->sync_size)) {
+				if (model[p + i] &&
+				    (a < c->sync_start ||
+				     a + SZ_4K > c->sync_start + c->sync_size)) {
 					CHECK(!"cleared leaf outside the invalidated range");
 					break;
 				}
@@ -876,7 +878,8 @@ static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "top of the physical space", t_phys_top }, { "superpage split", t_split },
 	{ "random vs model", t_random }, { "pool exhaustion", t_exhaustion },
 	{ "failure injection", t_inject },
-	{ "sleeping unmap without its reservation", t_unmap_no_resv }, { "clflush when not coherent", t_clflush },
+	{ "sleeping unmap without its reservation", t_unmap_no_resv },
+	{ "clflush when not coherent", t_clflush },
 	{ "no clflush when coherent", t_coherent },
 	{ "concurrent disjoint map/unmap", t_concurrent },
 	{ "reclaim next to live neighbours", t_reclaim_neighbours },

@@ -713,6 +713,6 @@ int register_shrinker(struct shrinker *s, const char *fmt, ...)
 void unregister_shrinker(struct shrinker *s)
 {
 	if (!s->registered)
-		shim_bug("unregister_shrinker() of a shrinker never registered");
+		shim_bug("%s() of a shrinker never registered", __func__);
 	s->registered = false;
 }
