@@ -786,8 +786,10 @@ static int vtd_dma_sg_range(struct vtd_dma_dev *dd, u64 total, u64 *base,
  * Map the laid-out list at @base: runs of segments that follow each other
  * both in the range and in physical memory become one vtd_domain_map()
  * (which uses superpages where the run allows), so a physically
- * contiguous list costs one map of its size. Return: 0 or -errno, some
- * runs left mapped (the caller unmaps the whole range).
+ * contiguous list costs one map of its size; under caching mode the runs
+ * are invalidated together, once (vtd_domain_map_flush()), not once per
+ * run. Return: 0 or -errno, some runs left mapped (the caller unmaps the
+ * whole range).
  */
 static int vtd_dma_sg_map_runs(struct vtd_dma_dev *dd,
 			       struct scatterlist *sgl, int nents, u64 base,
@@ -797,6 +799,7 @@ static int vtd_dma_sg_map_runs(struct vtd_dma_dev *dd,
 	struct scatterlist *s;
 	int i, ret;
 
+	prot |= VTD_PGT_NO_MAP_FLUSH;
 	for_each_sg(sgl, s, nents, i) {
 		off = offset_in_page(sg_dma_address(s));
 		iova = base + sg_dma_address(s) - off;
@@ -817,8 +820,11 @@ static int vtd_dma_sg_map_runs(struct vtd_dma_dev *dd,
 		run_phys = phys;
 		run_len = len;
 	}
-	return vtd_domain_map(dd->dom, run_iova, run_phys, run_len, prot,
-			      VTD_DMA_GFP_ATOMIC);
+	ret = vtd_domain_map(dd->dom, run_iova, run_phys, run_len, prot,
+			     VTD_DMA_GFP_ATOMIC);
+	if (!ret)
+		vtd_domain_map_flush(dd->dom, base, run_iova + run_len - base);
+	return ret;
 }
 
 /* map_sg, one range for the whole list. Return: DMA segments or -errno. */
@@ -1026,7 +1032,8 @@ static struct page **vtd_dma_pages_alloc(struct device *dev,
 
 /*
  * Map @count pages at @iova, one vtd_domain_map() per physically
- * contiguous run. Return: 0 or -errno (some runs left mapped).
+ * contiguous run, invalidated once under caching mode.
+ * Return: 0 or -errno (some runs left mapped).
  */
 static int vtd_dma_map_pages(struct vtd_dma_dev *dd, u64 iova,
 			     struct page **pages, unsigned long count,
@@ -1042,10 +1049,12 @@ static int vtd_dma_map_pages(struct vtd_dma_dev *dd, u64 iova,
 			;
 		ret = vtd_domain_map(dd->dom, iova + ((u64)i << PAGE_SHIFT),
 				     page_to_phys(pages[i]),
-				     (u64)run << PAGE_SHIFT, prot, gfp);
+				     (u64)run << PAGE_SHIFT,
+				     prot | VTD_PGT_NO_MAP_FLUSH, gfp);
 		if (ret)
 			return ret;
 	}
+	vtd_domain_map_flush(dd->dom, iova, (u64)count << PAGE_SHIFT);
 	return 0;
 }
 

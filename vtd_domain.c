@@ -581,11 +581,14 @@ EXPORT_SYMBOL_GPL(vtd_domain_of);
  * @iova: 4 KiB aligned; normally from vtd_domain_alloc_iova()
  * @phys: 4 KiB aligned
  * @size: a multiple of 4 KiB
- * @prot: VTD_PGT_READ and/or VTD_PGT_WRITE
+ * @prot: VTD_PGT_READ and/or VTD_PGT_WRITE; with VTD_PGT_NO_MAP_FLUSH
+ *	  the caller invalidates (vtd_domain_map_flush()) once for several
+ *	  maps, before handing out any of their addresses
  * @gfp: GFP_KERNEL where sleeping is allowed; GFP_ATOMIC takes table pages
  *	 only from the unit's pool
  *
- * All or nothing. With caching mode the new range is invalidated too.
+ * All or nothing. With caching mode the new range is invalidated too,
+ * unless @prot says the caller does it.
  * Context: any, with a matching @gfp.
  * Return: 0, -EEXIST, -ERANGE (beyond the unit's IOVA width), -EINVAL or
  * -ENOMEM.
@@ -616,6 +619,24 @@ int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vtd_domain_map);
+
+/**
+ * vtd_domain_map_flush() - make maps done with VTD_PGT_NO_MAP_FLUSH visible
+ * @dom: the domain they were made in
+ * @iova: the start of a range covering all of them
+ * @size: its size
+ *
+ * Under caching mode one IOTLB invalidation of the range (the unit may
+ * have cached its entries as not present); otherwise nothing: the maps
+ * flushed the write buffer themselves. The unit reports its own errors.
+ * Context: any.
+ */
+void vtd_domain_map_flush(struct vtd_domain *dom, u64 iova, u64 size)
+{
+	if (vtd_unit_caching_mode(dom->unit))
+		vtd_domain_iotlb_map(dom, iova, size);
+}
+EXPORT_SYMBOL_GPL(vtd_domain_map_flush);
 
 /*
  * Invalidate what @gather holds, strictly. Return: 0, or the error (the

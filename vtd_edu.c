@@ -52,7 +52,8 @@
  *      IOVA taken; dma_need_sync() false.
  *    - api-sg: map_sg of 16 contiguous pages (one DMA segment, one map
  *      call, under caching mode one invalidation), of 16 scattered pages
- *      (one segment, a map call and invalidation per physical run), of
+ *      (one segment, a map call per physical run, under caching mode one
+ *      invalidation for the whole list), of
  *      16 sub-page entries (16 segments).
  *    - api-superpage: map_sg of a 2 MiB contiguous block: one segment, a
  *      2 MiB leaf (first after the load: needs a fresh domain).
@@ -1321,8 +1322,8 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 	}
 	maps = atomic64_read(&ctx->edu->dom->nr_maps) - maps;
 	invs = vtd_edu_iotlb_invs(ctx->edu) - invs;
-	/* Caching mode invalidates every map call, and only then. */
-	want_invs = vtd_unit_caching_mode(ctx->edu->unit) ? runs : 0;
+	/* Caching mode invalidates once per map_sg, whatever its runs. */
+	want_invs = vtd_unit_caching_mode(ctx->edu->unit) ? 1 : 0;
 	if (sgt.nents != 1 || maps != runs || invs != want_invs) {
 		ret = vtd_edu_report(ctx, -EIO,
 				     "%s: %u pages in %u physical runs gave %u DMA segments, %llu map calls and %llu IOTLB invalidations; expected 1, %u and %u",

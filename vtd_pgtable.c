@@ -678,7 +678,8 @@ static void pgt_debug_check(struct vtd_pgtable *pgt)
  * @phys: first physical address, 4 KiB aligned
  * @size: bytes, a multiple of 4 KiB
  * @prot: VTD_PGT_READ and/or VTD_PGT_WRITE, optionally VTD_PGT_SNOOP
- *	  (ignored unless the unit has snoop control)
+ *	  (ignored unless the unit has snoop control) and
+ *	  VTD_PGT_NO_MAP_FLUSH (no iotlb_map call: the caller makes one)
  * @gfp: if it may sleep (GFP_KERNEL), the map first reserves the worst
  *	 case itself (vtd_pgtable_map_pages_at()), allocating what the pool
  *	 lacks; otherwise (GFP_ATOMIC) it never calls the page allocator
@@ -728,7 +729,8 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 	ret = pgt_map_level(pgt, pgt->root, pgt->levels, &s);
 	vtd_pool_unreserve(pgt->cfg.pool, &own);
 	if (!ret) {
-		if (pgt->cfg.ops && pgt->cfg.ops->iotlb_map)
+		if (pgt->cfg.ops && pgt->cfg.ops->iotlb_map &&
+		    !(prot & VTD_PGT_NO_MAP_FLUSH))
 			pgt->cfg.ops->iotlb_map(pgt->cfg.cookie, iova, size);
 		pgt_debug_check(pgt);
 		return 0;

@@ -22,6 +22,7 @@
 #define VTD_PGT_READ		BIT(0)	/* DMA reads allowed */
 #define VTD_PGT_WRITE		BIT(1)	/* DMA writes allowed */
 #define VTD_PGT_SNOOP		BIT(2)	/* force snooping, if the unit can */
+#define VTD_PGT_NO_MAP_FLUSH	BIT(3)	/* caller calls iotlb_map itself */
 
 /* vtd_pgtable_cfg.page_sizes: what CAP.SLLPS (bits 37:34) allows. */
 #define VTD_PGT_SZ_2M		BIT(0)	/* CAP.SLLPS bit 0: 2 MiB pages */
@@ -39,7 +40,9 @@
  * @iotlb_map: optional; [@iova, @iova + @size) went from not present to
  *	present. Units with CAP.CM (caching mode) need an invalidation for
  *	that too; set it to NULL otherwise. Called at the end of a
- *	successful vtd_pgtable_map(), in its caller's context, so it must not
+ *	successful vtd_pgtable_map() without VTD_PGT_NO_MAP_FLUSH (a caller
+ *	that maps several pieces of one range passes that flag and covers
+ *	the whole range once itself), in its caller's context, so it must not
  *	block when maps are made in atomic context. Its result is ignored:
  *	the unit code reports its own invalidation errors.
  */

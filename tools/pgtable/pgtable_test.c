@@ -61,7 +61,18 @@ static int fake_sync(void *cookie, u64 iova, u64 size, bool tables)
 	return c->sync_ret;
 }
 
+static long map_flushes;	/* iotlb_map calls, caching-mode tests */
+
+static int fake_map_flush(void *cookie, u64 iova, u64 size)
+{
+	map_flushes++;
+	return 0;
+}
+
 static const struct vtd_pgtable_flush_ops fake_ops = { .iotlb_sync = fake_sync };
+static const struct vtd_pgtable_flush_ops fake_ops_cm = {
+	.iotlb_sync = fake_sync, .iotlb_map = fake_map_flush,
+};
 
 static void setup(struct ctx *c, unsigned int levels, bool coherent)
 {
@@ -872,6 +883,31 @@ static void t_resv_trim(struct ctx *c)
 	expect_baseline(c);
 }
 
+/*
+ * Caching mode: a map calls iotlb_map once, for its whole range; one made
+ * with VTD_PGT_NO_MAP_FLUSH (a map_sg run) does not call it at all.
+ */
+static void t_map_flush(struct ctx *c)
+{
+	c->pgt.cfg.ops = &fake_ops_cm;
+	map_flushes = 0;
+	CHECK_EQ(map(c, 0x200000, 0x10000000, SZ_2M + SZ_4K, VTD_PGT_READ), 0);
+	CHECK_EQ(map_flushes, 1);
+	CHECK_EQ(map(c, 0x800000, 0x20000000, SZ_4K,
+		     VTD_PGT_READ | VTD_PGT_NO_MAP_FLUSH), 0);
+	CHECK_EQ(map(c, 0x801000, 0x30000000, SZ_4K,
+		     VTD_PGT_WRITE | VTD_PGT_NO_MAP_FLUSH), 0);
+	CHECK_EQ(map_flushes, 1);
+	CHECK_EQ(xlate(c, 0x801000), 0x30000000);
+	/* The flag is no permission: a map with only it is refused. */
+	CHECK_EQ(map(c, 0x900000, 0x30000000, SZ_4K, VTD_PGT_NO_MAP_FLUSH),
+		 -EINVAL);
+	CHECK_EQ(unmap(c, 0x200000, SZ_2M + SZ_4K), SZ_2M + SZ_4K);
+	CHECK_EQ(unmap(c, 0x800000, 2 * SZ_4K), 2 * SZ_4K);
+	c->pgt.cfg.ops = &fake_ops;
+	expect_baseline(c);
+}
+
 static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "empty", t_empty }, { "page sizes and entry bits", t_sizes },
 	{ "overlap and last page", t_overlap_last },
@@ -890,6 +926,7 @@ static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "exact table counts", t_counts },
 	{ "failed invalidation leaks", t_sync_fail },
 	{ "reservation above high vs trims", t_resv_trim },
+	{ "caching mode: one map flush per map, none on request", t_map_flush },
 };
 
 int main(int argc, char **argv)
