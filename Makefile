@@ -77,7 +77,7 @@ check:
 matrix:
 	scripts/scenario-matrix.sh --kernel both --scenarios edu-dma,edu-fault,isolation,load-unload,disk-integrity
 	scripts/qemu-boot.sh --kernel test --smp 2 --mem 2G \
-		--devices ahci,xhci,virtio-scsi,megasas,hda --scenario drivers \
+		--devices ahci,xhci,virtio-scsi,megasas,lsi,hda --scenario drivers \
 		--timeout 2400 --log build/logs/matrix-drivers.log
 	scripts/qemu-boot.sh --kernel test --smp 2 --mem 2G \
 		--devices nvme,virtio-blk,ahci,virtio-scsi --scenario fail-inject \

@@ -124,14 +124,59 @@ fail() {
 
 # scan_log LOG: the first line of LOG that shows the kernel in trouble, as
 # "<line number>\t<reason>\t<line>". Per line, the most specific kind wins.
+# A WARNING that scripts/known-warnings names (an upstream bug, matched by
+# its line and one of its stack frames) is skipped, with its whole splat.
+# With mode=known it prints, instead, "<id>\t<count>" per known warning
+# skipped.
 scan_log() {
-	awk '
+	awk -v kfile="$top/scripts/known-warnings" -v mode="${2:-scan}" '
 	function hit(reason, n, line) {
+		if (mode == "known")
+			return
 		printf "%d\t%s\t%s\n", n, reason, line
 		done = 1
 		exit
 	}
+	BEGIN {
+		FS = "\t"
+		while ((getline kl < kfile) > 0) {
+			if (kl ~ /^#/ || kl !~ /\t/)
+				continue
+			split(kl, kf, "\t")
+			nk++
+			kid[nk] = kf[1]
+			kwarn[nk] = kf[2]
+			kframe[nk] = kf[3]
+		}
+		FS = " "
+	}
 	/^# qemu-boot: / { next }
+	# Inside a known warning: its frames until "end trace" decide.
+	kin {
+		if ($0 ~ kframe[kin])
+			kok = 1
+		if ($0 ~ /---\[ end trace/) {
+			if (!kok)
+				hit("kernel WARNING", kline, ktext)
+			else
+				skipped[kin]++
+			kin = 0
+			cut = 0
+		} else if (NR > kline + 150) {
+			hit("kernel WARNING", kline, ktext)
+		}
+		next
+	}
+	/WARNING:/ {
+		for (i = 1; i <= nk; i++)
+			if ($0 ~ kwarn[i]) {
+				kin = i
+				kok = 0
+				kline = NR
+				ktext = $0
+				next
+			}
+	}
 	# A "cut here" line heads a splat: report the line that names it,
 	# or the "cut here" line itself if none follows soon.
 	cut && NR > cut + 5 { hit("kernel WARNING or BUG", cut, cutline) }
@@ -154,8 +199,27 @@ scan_log() {
 	/Oops:/ { hit("oops", NR, $0) }
 	/BUG:|kernel BUG at/ { hit("kernel BUG", NR, $0) }
 	/WARNING:/ { hit("kernel WARNING", NR, $0) }
-	END { if (cut && !done) hit("kernel WARNING or BUG", cut, cutline) }
+	END {
+		if (mode == "known") {
+			for (i = 1; i <= nk; i++)
+				if (skipped[i])
+					printf "%s\t%d\n", kid[i], skipped[i]
+		} else if (cut && !done) {
+			hit("kernel WARNING or BUG", cut, cutline)
+		}
+	}
 	' "$1"
+}
+
+# known_warnings LOG: say which known upstream warnings scan_log skipped.
+known_warnings() {
+	local id n kid why
+	while IFS=$'\t' read -r id n; do
+		while IFS=$'\t' read -r kid _ _ why; do
+			[ "$kid" = "$id" ] &&
+				echo "$me: note: $n known upstream warning(s) $id not counted: $why"
+		done < "$top/scripts/known-warnings"
+	done < <(scan_log "$1" known)
 }
 
 list_scenarios() {
@@ -233,6 +297,7 @@ while [ $# -gt 0 ]; do
 	--list-topologies) list_topologies; exit 0 ;;
 	--scan-log)
 		[ -r "$val" ] || die_usage "cannot read $val"
+		known_warnings "$val"
 		trouble=$(scan_log "$val")
 		[ -n "$trouble" ] || { echo "$me: $val: no oops or sanitizer report"; exit 0; }
 		IFS=$'\t' read -r tline treason ttext <<< "$trouble"
@@ -807,6 +872,7 @@ case $rc in
 	;;
 esac
 
+known_warnings "$log"
 if [ -n "$trouble" ]; then
 	IFS=$'\t' read -r tline treason ttext <<< "$trouble"
 	[ "$verdict" = pass ] || echo "$me: also: $verdict"
