@@ -22,8 +22,11 @@
 #  6. rmmod (not with loaded=yes): the card comes back without the shim.
 #
 # Args: secs=N (playback seconds, default 5), baseline=yes|no,
-# loaded=yes|no, remap=P1,P2 (more vtd_remap parameters). In a
-# multi-scenario boot, hda-play.KEY=V is for this scenario only.
+# loaded=yes|no, remap=P1,P2 (more vtd_remap parameters), xruns=ok
+# (recover from xruns and count them, for a playback beside heavy I/O
+# under TCG, where the refilling process can be starved: an xrun is the
+# CPU late, not the device; the hardware pointer must still advance). In
+# a multi-scenario boot, hda-play.KEY=V is for this scenario only.
 
 P="hda-play"
 . /scenarios/lib/drivers.sh
@@ -32,6 +35,7 @@ secs=5
 baseline=yes
 loaded=no
 remap_params=
+xrun_opt=
 for a in "$@"; do
 	case "${a%%=*}" in
 	"$P".*) a=${a#"$P".} ;;
@@ -42,6 +46,7 @@ for a in "$@"; do
 	baseline=yes | baseline=no) baseline=${a#baseline=} ;;
 	loaded=yes | loaded=no) loaded=${a#loaded=} ;;
 	remap=*) remap_params=$(echo "${a#remap=}" | tr , ' ') ;;
+	xruns=ok) xrun_opt=-x ;;
 	mib=* | after=* | high=* | kinds=* | own=*) ;;	# other scenarios' arguments
 	*) echo "$P: unknown argument $a"; exit 2 ;;
 	esac
@@ -59,7 +64,8 @@ fail() {
 # play TAG PCM: run pcm-mmap-play; its output prefixed; status 0 if it
 # passed. The last line is kept in /tmp/play.TAG.
 play() {
-	pcm-mmap-play -D "$2" -t "$secs" > "/tmp/play.$1" 2>&1
+	# shellcheck disable=SC2086 # no option or one
+	pcm-mmap-play -D "$2" -t "$secs" $xrun_opt > "/tmp/play.$1" 2>&1
 	st=$?
 	sed "s/^/$P: [$1] /" "/tmp/play.$1"
 	return $st
@@ -139,5 +145,5 @@ if [ "$loaded" = no ]; then
 	echo "$P: rmmod: snd-hda-intel probed again without remapping"
 fi
 rm -f /tmp/play.*
-echo "$P: PASS: mmap playback through the shim, hw_ptr advancing, no xrun, no fault"
+echo "$P: PASS: mmap playback through the shim, hw_ptr advancing, ${xrun_opt:+xruns counted, }no fault"
 exit 0

@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	unsigned long bufsz, period, rate, boundary;
 	unsigned long appl, hw0, played, xruns = 0, wakeups = 0;
 	double secs = 5, t0, t;
-	int tolerate = 0, rw_only = 0, fd, opt;
+	int tolerate = 0, rw_only = 0, fd, opt, err;
 	int16_t *buf;
 
 	while ((opt = getopt(argc, argv, "D:t:xR")) != -1) {
@@ -250,11 +250,15 @@ restart:
 		memset(&sp, 0, sizeof(sp));
 		sp.flags = SNDRV_PCM_SYNC_PTR_HWSYNC | SNDRV_PCM_SYNC_PTR_APPL |
 			   SNDRV_PCM_SYNC_PTR_AVAIL_MIN;
-		if (ioctl(fd, SNDRV_PCM_IOCTL_SYNC_PTR, &sp) < 0 &&
-		    errno != EPIPE)
+		/*
+		 * An xrun is either in the state, or (the hardware-pointer
+		 * sync failed) -EPIPE with nothing copied back.
+		 */
+		err = ioctl(fd, SNDRV_PCM_IOCTL_SYNC_PTR, &sp);
+		if (err < 0 && errno != EPIPE)
 			return fail("play", "SNDRV_PCM_IOCTL_SYNC_PTR: %s",
 				    strerror(errno));
-		if (sp.s.status.state == SNDRV_PCM_STATE_XRUN) {
+		if (err < 0 || sp.s.status.state == SNDRV_PCM_STATE_XRUN) {
 			xruns++;
 			printf(ME ": xrun after %lu frames (%.2f s)\n", played,
 			       t - t0);
