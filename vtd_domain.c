@@ -421,6 +421,7 @@ static void vtd_domain_detach_locked(struct vtd_domain *dom,
 	list_del(&dd->node);
 	dom->nr_devices--;
 	pci_dev_put(dd->pdev);
+	kfree(dd->sids);
 	kfree(dd);
 }
 
@@ -516,11 +517,17 @@ int vtd_domain_attach(struct vtd_domain *dom, struct pci_dev *pdev)
 	if (!dd)
 		return -ENOMEM;
 	dd->pdev = pdev;
-	dd->nr_sids = vtd_pci_sids(pdev, dd->sids);
+	ret = vtd_pci_sids(pdev, &dd->sids);
+	if (ret < 0) {
+		kfree(dd);
+		return ret;
+	}
+	dd->nr_sids = ret;
 	mutex_lock(&unit->mutex);
 	ret = vtd_domain_attach_locked(dom, dd);
 	mutex_unlock(&unit->mutex);
 	if (ret) {
+		kfree(dd->sids);
 		kfree(dd);
 		return ret;
 	}
