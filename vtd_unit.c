@@ -1618,6 +1618,23 @@ int vtd_pci_sids(struct pci_dev *pdev, u16 **sids)
 EXPORT_SYMBOL_GPL(vtd_pci_sids);
 
 /**
+ * vtd_pci_is_bridge() - whether a device is a bridge, not a DMA master
+ * @pdev: the device
+ *
+ * A bridge (a type 1 or 2 header, or a bridge class such as ISA/LPC)
+ * forwards the requests of the devices behind it; it does not originate
+ * DMA through the DMA API. Such devices are never owned, and sharing a
+ * requester ID with one isolates nothing.
+ * Return: true for a bridge.
+ */
+bool vtd_pci_is_bridge(struct pci_dev *pdev)
+{
+	return pdev->hdr_type != PCI_HEADER_TYPE_NORMAL ||
+	       pdev->class >> 16 == PCI_BASE_CLASS_BRIDGE;
+}
+EXPORT_SYMBOL_GPL(vtd_pci_is_bridge);
+
+/**
  * vtd_pci_segment() - the PCI segment of a PCI domain number
  * @domain: pci_domain_nr() of a device's bus
  *

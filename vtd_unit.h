@@ -361,6 +361,7 @@ void vtd_units_exit(void);
 
 struct vtd_unit *vtd_unit_for_pci(struct pci_dev *pdev);
 int vtd_pci_segment(int domain);
+bool vtd_pci_is_bridge(struct pci_dev *pdev);
 int vtd_pci_for_each_alias(struct pci_dev *pdev,
 			   int (*fn)(struct pci_dev *pdev, u16 sid, void *data),
 			   void *data);
@@ -381,8 +382,11 @@ struct vtd_domain *vtd_domain_alloc(struct vtd_unit *unit,
 				    enum vtd_domain_type type);
 void vtd_domain_free(struct vtd_domain *dom);
 int vtd_domain_attach(struct vtd_domain *dom, struct pci_dev *pdev);
+int vtd_domain_attach_devs(struct vtd_domain *dom, struct pci_dev **pdevs,
+			   unsigned int n);
 void vtd_domain_detach(struct vtd_domain *dom, struct pci_dev *pdev);
 struct vtd_domain *vtd_domain_of(struct pci_dev *pdev);
+int vtd_domain_did_of(struct pci_dev *pdev);
 int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 		   u64 size, int prot, gfp_t gfp);
 u64 vtd_domain_unmap(struct vtd_domain *dom, u64 iova, u64 size, gfp_t gfp);
