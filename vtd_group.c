@@ -10,7 +10,7 @@
  * 1. What a group is. The unit tells devices apart by requester ID only,
  *    and sees only the requests that reach it. Two devices are in one
  *    group if
- *    - they share a requester ID (vtd_pci_for_each_alias(): the devices
+ *    - they share a requester ID (vtd_pci_sids(): the devices
  *      behind one PCIe-to-PCI bridge, quirk aliases): one context entry
  *      serves both, so they can only be in one domain; or
  *    - they are functions of one multi-function device and neither has

@@ -1504,35 +1504,37 @@ struct vtd_sid_set {
 	u16 *sids;
 	unsigned int n;
 	unsigned int room;
+	int err;
 };
 
-static int vtd_sid_add(struct pci_dev *pdev, u16 sid, void *data)
+static void vtd_sid_add(struct vtd_sid_set *set, u16 sid)
 {
-	struct vtd_sid_set *set = data;
-	unsigned int i;
+	unsigned int i, room;
 	u16 *grown;
 
+	if (set->err)
+		return;
 	for (i = 0; i < set->n; i++)
 		if (set->sids[i] == sid)
-			return 0;
+			return;
 	if (set->n == set->room) {
-		grown = krealloc_array(set->sids, set->room * 2 ?: 4,
-				       sizeof(*grown), GFP_KERNEL);
-		if (!grown)
-			return -ENOMEM;
+		room = set->room ? set->room * 2 : 4;
+		grown = krealloc_array(set->sids, room, sizeof(*grown),
+				       GFP_KERNEL);
+		if (!grown) {
+			set->err = -ENOMEM;
+			return;
+		}
 		set->sids = grown;
-		set->room = set->room * 2 ?: 4;
+		set->room = room;
 	}
 	set->sids[set->n++] = sid;
-	return 0;
 }
 
 /**
- * vtd_pci_for_each_alias() - call @fn on each requester ID of a device
+ * vtd_pci_sids() - the source IDs a PCI device's DMA can carry
  * @pdev: the device
- * @fn: called with the device that owns the ID (@pdev, or a bridge above
- *	it) and the ID; a non-zero return stops the walk and is returned
- * @data: for @fn
+ * @sids: set to a kmalloc()ed array of them (kfree() it), each once
  *
  * The requester IDs a unit can see on @pdev's DMA, reasoned the way the
  * PCI core's pci_for_each_dma_alias() does (it is not exported to
@@ -1549,28 +1551,22 @@ static int vtd_sid_add(struct pci_dev *pdev, u16 sid, void *data)
  *  - a bus without a bridge device (a virtual bus) is passed over, and
  *    a bridge flagged PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT ends the walk (a
  *    unit sits there, nothing above it sees the requests).
- * An ID may come twice (a quirk naming the device itself).
- * Return: 0, or @fn's first non-zero return.
+ * However many there are: there is no limit, the array grows.
+ *
+ * Context: process; sleeps.
+ * Return: how many (at least 1), or -ENOMEM.
  */
-int vtd_pci_for_each_alias(struct pci_dev *pdev,
-			   int (*fn)(struct pci_dev *pdev, u16 sid, void *data),
-			   void *data)
+int vtd_pci_sids(struct pci_dev *pdev, u16 **sids)
 {
+	struct vtd_sid_set set = {};
 	struct pci_bus *bus;
 	struct pci_dev *br;
 	unsigned int devfn;
-	int ret;
 
-	ret = fn(pdev, pci_dev_id(pdev), data);
-	if (ret)
-		return ret;
-	if (pdev->dma_alias_mask) {
-		for_each_set_bit(devfn, pdev->dma_alias_mask, 256) {
-			ret = fn(pdev, PCI_DEVID(pdev->bus->number, devfn), data);
-			if (ret)
-				return ret;
-		}
-	}
+	vtd_sid_add(&set, pci_dev_id(pdev));
+	if (pdev->dma_alias_mask)
+		for_each_set_bit(devfn, pdev->dma_alias_mask, 256)
+			vtd_sid_add(&set, PCI_DEVID(pdev->bus->number, devfn));
 	for (bus = pdev->bus; !pci_is_root_bus(bus); bus = bus->parent) {
 		br = bus->self;
 		if (!br)
@@ -1578,39 +1574,17 @@ int vtd_pci_for_each_alias(struct pci_dev *pdev,
 		if (br->dev_flags & PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT)
 			break;
 		if (!pci_is_pcie(br))
-			ret = fn(br, br->dev_flags & PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS ?
-				 PCI_DEVID(bus->number, 0) : pci_dev_id(br),
-				 data);
+			vtd_sid_add(&set, br->dev_flags &
+				    PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS ?
+				    PCI_DEVID(bus->number, 0) : pci_dev_id(br));
 		else if (pci_pcie_type(br) == PCI_EXP_TYPE_PCI_BRIDGE)
-			ret = fn(br, PCI_DEVID(bus->number, 0), data);
+			vtd_sid_add(&set, PCI_DEVID(bus->number, 0));
 		else if (pci_pcie_type(br) == PCI_EXP_TYPE_PCIE_BRIDGE)
-			ret = fn(br, pci_dev_id(br), data);
-		if (ret)
-			return ret;
+			vtd_sid_add(&set, pci_dev_id(br));
 	}
-	return 0;
-}
-EXPORT_SYMBOL_GPL(vtd_pci_for_each_alias);
-
-/**
- * vtd_pci_sids() - the source IDs a PCI device's DMA can carry
- * @pdev: the device
- * @sids: set to a kmalloc()ed array of them (kfree() it), each once
- *
- * Every ID vtd_pci_for_each_alias() names, however many: there is no
- * limit, the array grows.
- * Context: process; sleeps.
- * Return: how many (at least 1), or -ENOMEM.
- */
-int vtd_pci_sids(struct pci_dev *pdev, u16 **sids)
-{
-	struct vtd_sid_set set = {};
-	int ret;
-
-	ret = vtd_pci_for_each_alias(pdev, vtd_sid_add, &set);
-	if (ret) {
+	if (set.err) {
 		kfree(set.sids);
-		return ret;
+		return set.err;
 	}
 	*sids = set.sids;
 	return set.n;

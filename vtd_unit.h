@@ -362,9 +362,6 @@ void vtd_units_exit(void);
 struct vtd_unit *vtd_unit_for_pci(struct pci_dev *pdev);
 int vtd_pci_segment(int domain);
 bool vtd_pci_is_bridge(struct pci_dev *pdev);
-int vtd_pci_for_each_alias(struct pci_dev *pdev,
-			   int (*fn)(struct pci_dev *pdev, u16 sid, void *data),
-			   void *data);
 int vtd_pci_sids(struct pci_dev *pdev, u16 **sids);
 u64 vtd_unit_context_aw(u64 cap, unsigned int aw_bits, bool passthrough);
 const char *vtd_fault_reason(u8 reason);

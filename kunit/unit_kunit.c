@@ -1387,6 +1387,10 @@ static void ut_expect_sids(struct kunit *test, struct pci_dev *pdev,
  * translation root ends the walk; quirk aliases (dma_alias_mask) all,
  * however many.
  */
+static const u16 ut_quirk_sids[] = {
+	0x0038, 0x0040, 0x0041, 0x0042, 0x0043, 0x0044, 0x0045, 0x0046, 0x0047,
+};
+
 static void ut_test_aliases(struct kunit *test)
 {
 	struct pci_bus *root = ut_fake_bus(test, NULL, 0, 0), *b;
@@ -1435,9 +1439,7 @@ static void ut_test_aliases(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, ep->dma_alias_mask);
 	for (i = 0; i < 8; i++)
 		set_bit(PCI_DEVFN(8, i), ep->dma_alias_mask);
-	ut_expect_sids(test, ep, (u16 []){ 0x0038, 0x0040, 0x0041, 0x0042,
-					   0x0043, 0x0044, 0x0045, 0x0046,
-					   0x0047 }, 9);
+	ut_expect_sids(test, ep, ut_quirk_sids, ARRAY_SIZE(ut_quirk_sids));
 }
 
 /*
