@@ -9,8 +9,12 @@
  *
  * 1. Concepts. The module parameter "own" names devices: PCI addresses
  *    ("0000:00:04.0" or "00:04.0"), a unit ("dmar0": every endpoint in its
- *    scope) or "all" (every endpoint of every unit). Each owned device gets
- *    a DMA domain of its own (vtd_domain.c), is attached to it, and gets
+ *    scope) or "all" (every endpoint of every unit). The unit of
+ *    ownership is the device's group (vtd_group.c: devices that share a
+ *    requester ID or reach each other without ACS): own= must cover every
+ *    member of a group, by address or by a unit or "all", or the group is
+ *    not taken. Each owned group gets one DMA domain (vtd_domain.c) which
+ *    all its members are attached to at once, and each member gets
  *    vtd_dma_ops. From then on every dma_map_*() / dma_alloc_*() of its
  *    driver lands here: we take an IOVA range under the device's mask, map
  *    it to the buffer's pages and hand the IOVA (plus the buffer's offset
@@ -48,7 +52,10 @@
  *    xarray vtd_dma_devs keyed by segment << 16 | bus << 8 | devfn (dense
  *    small keys; xa_load() is lock-free, which the map path needs). It
  *    holds the device (a reference), its unit and domain, counters and a
- *    ring of the last VTD_DMA_RECENT maps for debugfs. The domain's IOVA
+ *    ring of the last VTD_DMA_RECENT maps for debugfs. The members of one
+ *    owned group share a struct vtd_dma_group: the group as computed when
+ *    taken and the one domain, counted by the records pointing at it
+ *    (under vtd_dma_mutex); the last record freed frees the domain. The domain's IOVA
  *    allocator is the record of live mappings: an unmap finds the range an
  *    address belongs to there, so no per-mapping memory is spent here,
  *    except a small record per coherent buffer built from separate pages
@@ -90,6 +97,9 @@
  *    - dev->dma_ops == &vtd_dma_ops iff the device has a record in
  *      vtd_dma_devs iff it is attached to the record's domain. The record
  *      is published before the ops and unpublished after them.
+ *    - Either every member of a group has a record, all with one domain,
+ *      or none has: groups are taken and given back whole, and their
+ *      domain is freed once, after every member is detached.
  *    - Every address handed out lies in a live allocated range of the
  *      device's domain, and that range is mapped to the buffer's pages
  *      with the direction's permissions; a range is unmapped (IOTLB
@@ -124,7 +134,12 @@
  *    driver bug: WARN_ON_ONCE, counted, and nothing is freed (a coherent
  *    buffer we cannot vouch for is leaked rather than freed). A device
  *    that cannot be owned fails the load if it was named by address, and
- *    is skipped with a message if it was only in a unit's scope.
+ *    is skipped with a message if it was only in a unit's scope. A group
+ *    own= covers only in part is such a device: named by address, the
+ *    load fails; otherwise it is skipped; either way with a message
+ *    naming the group and its members. A device that cannot be owned at
+ *    all (no unit, a PCI domain beyond 16 bits, a bridge named by
+ *    address) likewise.
  *
  * 9. Allocations. dma_alloc_coherent() takes one zeroed contiguous block
  *    when its order is below MAX_ORDER and one comes without reclaim

@@ -17,7 +17,15 @@
  *    reach the unit) and the unit's RMRRs (kept 1:1 for their devices).
  * 3. Invariants. A device (each of its source IDs) is on exactly one
  *    domain's device list iff @unit->devices maps its source IDs to that
- *    domain iff its context entries point at that domain. A DMA domain
+ *    domain iff its context entries point at that domain. A source ID
+ *    several devices share (their DMA alias: the devices behind one
+ *    PCIe-to-PCI bridge) is on a DMA domain only while every one of
+ *    those devices that is not a bridge is attached to it: an attach
+ *    that would move it while one of them stays out is refused
+ *    (vtd_domain_attach_devs() takes a whole group at once), and a
+ *    detach leaves it on the domain until the last device using it
+ *    goes. So no device ever translates through a domain it is not
+ *    attached to. A DMA domain
  *    with a device attached that an RMRR names maps that RMRR 1:1, and
  *    maps each attached device's own memory BARs at their bus addresses
  *    (in a root-bus window, so never an IOVA the allocator hands out).
@@ -34,8 +42,11 @@
  *    Either way a range is handed out again, and a table page reused,
  *    only after an invalidation that started after its PTEs were cleared
  *    has succeeded. With caching mode, a map is invalidated too.
- * 5. Failure policy. Attach is all or nothing: on error the device's
- *    source IDs are back on the default domain. Invalidation errors are
+ * 5. Failure policy. Attach is all or nothing: on error the devices'
+ *    source IDs are back on the default domain (those already on the
+ *    domain through an attached device stay). A device sharing a
+ *    requester ID with a device left out is refused with -EBUSY and a
+ *    message naming both. Invalidation errors are
  *    logged and counted by the unit code; a map that fails leaves nothing
  *    mapped. A detach (or an attach's undo) whose context-entry change
  *    could not be invalidated leaves the unit free to use the old entry:

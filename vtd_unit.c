@@ -13,13 +13,22 @@
  *    context entry names a domain ID and either a second-level page table
  *    (translation type 0) or pass-through (type 2, ECAP.PT). A domain
  *    (vtd_domain.c) is an IOVA space plus a page table plus a domain ID.
+ *    A device's requests may carry other requester IDs than its own
+ *    (vtd_pci_sids(), reasoned like the PCI core's DMA alias walk: a
+ *    PCIe-to-PCI bridge above it, quirks), and devices behind one such
+ *    bridge share one: each ID has one context entry, however many
+ *    devices use it. A source ID names a 16-bit segment: a device whose
+ *    PCI domain is beyond 16 bits (behind Intel VMD) is translated by no
+ *    unit (vtd_pci_segment()), never given a truncated ID.
  *
  * 2. Data structures. @root is one 4 KiB page of 256 root entries
  *    (VT-d 9.1: bit 0 present, bits 63:12 the context table). @ctx[bus] is
  *    that bus's context table, 256 entries of 16 bytes (VT-d 9.3: low
  *    qword bit 0 present, bits 3:2 translation type, bits 63:12 the
  *    second-level table; high qword bits 2:0 address width, bits 23:8
- *    domain ID). @devices maps a source ID to the DMA or identity domain it
+ *    domain ID). The address width is the depth of the table the entry
+ *    points at; a pass-through entry names the largest width SAGAW
+ *    offers (VT-d 9.3), whatever depth the unit's tables use. @devices maps a source ID to the DMA or identity domain it
  *    is attached to; a source ID absent from it uses @default_domain.
  *    @blocked is a bitmap of the source IDs a fault storm got blocked;
  *    @storm counts the recent faults of up to VTD_STORM_SOURCES sources.
@@ -30,7 +39,9 @@
  *    - Once translation is on, every source ID of every PCI device the
  *      module found in the unit's scope at load has a present context
  *      entry: its attached domain's, or the default domain's, or the
- *      blocking entry.
+ *      blocking entry. A source ID several devices share points at a DMA
+ *      domain only while every one of them that is not a bridge is
+ *      attached to that domain (vtd_domain.c section 3).
  *    - A source ID's context entry is the blocking entry iff its bit in
  *      @blocked is set (vtd_unit_set_context() writes it whatever domain
  *      it is given): present, Fault Processing Disable set, an all-zero
