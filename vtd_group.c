@@ -311,6 +311,51 @@ static struct vtd_group *vtd_gset_group(struct vtd_gset *set,
 }
 
 /**
+ * vtd_group_partition() - group given devices, for the KUnit suite
+ * @pdevs: devices (made-up ones will do: nothing but their ACS
+ *	   capability, when they have one, is read from hardware)
+ * @n: how many
+ * @group: set to the index in @pdevs of the first device of each one's
+ *	   group
+ *
+ * The same rules as vtd_group_of(), applied to @pdevs alone as if one
+ * unit translated them all.
+ * Return: 0 or -ENOMEM.
+ */
+int vtd_group_partition(struct pci_dev **pdevs, unsigned int n,
+			unsigned int *group)
+{
+	struct vtd_gset set = {};
+	unsigned int i;
+	int ret = 0;
+
+	set.nodes = kcalloc(n, sizeof(*set.nodes), GFP_KERNEL);
+	if (!set.nodes)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		set.nodes[i].nr_sids = vtd_pci_sids(pdevs[i],
+						    &set.nodes[i].sids);
+		if (set.nodes[i].nr_sids < 0) {
+			ret = -ENOMEM;
+			break;
+		}
+		/* No reference: made-up devices have no kobject to count. */
+		set.nodes[i].pdev = pdevs[i];
+		set.nodes[i].parent = set.n++;
+	}
+	if (!ret) {
+		vtd_gset_partition(&set);
+		for (i = 0; i < n; i++)
+			group[i] = vtd_gset_find(&set, i);
+	}
+	for (i = 0; i < set.n; i++)
+		set.nodes[i].pdev = NULL;
+	vtd_gset_free(&set);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_group_partition);
+
+/**
  * vtd_group_of() - the group of a device, computed now
  * @pdev: the device
  *

@@ -43,4 +43,8 @@ int vtd_group_attach(struct vtd_group *grp, struct vtd_domain *dom);
 void vtd_group_detach(struct vtd_group *grp, struct vtd_domain *dom);
 int vtd_groups_show(struct seq_file *m);
 
+/* Exposed for the KUnit suite. */
+int vtd_group_partition(struct pci_dev **pdevs, unsigned int n,
+			unsigned int *group);
+
 #endif /* VTD_GROUP_H */

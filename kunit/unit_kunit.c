@@ -26,6 +26,7 @@
 #include <linux/pci.h>
 #include <linux/sizes.h>
 
+#include "vtd_group.h"
 #include "vtd_pool.h"
 #include "vtd_unit.h"
 
@@ -1466,6 +1467,53 @@ static void ut_test_vmd_domain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vtd_pci_segment(0xffff), 0xffff);
 }
 
+/*
+ * Groups of a made-up topology (no device has an ACS capability):
+ * the devices behind one PCIe-to-PCI bridge are one group with it;
+ * single-function endpoints on the root bus are alone; the functions of
+ * a multi-function conventional device are one group; a device behind a
+ * root port without ACS is grouped with the port; behind two such ports,
+ * two groups.
+ */
+static void ut_test_groups(struct kunit *test)
+{
+	struct pci_bus *root = ut_fake_bus(test, NULL, 0, 0), *b;
+	struct pci_dev *d[11];
+	unsigned int g[11], i;
+
+	d[0] = ut_fake_dev(test, root, 2, 0, -1);		/* alone */
+	d[1] = ut_fake_dev(test, root, 3, 0, PCI_EXP_TYPE_PCI_BRIDGE);
+	b = ut_fake_bus(test, d[1], 1, 0);
+	d[2] = ut_fake_dev(test, b, 1, 0, -1);
+	d[3] = ut_fake_dev(test, b, 2, 0, -1);
+	d[4] = ut_fake_dev(test, root, 4, 0, PCI_EXP_TYPE_RC_END);	/* alone */
+	d[5] = ut_fake_dev(test, root, 5, 0, -1);		/* 00:05.x */
+	d[6] = ut_fake_dev(test, root, 5, 1, -1);
+	d[5]->multifunction = 1;
+	d[6]->multifunction = 1;
+	d[7] = ut_fake_dev(test, root, 6, 0, PCI_EXP_TYPE_ROOT_PORT);
+	b = ut_fake_bus(test, d[7], 2, 0);
+	d[8] = ut_fake_dev(test, b, 0, 0, PCI_EXP_TYPE_ENDPOINT);
+	d[9] = ut_fake_dev(test, root, 7, 0, PCI_EXP_TYPE_ROOT_PORT);
+	b = ut_fake_bus(test, d[9], 3, 0);
+	d[10] = ut_fake_dev(test, b, 0, 0, PCI_EXP_TYPE_ENDPOINT);
+	for (i = 0; i < ARRAY_SIZE(d); i++)
+		d[i]->hdr_type = PCI_HEADER_TYPE_NORMAL;
+
+	KUNIT_ASSERT_EQ(test, vtd_group_partition(d, ARRAY_SIZE(d), g), 0);
+	KUNIT_EXPECT_EQ(test, g[0], 0U);
+	KUNIT_EXPECT_EQ(test, g[1], 1U);
+	KUNIT_EXPECT_EQ(test, g[2], 1U);
+	KUNIT_EXPECT_EQ(test, g[3], 1U);
+	KUNIT_EXPECT_EQ(test, g[4], 4U);
+	KUNIT_EXPECT_EQ(test, g[5], 5U);
+	KUNIT_EXPECT_EQ(test, g[6], 5U);
+	KUNIT_EXPECT_EQ(test, g[7], 7U);
+	KUNIT_EXPECT_EQ(test, g[8], 7U);
+	KUNIT_EXPECT_EQ(test, g[9], 9U);
+	KUNIT_EXPECT_EQ(test, g[10], 9U);
+}
+
 static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_unit),
 	KUNIT_CASE(ut_test_fault_reasons),
@@ -1491,6 +1539,7 @@ static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_context_aw),
 	KUNIT_CASE(ut_test_aliases),
 	KUNIT_CASE(ut_test_vmd_domain),
+	KUNIT_CASE(ut_test_groups),
 	{}
 };
 
