@@ -62,6 +62,7 @@ echo "$P: $a and $b behind PCIe-to-PCI bridge $bridge (requester ID $(pci_second
 
 # 1. One member alone is refused.
 dmesg -c > /dev/null
+# shellcheck disable=SC2086 # the parameters are words
 if insmod "$VTD_KO" own="$a" $EDU_REMAP_PARAMS; then
 	fail "own=$a (one member of a two-member group) was accepted"
 	[ -r "$GROUPS_DBG" ] && sed "s/^/$P:   groups: /" "$GROUPS_DBG"
@@ -103,8 +104,9 @@ domb=$(edu_info "$db" domain)
 domc=$(edu_info "$dc" domain)
 [ "$doma" = "$domb" ] || fail "$a in domain $doma, $b in domain $domb: not one domain"
 [ "$domc" != "$doma" ] || fail "$third shares domain $doma with the pair"
-[ "$(edu_info "$da" mode)" = dma-api ] && [ "$(edu_info "$db" mode)" = dma-api ] ||
+if [ "$(edu_info "$da" mode)" != dma-api ] || [ "$(edu_info "$db" mode)" != dma-api ]; then
 	fail "the pair is not bound in dma-api mode"
+fi
 echo "$P: group $ga: $a and $b in domain $doma; $third in domain $domc"
 
 # 3. DMA through the shim, one device after the other (the tests count
