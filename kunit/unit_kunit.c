@@ -1514,6 +1514,82 @@ static void ut_test_groups(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, g[10], 9U);
 }
 
+/* Two edu devices behind one PCIe-to-PCI bridge, referenced; or skip. */
+static void ut_bridged_edus(struct kunit *test, struct pci_dev **pair)
+{
+	struct pci_dev *pdev = NULL, *br;
+	unsigned int n = 0;
+
+	while ((pdev = pci_get_device(UT_EDU_VENDOR, UT_EDU_DEVICE, pdev))) {
+		br = pci_upstream_bridge(pdev);
+		if (!br || !pci_is_pcie(br) ||
+		    pci_pcie_type(br) != PCI_EXP_TYPE_PCI_BRIDGE)
+			continue;
+		if (n && pci_upstream_bridge(pair[0]) != br)
+			continue;
+		pair[n++] = pci_dev_get(pdev);
+		if (n == 2) {
+			pci_dev_put(pdev);
+			return;
+		}
+	}
+	if (n)
+		pci_dev_put(pair[0]);
+	kunit_skip(test, "no two edus behind a PCIe-to-PCI bridge (--topology pcie-pci-bridge)");
+}
+
+/*
+ * Devices sharing a requester ID (the bridge's secondary bus, 00.0):
+ * attaching one alone is refused, since its sibling would translate
+ * through the domain too; both at once share the alias's one context
+ * entry, which stays on the domain until the last of them is detached.
+ */
+static void ut_test_attach_shared_alias(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct pci_dev *pair[2];
+	struct vtd_domain *dom;
+	u16 alias;
+	u64 lo, hi;
+
+	ut_bridged_edus(test, pair);
+	alias = PCI_DEVID(pair[0]->bus->number, 0);
+	if (vtd_domain_of(pair[0]) || vtd_domain_of(pair[1])) {
+		pci_dev_put(pair[0]);
+		pci_dev_put(pair[1]);
+		kunit_skip(test, "the edus behind the bridge are in a domain already");
+	}
+	dom = ut_domain(test);
+
+	KUNIT_EXPECT_EQ(test, vtd_domain_attach(dom, pair[0]), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vtd_domain_attach(dom, pair[1]), -EBUSY);
+	KUNIT_EXPECT_NULL(test, vtd_domain_of(pair[0]));
+	KUNIT_EXPECT_EQ(test, dom->nr_devices, 0U);
+	ut_ctx_entry(unit, alias, &lo, &hi);
+	KUNIT_EXPECT_NE(test, (u64)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			(u64)dom->did);
+
+	KUNIT_ASSERT_EQ(test, vtd_domain_attach_devs(dom, pair, 2), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vtd_domain_of(pair[0]), dom);
+	KUNIT_EXPECT_PTR_EQ(test, vtd_domain_of(pair[1]), dom);
+	KUNIT_EXPECT_EQ(test, dom->nr_devices, 2U);
+	ut_ctx_entry(unit, alias, &lo, &hi);
+	KUNIT_EXPECT_EQ(test, (u64)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			(u64)dom->did);
+
+	vtd_domain_detach(dom, pair[0]);
+	ut_ctx_entry(unit, alias, &lo, &hi);
+	KUNIT_EXPECT_EQ(test, (u64)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			(u64)dom->did);
+	vtd_domain_detach(dom, pair[1]);
+	ut_ctx_entry(unit, alias, &lo, &hi);
+	KUNIT_EXPECT_NE(test, (u64)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			(u64)dom->did);
+	KUNIT_EXPECT_EQ(test, dom->nr_devices, 0U);
+	pci_dev_put(pair[0]);
+	pci_dev_put(pair[1]);
+}
+
 static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_unit),
 	KUNIT_CASE(ut_test_fault_reasons),
@@ -1540,6 +1616,7 @@ static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_aliases),
 	KUNIT_CASE(ut_test_vmd_domain),
 	KUNIT_CASE(ut_test_groups),
+	KUNIT_CASE(ut_test_attach_shared_alias),
 	{}
 };
 
