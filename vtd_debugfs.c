@@ -70,6 +70,7 @@
 #include <linux/uaccess.h>
 
 #include "vtd_debugfs.h"
+#include "vtd_group.h"
 #include "vtd_unit.h"
 
 /* CAP.CM, VT-d 11.4.2. */
@@ -1051,6 +1052,13 @@ void vtd_debugfs_add_unit(struct vtd_unit *unit)
 	mutex_unlock(&vtd_debugfs_lock);
 }
 
+/* groups: every device group (vtd_group.c). */
+static int groups_show(struct seq_file *m, void *unused)
+{
+	return vtd_groups_show(m);
+}
+DEFINE_SHOW_ATTRIBUTE(groups);
+
 /**
  * vtd_debugfs_init() - make /sys/kernel/debug/vtd_remap/ and its units file
  *
@@ -1065,6 +1073,7 @@ void vtd_debugfs_init(void)
 		return;
 	}
 	debugfs_create_file("units", 0444, root, NULL, &units_fops);
+	debugfs_create_file("groups", 0444, root, NULL, &groups_fops);
 	mutex_lock(&vtd_debugfs_lock);
 	vtd_debugfs_root = root;
 	mutex_unlock(&vtd_debugfs_lock);

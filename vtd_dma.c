@@ -9,8 +9,12 @@
  *
  * 1. Concepts. The module parameter "own" names devices: PCI addresses
  *    ("0000:00:04.0" or "00:04.0"), a unit ("dmar0": every endpoint in its
- *    scope) or "all" (every endpoint of every unit). Each owned device gets
- *    a DMA domain of its own (vtd_domain.c), is attached to it, and gets
+ *    scope) or "all" (every endpoint of every unit). The unit of
+ *    ownership is the device's group (vtd_group.c: devices that share a
+ *    requester ID or reach each other without ACS): own= must cover every
+ *    member of a group, by address or by a unit or "all", or the group is
+ *    not taken. Each owned group gets one DMA domain (vtd_domain.c) which
+ *    all its members are attached to at once, and each member gets
  *    vtd_dma_ops. From then on every dma_map_*() / dma_alloc_*() of its
  *    driver lands here: we take an IOVA range under the device's mask, map
  *    it to the buffer's pages and hand the IOVA (plus the buffer's offset
@@ -48,7 +52,10 @@
  *    xarray vtd_dma_devs keyed by segment << 16 | bus << 8 | devfn (dense
  *    small keys; xa_load() is lock-free, which the map path needs). It
  *    holds the device (a reference), its unit and domain, counters and a
- *    ring of the last VTD_DMA_RECENT maps for debugfs. The domain's IOVA
+ *    ring of the last VTD_DMA_RECENT maps for debugfs. The members of one
+ *    owned group share a struct vtd_dma_group: the group as computed when
+ *    taken and the one domain, counted by the records pointing at it
+ *    (under vtd_dma_mutex); the last record freed frees the domain. The domain's IOVA
  *    allocator is the record of live mappings: an unmap finds the range an
  *    address belongs to there, so no per-mapping memory is spent here,
  *    except a small record per coherent buffer built from separate pages
@@ -90,6 +97,9 @@
  *    - dev->dma_ops == &vtd_dma_ops iff the device has a record in
  *      vtd_dma_devs iff it is attached to the record's domain. The record
  *      is published before the ops and unpublished after them.
+ *    - Either every member of a group has a record, all with one domain,
+ *      or none has: groups are taken and given back whole, and their
+ *      domain is freed once, after every member is detached.
  *    - Every address handed out lies in a live allocated range of the
  *      device's domain, and that range is mapped to the buffer's pages
  *      with the direction's permissions; a range is unmapped (IOTLB
@@ -124,7 +134,12 @@
  *    driver bug: WARN_ON_ONCE, counted, and nothing is freed (a coherent
  *    buffer we cannot vouch for is leaked rather than freed). A device
  *    that cannot be owned fails the load if it was named by address, and
- *    is skipped with a message if it was only in a unit's scope.
+ *    is skipped with a message if it was only in a unit's scope. A group
+ *    own= covers only in part is such a device: named by address, the
+ *    load fails; otherwise it is skipped; either way with a message
+ *    naming the group and its members. A device that cannot be owned at
+ *    all (no unit, a PCI domain beyond 16 bits, a bridge named by
+ *    address) likewise.
  *
  * 9. Allocations. dma_alloc_coherent() takes one zeroed contiguous block
  *    when its order is below MAX_ORDER and one comes without reclaim
@@ -183,6 +198,7 @@
 #include <linux/xarray.h>
 
 #include "vtd_dma.h"
+#include "vtd_group.h"
 #include "vtd_unit.h"
 
 /* The CPU's pages are the unit's pages: one IOVA page per CPU page. */
@@ -326,12 +342,28 @@ struct vtd_dma_stats {
 };
 
 /**
+ * struct vtd_dma_group - an owned group (section 1)
+ * @grp:	the group, as computed when it was taken (members referenced).
+ * @dom:	the one DMA domain all its members are attached to.
+ * @nr_recs:	member records pointing here; the last one freed frees
+ *		@dom and @grp.
+ */
+struct vtd_dma_group {
+	struct vtd_group *grp;
+	struct vtd_domain *dom;
+	unsigned int nr_recs;
+};
+
+/**
  * struct vtd_dma_dev - an owned device
  * @pdev:	the device (a reference is held).
  * @unit:	the unit translating it.
- * @dom:	its DMA domain, which only it is attached to.
+ * @dom:	its group's DMA domain (@owned->dom), which every member of
+ *		the group is attached to and no other device.
+ * @owned:	its owned group, shared by the members' records.
  * @rebound:	a driver was bound when the device was taken (and was probed
  *		again through the shim).
+ * @unbound:	its driver was unbound by the give-back under way.
  * @stats:	counters.
  * @bufs:	coherent buffers built from separate pages, by the first
  *		page of their DMA address (section 9).
@@ -343,7 +375,9 @@ struct vtd_dma_dev {
 	struct pci_dev *pdev;
 	struct vtd_unit *unit;
 	struct vtd_domain *dom;
+	struct vtd_dma_group *owned;
 	bool rebound;
+	bool unbound;
 	struct vtd_dma_stats stats;
 	struct xarray bufs;
 	spinlock_t recent_lock;	/* @recent, @recent_next */
@@ -1635,93 +1669,237 @@ static void vtd_dma_reprobe(struct pci_dev *pdev)
 		pci_warn(pdev, "dma: no driver took it back\n");
 }
 
+/* Drop a reference to an owned group; the last frees its domain, once. */
+static void vtd_dma_group_put(struct vtd_dma_group *og)
+{
+	if (--og->nr_recs)
+		return;
+	vtd_domain_free(og->dom);
+	vtd_group_free(og->grp);
+	kfree(og);
+}
+
 static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
 {
+	struct vtd_dma_group *og = dd->owned;
+
 	/* Empty unless a driver leaked a buffer (then its record stays). */
 	xa_destroy(&dd->bufs);
-	vtd_domain_free(dd->dom);
 	pci_dev_put(dd->pdev);
 	kfree(dd);
+	vtd_dma_group_put(og);
 }
 
-/* Give one device back (section 2). */
+/*
+ * Give back the whole group @dd is a member of (sections 1 and 2): every
+ * member's driver unbound, the shared domain drained, every member's ops
+ * removed, every member detached, drivers probed again, the domain freed
+ * once.
+ */
 static void vtd_dma_give_back(struct vtd_dma_dev *dd)
 {
-	struct pci_dev *pdev = dd->pdev;
-	struct device *dev = &pdev->dev;
-	bool bound = READ_ONCE(dev->driver);
+	struct vtd_dma_group *og = dd->owned;
+	struct vtd_group *grp = og->grp;
+	struct vtd_dma_dev *recs[8], **m = recs;
+	unsigned int i, n = 0;
 
 	lockdep_assert_held(&vtd_dma_mutex);
-	if (bound)
-		device_release_driver(dev);
+	if (grp->nr > ARRAY_SIZE(recs))
+		m = kcalloc(grp->nr, sizeof(*m), GFP_KERNEL | __GFP_NOFAIL);
+	for (i = 0; i < grp->nr; i++) {
+		m[n] = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
+		if (!WARN_ON_ONCE(!m[n] || m[n]->owned != og))
+			n++;
+	}
+	for (i = 0; i < n; i++) {
+		m[i]->unbound = READ_ONCE(m[i]->pdev->dev.driver);
+		if (m[i]->unbound)
+			device_release_driver(&m[i]->pdev->dev);
+	}
+	/* The domain is shared: idle only once every member's driver is gone. */
 	vtd_dma_wait_idle(dd);
-	set_dma_ops(dev, NULL);
-	xa_erase(&vtd_dma_devs, vtd_dma_key(pdev));
-	vtd_domain_detach(dd->dom, pdev);
-	pci_info(pdev, "dma: given back (%lld bytes were mapped through domain %u)%s\n",
-		 (long long)atomic64_read(&dd->stats.bytes), dd->dom->did,
-		 bound ? "; probing its driver again" : "");
-	if (bound)
-		vtd_dma_reprobe(pdev);
-	vtd_dma_dev_free(dd);
+	for (i = 0; i < n; i++) {
+		set_dma_ops(&m[i]->pdev->dev, NULL);
+		xa_erase(&vtd_dma_devs, vtd_dma_key(m[i]->pdev));
+	}
+	vtd_group_detach(grp, og->dom);
+	for (i = 0; i < n; i++) {
+		pci_info(m[i]->pdev, "dma: given back with group %u (%lld bytes were mapped through domain %u)%s\n",
+			 grp->id, (long long)atomic64_read(&m[i]->stats.bytes),
+			 og->dom->did,
+			 m[i]->unbound ? "; probing its driver again" : "");
+		if (m[i]->unbound)
+			vtd_dma_reprobe(m[i]->pdev);
+	}
+	for (i = 0; i < n; i++)
+		vtd_dma_dev_free(m[i]);
+	if (m != recs)
+		kfree(m);
 }
 
-/* Take one device (section 2). Return: 0 or -errno, nothing taken. */
-static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
-			enum vtd_unmap_mode mode)
+/* A record for member @pdev of @og, published in vtd_dma_devs. */
+static int vtd_dma_dev_add(struct pci_dev *pdev, struct vtd_unit *unit,
+			   struct vtd_dma_group *og)
 {
-	struct device *dev = &pdev->dev;
 	struct vtd_dma_dev *dd;
 	int ret;
 
-	lockdep_assert_held(&vtd_dma_mutex);
 	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
 	if (!dd)
 		return -ENOMEM;
 	spin_lock_init(&dd->recent_lock);
 	xa_init(&dd->bufs);
 	dd->unit = unit;
-	dd->dom = vtd_domain_alloc(unit, VTD_DOMAIN_DMA);
-	if (IS_ERR(dd->dom)) {
-		ret = PTR_ERR(dd->dom);
-		kfree(dd);
-		return ret;
-	}
+	dd->dom = og->dom;
+	dd->owned = og;
 	dd->pdev = pci_dev_get(pdev);
-	ret = vtd_flush_set_mode(dd->dom, mode, NULL);
-	if (ret)
-		goto out_free;
+	og->nr_recs++;
 	ret = xa_insert(&vtd_dma_devs, vtd_dma_key(pdev), dd, GFP_KERNEL);
 	if (ret)
-		goto out_free;
-
-	/* Its driver's remove frees with the ops it allocated with. */
-	dd->rebound = READ_ONCE(dev->driver);
-	if (dd->rebound)
-		device_release_driver(dev);
-	ret = vtd_domain_attach(dd->dom, pdev);
-	if (ret)
-		goto out_erase;
-	set_dma_ops(dev, &vtd_dma_ops);
-	pci_info(pdev, "dma: DMA through the shim, domain %u on %s, %s unmap%s\n",
-		 dd->dom->did, unit->name, vtd_flush_mode_name(mode),
-		 dd->rebound ? "; probing its driver again" : "");
-	if (dd->rebound)
-		vtd_dma_reprobe(pdev);
-	return 0;
-
-out_erase:
-	xa_erase(&vtd_dma_devs, vtd_dma_key(pdev));
-	if (dd->rebound)
-		vtd_dma_reprobe(pdev);
-out_free:
-	vtd_dma_dev_free(dd);
+		vtd_dma_dev_free(dd);
 	return ret;
 }
 
-/* Take a device named by address; any failure fails the load. */
-static int vtd_dma_take_listed(u32 addr, enum vtd_unmap_mode mode)
+/*
+ * Take @pdev's whole group (sections 1 and 2), all or nothing: one
+ * domain for every member, attached at once. The caller has checked that
+ * own= asks for every member. Return: 0 or -errno, nothing taken.
+ */
+static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
+			enum vtd_unmap_mode mode)
 {
+	struct vtd_dma_group *og;
+	struct vtd_dma_dev *dd;
+	struct vtd_group *grp;
+	unsigned int i, added = 0;
+	int ret;
+
+	lockdep_assert_held(&vtd_dma_mutex);
+	grp = vtd_group_of(pdev);
+	if (IS_ERR(grp))
+		return PTR_ERR(grp);
+	og = kzalloc(sizeof(*og), GFP_KERNEL);
+	if (!og) {
+		vtd_group_free(grp);
+		return -ENOMEM;
+	}
+	og->grp = grp;
+	og->dom = vtd_domain_alloc(unit, VTD_DOMAIN_DMA);
+	if (IS_ERR(og->dom)) {
+		ret = PTR_ERR(og->dom);
+		vtd_group_free(grp);
+		kfree(og);
+		return ret;
+	}
+	/* A reference of our own while records come and go. */
+	og->nr_recs = 1;
+	ret = vtd_flush_set_mode(og->dom, mode, NULL);
+	for (added = 0; !ret && added < grp->nr; added++) {
+		ret = vtd_dma_dev_add(grp->members[added], unit, og);
+		if (ret)
+			break;
+	}
+	if (ret)
+		goto out_erase;
+
+	/* Their drivers' remove frees with the ops they allocated with. */
+	for (i = 0; i < grp->nr; i++) {
+		dd = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
+		dd->rebound = READ_ONCE(dd->pdev->dev.driver);
+		if (dd->rebound)
+			device_release_driver(&dd->pdev->dev);
+	}
+	ret = vtd_group_attach(grp, og->dom);
+	if (ret)
+		goto out_erase;
+	for (i = 0; i < grp->nr; i++) {
+		dd = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
+		set_dma_ops(&dd->pdev->dev, &vtd_dma_ops);
+		pci_info(dd->pdev, "dma: DMA through the shim, group %u of %u device(s), domain %u on %s, %s unmap%s\n",
+			 grp->id, grp->nr, og->dom->did, unit->name,
+			 vtd_flush_mode_name(mode),
+			 dd->rebound ? "; probing its driver again" : "");
+	}
+	for (i = 0; i < grp->nr; i++) {
+		dd = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
+		if (dd->rebound)
+			vtd_dma_reprobe(dd->pdev);
+	}
+	vtd_dma_group_put(og);
+	return 0;
+
+out_erase:
+	/* Records go first, then the drivers come back without us. */
+	for (i = 0; i < added; i++) {
+		bool rebound;
+
+		dd = xa_erase(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
+		rebound = dd->rebound;
+		vtd_dma_dev_free(dd);
+		if (rebound)
+			vtd_dma_reprobe(grp->members[i]);
+	}
+	/* Our own reference: frees the domain and the group. */
+	vtd_dma_group_put(og);
+	return ret;
+}
+
+/* Whether own= asks for @pdev: by address, or by its unit or "all". */
+static bool vtd_dma_wanted(const struct vtd_dma_want *want,
+			   struct pci_dev *pdev, struct vtd_unit *unit)
+{
+	unsigned int i;
+
+	if (want->all || (unit->index < BITS_PER_LONG &&
+			  (want->units & BIT(unit->index))))
+		return true;
+	for (i = 0; i < want->nr; i++)
+		if (want->addr[i] == vtd_dma_key(pdev))
+			return true;
+	return false;
+}
+
+/*
+ * Whether @pdev's group may be taken: own= asks for every member and none
+ * is in a domain already. Return: 0, -EBUSY with a message naming the
+ * group and its members (@why says what was asked), -ENODEV, -ENOMEM.
+ */
+static int vtd_dma_group_check(const struct vtd_dma_want *want,
+			       struct pci_dev *pdev, struct vtd_unit *unit,
+			       const char *why)
+{
+	struct vtd_group *grp;
+	char desc[192];
+	unsigned int i;
+	int ret = 0;
+
+	grp = vtd_group_of(pdev);
+	if (IS_ERR(grp))
+		return PTR_ERR(grp);
+	vtd_group_describe(grp, desc, sizeof(desc));
+	for (i = 0; i < grp->nr && !ret; i++) {
+		struct pci_dev *m = grp->members[i];
+
+		if (!vtd_dma_wanted(want, m, unit)) {
+			pci_err(pdev, "dma: %s, but it is in %s with %s, which own= does not name: a group is owned whole or not at all\n",
+				why, desc, pci_name(m));
+			ret = -EBUSY;
+		} else if (vtd_domain_of(m) &&
+			   !xa_load(&vtd_dma_devs, vtd_dma_key(m))) {
+			pci_err(pdev, "dma: %s, but %s of its %s is in a domain already\n",
+				why, pci_name(m), desc);
+			ret = -EBUSY;
+		}
+	}
+	vtd_group_free(grp);
+	return ret;
+}
+
+/* Take a device named by address, with its group; any failure fails the load. */
+static int vtd_dma_take_listed(const struct vtd_dma_want *want,
+			       unsigned int i)
+{
+	u32 addr = want->addr[i];
 	unsigned int seg = addr >> 16, bus = (addr >> 8) & 0xff;
 	struct pci_dev *pdev;
 	struct vtd_unit *unit;
@@ -1738,9 +1916,14 @@ static int vtd_dma_take_listed(u32 addr, enum vtd_unmap_mode mode)
 		pci_err(pdev, "dma: no unit the module drives translates it\n");
 		ret = -ENODEV;
 	} else if (xa_load(&vtd_dma_devs, vtd_dma_key(pdev))) {
-		ret = 0;	/* named twice */
+		ret = 0;	/* named twice, or taken with its group */
+	} else if (vtd_pci_is_bridge(pdev)) {
+		pci_err(pdev, "dma: a bridge originates no DMA of its own: not owned\n");
+		ret = -EINVAL;
 	} else {
-		ret = vtd_dma_take(pdev, unit, mode);
+		ret = vtd_dma_group_check(want, pdev, unit, "own= names it");
+		if (!ret)
+			ret = vtd_dma_take(pdev, unit, want->mode[i]);
 		if (ret)
 			pci_err(pdev, "dma: cannot take it: %d\n", ret);
 	}
@@ -1748,17 +1931,26 @@ static int vtd_dma_take_listed(u32 addr, enum vtd_unmap_mode mode)
 	return ret;
 }
 
-/* Take every endpoint of the units @want names; failures are skipped. */
+/*
+ * Take every endpoint of the units @want names, each with its group;
+ * failures (a group own= does not cover whole) are skipped with a
+ * message.
+ */
 static void vtd_dma_take_scope(const struct vtd_dma_want *want)
 {
 	struct pci_dev *pdev = NULL;
 	struct vtd_unit *unit;
-	int ret;
+	int ret, domain;
 
 	for_each_pci_dev(pdev) {
-		if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL ||
-		    pdev->class >> 16 == PCI_BASE_CLASS_BRIDGE)
+		if (vtd_pci_is_bridge(pdev))
 			continue;
+		domain = pci_domain_nr(pdev->bus);
+		if (vtd_pci_segment(domain) < 0) {
+			pci_info(pdev, "dma: not taken: PCI domain %#x is no 16-bit segment (behind VMD?), no unit translates it\n",
+				 domain);
+			continue;
+		}
 		unit = vtd_unit_for_pci(pdev);
 		if (!unit || (!want->all && (unit->index >= BITS_PER_LONG ||
 					     !(want->units & BIT(unit->index)))))
@@ -1769,7 +1961,10 @@ static void vtd_dma_take_scope(const struct vtd_dma_want *want)
 			pci_info(pdev, "dma: left alone: already in a domain\n");
 			continue;
 		}
-		ret = vtd_dma_take(pdev, unit, want->scope_mode);
+		ret = vtd_dma_group_check(want, pdev, unit,
+					  "own= covers its unit");
+		if (!ret)
+			ret = vtd_dma_take(pdev, unit, want->scope_mode);
 		if (ret)
 			pci_warn(pdev, "dma: not taken: %d\n", ret);
 	}
@@ -1881,7 +2076,7 @@ int vtd_dma_init(void)
 
 	mutex_lock(&vtd_dma_mutex);
 	for (i = 0; i < want->nr && !ret; i++)
-		ret = vtd_dma_take_listed(want->addr[i], want->mode[i]);
+		ret = vtd_dma_take_listed(want, i);
 	if (!ret && (want->all || want->units))
 		vtd_dma_take_scope(want);
 	mutex_unlock(&vtd_dma_mutex);

@@ -17,7 +17,15 @@
  *    reach the unit) and the unit's RMRRs (kept 1:1 for their devices).
  * 3. Invariants. A device (each of its source IDs) is on exactly one
  *    domain's device list iff @unit->devices maps its source IDs to that
- *    domain iff its context entries point at that domain. A DMA domain
+ *    domain iff its context entries point at that domain. A source ID
+ *    several devices share (their DMA alias: the devices behind one
+ *    PCIe-to-PCI bridge) is on a DMA domain only while every one of
+ *    those devices that is not a bridge is attached to it: an attach
+ *    that would move it while one of them stays out is refused
+ *    (vtd_domain_attach_devs() takes a whole group at once), and a
+ *    detach leaves it on the domain until the last device using it
+ *    goes. So no device ever translates through a domain it is not
+ *    attached to. A DMA domain
  *    with a device attached that an RMRR names maps that RMRR 1:1, and
  *    maps each attached device's own memory BARs at their bus addresses
  *    (in a root-bus window, so never an IOVA the allocator hands out).
@@ -34,8 +42,11 @@
  *    Either way a range is handed out again, and a table page reused,
  *    only after an invalidation that started after its PTEs were cleared
  *    has succeeded. With caching mode, a map is invalidated too.
- * 5. Failure policy. Attach is all or nothing: on error the device's
- *    source IDs are back on the default domain. Invalidation errors are
+ * 5. Failure policy. Attach is all or nothing: on error the devices'
+ *    source IDs are back on the default domain (those already on the
+ *    domain through an attached device stay). A device sharing a
+ *    requester ID with a device left out is refused with -EBUSY and a
+ *    message naming both. Invalidation errors are
  *    logged and counted by the unit code; a map that fails leaves nothing
  *    mapped. A detach (or an attach's undo) whose context-entry change
  *    could not be invalidated leaves the unit free to use the old entry:
@@ -409,6 +420,29 @@ static void vtd_domain_clear_sid_locked(struct vtd_domain *dom,
 		ret, dom->did);
 }
 
+/* Whether a device on @dom's list other than @skip uses source ID @sid. */
+static bool vtd_domain_sid_shared_locked(struct vtd_domain *dom, u16 sid,
+					 const struct vtd_domain_dev *skip)
+{
+	struct vtd_domain_dev *dd;
+	unsigned int i;
+
+	lockdep_assert_held(&dom->unit->mutex);
+	list_for_each_entry(dd, &dom->devices, node) {
+		if (dd == skip)
+			continue;
+		for (i = 0; i < dd->nr_sids; i++)
+			if (dd->sids[i] == sid)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Take @dd off @dom: its source IDs go back to the default domain, except
+ * those another attached device shares (an alias of a group), which stay
+ * on @dom until the last device using them goes.
+ */
 static void vtd_domain_detach_locked(struct vtd_domain *dom,
 				     struct vtd_domain_dev *dd)
 {
@@ -417,10 +451,13 @@ static void vtd_domain_detach_locked(struct vtd_domain *dom,
 
 	lockdep_assert_held(&unit->mutex);
 	for (i = 0; i < dd->nr_sids; i++)
-		vtd_domain_clear_sid_locked(dom, dd->pdev, dd->sids[i]);
+		if (!vtd_domain_sid_shared_locked(dom, dd->sids[i], dd))
+			vtd_domain_clear_sid_locked(dom, dd->pdev,
+						    dd->sids[i]);
 	list_del(&dd->node);
 	dom->nr_devices--;
 	pci_dev_put(dd->pdev);
+	kfree(dd->sids);
 	kfree(dd);
 }
 
@@ -449,6 +486,23 @@ EXPORT_SYMBOL_GPL(vtd_domain_free);
 
 /* Attach and detach. */
 
+static bool vtd_domain_has_dev_locked(struct vtd_domain *dom,
+				      struct pci_dev *pdev)
+{
+	struct vtd_domain_dev *dd;
+
+	list_for_each_entry(dd, &dom->devices, node)
+		if (dd->pdev == pdev)
+			return true;
+	return false;
+}
+
+/*
+ * Attach one device whose source IDs are in @dd. A source ID already on
+ * @dom is one it shares with a device attached before (a group's alias):
+ * it is left as it is. On error, the IDs this call wrote are back on the
+ * default domain.
+ */
 static int vtd_domain_attach_locked(struct vtd_domain *dom,
 				    struct vtd_domain_dev *dd)
 {
@@ -457,11 +511,13 @@ static int vtd_domain_attach_locked(struct vtd_domain *dom,
 	int ret;
 
 	lockdep_assert_held(&unit->mutex);
+	if (vtd_domain_has_dev_locked(dom, dd->pdev))
+		return -EEXIST;
 	for (i = 0; i < dd->nr_sids; i++) {
 		struct vtd_domain *cur = xa_load(&unit->devices, dd->sids[i]);
 
-		if (cur)
-			return cur == dom ? -EEXIST : -EBUSY;
+		if (cur && cur != dom)
+			return -EBUSY;
 	}
 	if (dom->type == VTD_DOMAIN_DMA) {
 		ret = vtd_domain_map_rmrrs(dom, dd->pdev);
@@ -471,6 +527,8 @@ static int vtd_domain_attach_locked(struct vtd_domain *dom,
 			return ret;
 	}
 	for (done = 0; done < dd->nr_sids; done++) {
+		if (xa_load(&unit->devices, dd->sids[done]) == dom)
+			continue;
 		ret = xa_err(xa_store(&unit->devices, dd->sids[done], dom,
 				      GFP_KERNEL));
 		if (!ret)
@@ -484,49 +542,182 @@ static int vtd_domain_attach_locked(struct vtd_domain *dom,
 
 out_undo:
 	for (i = 0; i <= done && i < dd->nr_sids; i++)
-		vtd_domain_clear_sid_locked(dom, dd->pdev, dd->sids[i]);
+		if (!vtd_domain_sid_shared_locked(dom, dd->sids[i], NULL))
+			vtd_domain_clear_sid_locked(dom, dd->pdev, dd->sids[i]);
 	return ret;
 }
+
+static bool vtd_domain_sid_in(u16 sid, const u16 *sids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (sids[i] == sid)
+			return true;
+	return false;
+}
+
+/*
+ * Section 3: no device may be left behind on a source ID that moves to
+ * @dom. Every other device of the unit that would DMA with one of the
+ * IDs of @dds (a sibling behind the same PCIe-to-PCI bridge, a quirk's
+ * alias) must be attached to @dom already; otherwise -EBUSY, naming it.
+ * Bridges (which originate no DMA of their own) are not asked.
+ */
+static int vtd_domain_check_shared_locked(struct vtd_domain *dom,
+					  struct vtd_domain_dev **dds,
+					  unsigned int n)
+{
+	struct vtd_unit *unit = dom->unit;
+	struct pci_dev *other = NULL;
+	unsigned int i, j;
+	int nr, ret = 0;
+	u16 *sids;
+
+	lockdep_assert_held(&unit->mutex);
+	for_each_pci_dev(other) {
+		if (vtd_pci_is_bridge(other) || vtd_unit_for_pci(other) != unit ||
+		    vtd_domain_has_dev_locked(dom, other))
+			continue;
+		for (i = 0; i < n && dds[i]->pdev != other; i++)
+			;
+		if (i < n)
+			continue;
+		nr = vtd_pci_sids(other, &sids);
+		if (nr < 0) {
+			pci_dev_put(other);
+			return nr;
+		}
+		for (i = 0; i < n && !ret; i++) {
+			for (j = 0; j < dds[i]->nr_sids; j++) {
+				if (!vtd_domain_sid_in(dds[i]->sids[j], sids, nr))
+					continue;
+				pci_err(dds[i]->pdev, "%s: requester ID %02x:%02x.%d is also %s's, which would translate through domain %u too: attach both (their group)\n",
+					unit->name, dds[i]->sids[j] >> 8,
+					PCI_SLOT(dds[i]->sids[j] & 0xff),
+					PCI_FUNC(dds[i]->sids[j] & 0xff),
+					pci_name(other), dom->did);
+				ret = -EBUSY;
+				break;
+			}
+		}
+		kfree(sids);
+		if (ret) {
+			pci_dev_put(other);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Free a record that was never attached. */
+static void vtd_domain_dev_free(struct vtd_domain_dev *dd)
+{
+	if (!dd)
+		return;
+	pci_dev_put(dd->pdev);
+	kfree(dd->sids);
+	kfree(dd);
+}
+
+/**
+ * vtd_domain_attach_devs() - attach devices to a domain, all or none
+ * @dom: a DMA domain
+ * @pdevs: devices of @dom's unit (a group: every device that shares a
+ *	   requester ID with one of them is among them, or attached already)
+ * @n: how many
+ *
+ * Every source ID of each device (vtd_pci_sids()) gets a context entry
+ * pointing at @dom, each once however many of the devices share it; the
+ * RMRRs naming a device are mapped 1:1 first. Refused if another device
+ * of the unit, not attached to @dom and not among @pdevs, shares one of
+ * those IDs: its DMA would translate through @dom. When it returns, the
+ * unit's caches hold no older translation for the devices.
+ *
+ * Context: process; sleeps.
+ * Return: 0; -ENODEV if another unit (or none) translates a device;
+ * -EBUSY if a device is attached to another domain or shares an ID with a
+ * device left out, -EEXIST if one is attached to this one already;
+ * -ENOMEM; an invalidation error. On error nothing is attached.
+ */
+int vtd_domain_attach_devs(struct vtd_domain *dom, struct pci_dev **pdevs,
+			   unsigned int n)
+{
+	struct vtd_unit *unit = dom->unit;
+	struct vtd_domain_dev **dds;
+	unsigned int i, done = 0;
+	int ret = 0;
+
+	if (WARN_ON_ONCE(dom->type != VTD_DOMAIN_DMA))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (vtd_unit_for_pci(pdevs[i]) != unit)
+			return -ENODEV;
+	dds = kcalloc(n, sizeof(*dds), GFP_KERNEL);
+	if (!dds)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i++) {
+		dds[i] = kzalloc(sizeof(*dds[i]), GFP_KERNEL);
+		if (!dds[i]) {
+			ret = -ENOMEM;
+			break;
+		}
+		dds[i]->pdev = pci_dev_get(pdevs[i]);
+		ret = vtd_pci_sids(pdevs[i], &dds[i]->sids);
+		if (ret > 0) {
+			dds[i]->nr_sids = ret;
+			ret = 0;
+		}
+	}
+	if (ret)
+		goto out_free;
+
+	mutex_lock(&unit->mutex);
+	ret = vtd_domain_check_shared_locked(dom, dds, n);
+	for (done = 0; done < n && !ret; done++) {
+		ret = vtd_domain_attach_locked(dom, dds[done]);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		/* Undo in reverse: shared IDs go with the last user. */
+		while (done--) {
+			vtd_domain_detach_locked(dom, dds[done]);
+			dds[done] = NULL;
+		}
+	}
+	mutex_unlock(&unit->mutex);
+	if (ret)
+		goto out_free;
+	for (i = 0; i < n; i++) {
+		pci_info(pdevs[i], "%s: attached to domain %u\n", unit->name,
+			 dom->did);
+	}
+	kfree(dds);
+	return 0;
+
+out_free:
+	for (i = 0; i < n; i++)
+		vtd_domain_dev_free(dds[i]);
+	kfree(dds);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_attach_devs);
 
 /**
  * vtd_domain_attach() - make a device's DMA translate through a domain
  * @dom: a DMA domain
  * @pdev: a device of @dom's unit
  *
- * Every source ID of @pdev (vtd_pci_sids()) gets a context entry pointing
- * at @dom; the RMRRs naming @pdev are mapped 1:1 first. When it returns,
- * the unit's caches hold no older translation for @pdev.
+ * vtd_domain_attach_devs() of @pdev alone: refused (-EBUSY) if a device
+ * not attached to @dom shares one of its requester IDs.
  *
  * Context: process; sleeps.
- * Return: 0; -ENODEV if another unit (or none) translates @pdev; -EBUSY
- * if @pdev is attached to another domain, -EEXIST if to this one;
- * -ENOMEM; an invalidation error.
+ * Return: as vtd_domain_attach_devs().
  */
 int vtd_domain_attach(struct vtd_domain *dom, struct pci_dev *pdev)
 {
-	struct vtd_unit *unit = dom->unit;
-	struct vtd_domain_dev *dd;
-	int ret;
-
-	if (vtd_unit_for_pci(pdev) != unit)
-		return -ENODEV;
-	if (WARN_ON_ONCE(dom->type != VTD_DOMAIN_DMA))
-		return -EINVAL;
-	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
-	if (!dd)
-		return -ENOMEM;
-	dd->pdev = pdev;
-	dd->nr_sids = vtd_pci_sids(pdev, dd->sids);
-	mutex_lock(&unit->mutex);
-	ret = vtd_domain_attach_locked(dom, dd);
-	mutex_unlock(&unit->mutex);
-	if (ret) {
-		kfree(dd);
-		return ret;
-	}
-	pci_dev_get(pdev);
-	pci_info(pdev, "%s: attached to domain %u\n", unit->name, dom->did);
-	return 0;
+	return vtd_domain_attach_devs(dom, &pdev, 1);
 }
 EXPORT_SYMBOL_GPL(vtd_domain_attach);
 
@@ -534,6 +725,10 @@ EXPORT_SYMBOL_GPL(vtd_domain_attach);
  * vtd_domain_detach() - give a device back to its unit's default domain
  * @dom: the domain it is attached to
  * @pdev: the device
+ *
+ * A requester ID @pdev shares with another device still attached to @dom
+ * (an alias of its group) stays on @dom until that device is detached
+ * too: detach a group's devices together.
  *
  * Context: process; sleeps.
  */
@@ -572,6 +767,32 @@ struct vtd_domain *vtd_domain_of(struct pci_dev *pdev)
 	return unit ? xa_load(&unit->devices, pci_dev_id(pdev)) : NULL;
 }
 EXPORT_SYMBOL_GPL(vtd_domain_of);
+
+/**
+ * vtd_domain_did_of() - the domain ID a device is attached to, if any
+ * @pdev: the device
+ *
+ * Read under the unit's mutex, so the domain cannot go meanwhile.
+ * Context: process; sleeps.
+ * Return: the ID of its DMA domain, or -1 if it uses its unit's default
+ * domain or no unit translates it.
+ */
+int vtd_domain_did_of(struct pci_dev *pdev)
+{
+	struct vtd_unit *unit = vtd_unit_for_pci(pdev);
+	struct vtd_domain *dom;
+	int did = -1;
+
+	if (!unit)
+		return -1;
+	mutex_lock(&unit->mutex);
+	dom = xa_load(&unit->devices, pci_dev_id(pdev));
+	if (dom)
+		did = dom->did;
+	mutex_unlock(&unit->mutex);
+	return did;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_did_of);
 
 /* Mapping. */
 

@@ -13,13 +13,22 @@
  *    context entry names a domain ID and either a second-level page table
  *    (translation type 0) or pass-through (type 2, ECAP.PT). A domain
  *    (vtd_domain.c) is an IOVA space plus a page table plus a domain ID.
+ *    A device's requests may carry other requester IDs than its own
+ *    (vtd_pci_sids(), reasoned like the PCI core's DMA alias walk: a
+ *    PCIe-to-PCI bridge above it, quirks), and devices behind one such
+ *    bridge share one: each ID has one context entry, however many
+ *    devices use it. A source ID names a 16-bit segment: a device whose
+ *    PCI domain is beyond 16 bits (behind Intel VMD) is translated by no
+ *    unit (vtd_pci_segment()), never given a truncated ID.
  *
  * 2. Data structures. @root is one 4 KiB page of 256 root entries
  *    (VT-d 9.1: bit 0 present, bits 63:12 the context table). @ctx[bus] is
  *    that bus's context table, 256 entries of 16 bytes (VT-d 9.3: low
  *    qword bit 0 present, bits 3:2 translation type, bits 63:12 the
  *    second-level table; high qword bits 2:0 address width, bits 23:8
- *    domain ID). @devices maps a source ID to the DMA or identity domain it
+ *    domain ID). The address width is the depth of the table the entry
+ *    points at; a pass-through entry names the largest width SAGAW
+ *    offers (VT-d 9.3), whatever depth the unit's tables use. @devices maps a source ID to the DMA or identity domain it
  *    is attached to; a source ID absent from it uses @default_domain.
  *    @blocked is a bitmap of the source IDs a fault storm got blocked;
  *    @storm counts the recent faults of up to VTD_STORM_SOURCES sources.
@@ -30,7 +39,9 @@
  *    - Once translation is on, every source ID of every PCI device the
  *      module found in the unit's scope at load has a present context
  *      entry: its attached domain's, or the default domain's, or the
- *      blocking entry.
+ *      blocking entry. A source ID several devices share points at a DMA
+ *      domain only while every one of them that is not a bridge is
+ *      attached to that domain (vtd_domain.c section 3).
  *    - A source ID's context entry is the blocking entry iff its bit in
  *      @blocked is set (vtd_unit_set_context() writes it whatever domain
  *      it is given): present, Fault Processing Disable set, an all-zero
@@ -837,11 +848,27 @@ EXPORT_SYMBOL_GPL(vtd_unit_flush_iotlb_range);
 
 /* Root and context tables. */
 
-static u64 vtd_unit_context_aw(struct vtd_unit *unit)
+/**
+ * vtd_unit_context_aw() - the AW field of a context entry (VT-d 9.3)
+ * @cap: the unit's CAP_REG
+ * @aw_bits: the width of the unit's tables (struct vtd_unit)
+ * @passthrough: for a pass-through entry (translation type 2)
+ *
+ * AW encodes 39 bits as 1, 48 as 2 and 57 as 3. A translating (or
+ * blocking) entry names the depth of the table it points at, @aw_bits;
+ * a pass-through entry the largest width the unit supports (SAGAW's
+ * highest bit), as VT-d 9.3 requires, even where the unit's tables use
+ * a shallower one (MGAW 39 on a unit offering 48).
+ * Return: the value for the field.
+ */
+u64 vtd_unit_context_aw(u64 cap, unsigned int aw_bits, bool passthrough)
 {
-	/* AW encodes 39 bits as 1 and 48 bits as 2 (VT-d 9.3). */
-	return unit->aw_bits == 48 ? 2 : 1;
+	/* VT-d 9.3: pass-through entries name the largest AGAW in SAGAW. */
+	if (passthrough)
+		return fls(FIELD_GET(VTD_CAP_SAGAW, cap) & 0xf) - 1;
+	return aw_bits == 48 ? 2 : 1;
 }
+EXPORT_SYMBOL_GPL(vtd_unit_context_aw);
 
 /*
  * The context entry of @sid for @dom: @dom's, unless @sid is blocked
@@ -856,13 +883,17 @@ static void vtd_context_value(struct vtd_unit *unit, u16 sid,
 	if (test_bit(sid, unit->blocked)) {
 		*lo = VTD_CTX_P | VTD_CTX_FPD |
 		      (virt_to_phys(unit->block_table) & VTD_CTX_SLPTPTR);
-		*hi = FIELD_PREP(VTD_CTX_AW, vtd_unit_context_aw(unit)) |
+		*hi = FIELD_PREP(VTD_CTX_AW,
+				 vtd_unit_context_aw(unit->cap, unit->aw_bits,
+						     false)) |
 		      FIELD_PREP(VTD_CTX_DID, unit->block_did);
 		return;
 	}
 	if (dom->type == VTD_DOMAIN_PASSTHROUGH) {
 		*lo = VTD_CTX_P | FIELD_PREP(VTD_CTX_TT, VTD_CTX_TT_PT);
-		*hi = FIELD_PREP(VTD_CTX_AW, vtd_unit_context_aw(unit));
+		*hi = FIELD_PREP(VTD_CTX_AW,
+				 vtd_unit_context_aw(unit->cap, unit->aw_bits,
+						     true));
 	} else {
 		*lo = VTD_CTX_P | (vtd_pgtable_root_phys(&dom->pgt) &
 				   VTD_CTX_SLPTPTR);
@@ -1479,67 +1510,144 @@ static void vtd_unit_fault_irq_teardown(struct vtd_unit *unit)
 
 /* Bring-up and teardown of one unit. */
 
-/* Add @sid to @sids (VTD_MAX_SIDS slots holding @n) unless it is there. */
-static void vtd_sid_add(u16 *sids, unsigned int *n, u16 sid)
-{
-	unsigned int i;
+/* Source IDs being collected: a growing array, each ID once. */
+struct vtd_sid_set {
+	u16 *sids;
+	unsigned int n;
+	unsigned int room;
+	int err;
+};
 
-	for (i = 0; i < *n; i++)
-		if (sids[i] == sid)
+static void vtd_sid_add(struct vtd_sid_set *set, u16 sid)
+{
+	unsigned int i, room;
+	u16 *grown;
+
+	if (set->err)
+		return;
+	for (i = 0; i < set->n; i++)
+		if (set->sids[i] == sid)
 			return;
-	if (*n < VTD_MAX_SIDS)
-		sids[(*n)++] = sid;
+	if (set->n == set->room) {
+		room = set->room ? set->room * 2 : 4;
+		grown = krealloc_array(set->sids, room, sizeof(*grown),
+				       GFP_KERNEL);
+		if (!grown) {
+			set->err = -ENOMEM;
+			return;
+		}
+		set->sids = grown;
+		set->room = room;
+	}
+	set->sids[set->n++] = sid;
 }
 
 /**
  * vtd_pci_sids() - the source IDs a PCI device's DMA can carry
  * @pdev: the device
- * @sids: VTD_MAX_SIDS slots
+ * @sids: set to a kmalloc()ed array of them (kfree() it), each once
  *
- * The device's own requester ID and its DMA aliases (a PCIe-to-PCI bridge
- * above it, quirks), each once. The kernel's pci_for_each_dma_alias() is
- * not exported to modules, so the walk is done here.
- * Return: how many were stored (at least 1).
+ * The requester IDs a unit can see on @pdev's DMA, reasoned the way the
+ * PCI core's pci_for_each_dma_alias() does (it is not exported to
+ * modules): the device's own ID; the other functions its quirks name
+ * (dma_alias_mask, same bus); then, bus by bus up to the root bus, what
+ * each bridge does to the requests it forwards:
+ *  - a PCIe-to-PCI/PCI-X bridge takes them over as (secondary bus, 00.0)
+ *    (PCI Express to PCI/PCI-X Bridge specification 2.3), and so does a
+ *    conventional bridge flagged PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS (a
+ *    PCIe-to-PCI bridge without a PCI Express capability);
+ *  - a PCI-to-PCIe bridge, and any other conventional bridge, as
+ *    itself;
+ *  - PCIe root and switch ports forward them unchanged;
+ *  - a bus without a bridge device (a virtual bus) is passed over, and
+ *    a bridge flagged PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT ends the walk (a
+ *    unit sits there, nothing above it sees the requests).
+ * However many there are: there is no limit, the array grows.
+ *
+ * Context: process; sleeps.
+ * Return: how many (at least 1), or -ENOMEM.
  */
-unsigned int vtd_pci_sids(struct pci_dev *pdev, u16 *sids)
+int vtd_pci_sids(struct pci_dev *pdev, u16 **sids)
 {
-	struct pci_dev *bridge;
-	unsigned int n = 0, devfn;
+	struct vtd_sid_set set = {};
+	struct pci_bus *bus;
+	struct pci_dev *br;
+	unsigned int devfn;
 
-	vtd_sid_add(sids, &n, pci_dev_id(pdev));
-	/* Quirked devices that also use other functions' IDs (same bus). */
+	vtd_sid_add(&set, pci_dev_id(pdev));
 	if (pdev->dma_alias_mask)
 		for_each_set_bit(devfn, pdev->dma_alias_mask, 256)
-			vtd_sid_add(sids, &n, PCI_DEVID(pdev->bus->number, devfn));
-	/*
-	 * Up to the root bus: a PCIe-to-PCI bridge forwards its devices'
-	 * requests as (secondary bus, devfn 0), a conventional PCI bridge
-	 * as itself (PCI Express to PCI/PCI-X Bridge spec 2.3).
-	 */
-	for (bridge = pci_upstream_bridge(pdev); bridge;
-	     bridge = pci_upstream_bridge(bridge)) {
-		if (!pci_is_pcie(bridge))
-			vtd_sid_add(sids, &n, pci_dev_id(bridge));
-		else if (pci_pcie_type(bridge) == PCI_EXP_TYPE_PCI_BRIDGE)
-			vtd_sid_add(sids, &n,
-				    PCI_DEVID(bridge->subordinate->number, 0));
+			vtd_sid_add(&set, PCI_DEVID(pdev->bus->number, devfn));
+	for (bus = pdev->bus; !pci_is_root_bus(bus); bus = bus->parent) {
+		br = bus->self;
+		if (!br)
+			continue;
+		if (br->dev_flags & PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT)
+			break;
+		if (!pci_is_pcie(br))
+			vtd_sid_add(&set, br->dev_flags &
+				    PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS ?
+				    PCI_DEVID(bus->number, 0) : pci_dev_id(br));
+		else if (pci_pcie_type(br) == PCI_EXP_TYPE_PCI_BRIDGE)
+			vtd_sid_add(&set, PCI_DEVID(bus->number, 0));
+		else if (pci_pcie_type(br) == PCI_EXP_TYPE_PCIE_BRIDGE)
+			vtd_sid_add(&set, pci_dev_id(br));
 	}
-	return n;
+	if (set.err) {
+		kfree(set.sids);
+		return set.err;
+	}
+	*sids = set.sids;
+	return set.n;
 }
 EXPORT_SYMBOL_GPL(vtd_pci_sids);
+
+/**
+ * vtd_pci_is_bridge() - whether a device is a bridge, not a DMA master
+ * @pdev: the device
+ *
+ * A bridge (a type 1 or 2 header, or a bridge class such as ISA/LPC)
+ * forwards the requests of the devices behind it; it does not originate
+ * DMA through the DMA API. Such devices are never owned, and sharing a
+ * requester ID with one isolates nothing.
+ * Return: true for a bridge.
+ */
+bool vtd_pci_is_bridge(struct pci_dev *pdev)
+{
+	return pdev->hdr_type != PCI_HEADER_TYPE_NORMAL ||
+	       pdev->class >> 16 == PCI_BASE_CLASS_BRIDGE;
+}
+EXPORT_SYMBOL_GPL(vtd_pci_is_bridge);
+
+/**
+ * vtd_pci_segment() - the PCI segment of a PCI domain number
+ * @domain: pci_domain_nr() of a device's bus
+ *
+ * DRHD scopes and requester IDs name 16-bit segments. Linux numbers the
+ * domains behind an Intel VMD controller from 0x10000: no DRHD names
+ * those, and truncating them would give a device another segment's
+ * requester ID.
+ * Return: the segment, or -ERANGE if @domain is not one.
+ */
+int vtd_pci_segment(int domain)
+{
+	return domain < 0 || domain > 0xffff ? -ERANGE : domain;
+}
+EXPORT_SYMBOL_GPL(vtd_pci_segment);
 
 /**
  * vtd_unit_for_pci() - the unit that translates a PCI device's DMA
  * @pdev: the device
  *
- * Return: the unit, or NULL if no unit the module drives covers @pdev.
+ * Return: the unit, or NULL if no unit the module drives covers @pdev
+ * (or its PCI domain is no 16-bit segment: vtd_pci_segment()).
  */
 struct vtd_unit *vtd_unit_for_pci(struct pci_dev *pdev)
 {
 	const struct vtd_dmar_drhd *drhd;
 	struct vtd_unit *unit;
 
-	if (!vtd_units_dmar)
+	if (!vtd_units_dmar || vtd_pci_segment(pci_domain_nr(pdev->bus)) < 0)
 		return NULL;
 	drhd = vtd_dmar_unit_for_pci(vtd_units_dmar, pdev);
 	if (!drhd)
@@ -1656,22 +1764,24 @@ static int vtd_unit_choose_inv(struct vtd_unit *unit)
 static int vtd_unit_default_contexts(struct vtd_unit *unit)
 {
 	struct pci_dev *pdev = NULL;
-	int ret;
-
-	u16 sids[VTD_MAX_SIDS];
-	unsigned int i, n;
+	int i, n, ret = 0;
+	u16 *sids;
 
 	for_each_pci_dev(pdev) {
 		if (vtd_unit_for_pci(pdev) != unit)
 			continue;
-		n = vtd_pci_sids(pdev, sids);
-		for (i = 0; i < n; i++) {
+		n = vtd_pci_sids(pdev, &sids);
+		if (n < 0) {
+			pci_dev_put(pdev);
+			return n;
+		}
+		for (i = 0; i < n && !ret; i++)
 			ret = vtd_unit_set_context(unit, sids[i],
 						   unit->default_domain);
-			if (ret) {
-				pci_dev_put(pdev);
-				return ret;
-			}
+		kfree(sids);
+		if (ret) {
+			pci_dev_put(pdev);
+			return ret;
 		}
 	}
 	return 0;
@@ -1836,6 +1946,20 @@ static void vtd_unit_report(struct vtd_unit *unit)
 		", others pass through" : ", others identity-mapped");
 }
 
+/* Say once which devices no unit can translate for want of a segment. */
+static void vtd_units_report_segments(void)
+{
+	struct pci_dev *pdev = NULL;
+	int domain;
+
+	for_each_pci_dev(pdev) {
+		domain = pci_domain_nr(pdev->bus);
+		if (vtd_pci_segment(domain) < 0)
+			pci_warn(pdev, "PCI domain %#x is no 16-bit PCI segment (a device behind Intel VMD?): no unit translates it, it gets no context entry and cannot be owned\n",
+				 domain);
+	}
+}
+
 /**
  * vtd_units_init() - bring up every unit the DMAR table describes
  * @dmar: the parsed table; must outlive the units
@@ -1851,6 +1975,7 @@ int vtd_units_init(struct vtd_dmar_table *dmar,
 	int ret;
 
 	vtd_units_dmar = dmar;
+	vtd_units_report_segments();
 	for (i = 0; i < dmar->nr_drhd; i++) {
 		struct vtd_unit *unit;
 

@@ -30,9 +30,6 @@ struct dentry;
 #define VTD_PAGE_SHIFT		12
 #define VTD_PAGE_SIZE		BIT(VTD_PAGE_SHIFT)
 
-/* Source IDs one device may use (itself and its DMA aliases). */
-#define VTD_MAX_SIDS		4
-
 /* Recent faults kept per unit; a power of two (the ring index is masked). */
 #define VTD_FAULT_RING		64
 
@@ -333,13 +330,13 @@ struct vtd_domain {
  * @node:	on the domain's device list.
  * @pdev:	the device (a reference is held).
  * @nr_sids:	source IDs the device uses (its DMA aliases).
- * @sids:	those source IDs.
+ * @sids:	those source IDs (kmalloc()ed, vtd_pci_sids()).
  */
 struct vtd_domain_dev {
 	struct list_head node;
 	struct pci_dev *pdev;
 	unsigned int nr_sids;
-	u16 sids[VTD_MAX_SIDS];
+	u16 *sids;
 };
 
 /**
@@ -363,7 +360,10 @@ int vtd_units_init(struct vtd_dmar_table *dmar,
 void vtd_units_exit(void);
 
 struct vtd_unit *vtd_unit_for_pci(struct pci_dev *pdev);
-unsigned int vtd_pci_sids(struct pci_dev *pdev, u16 *sids);
+int vtd_pci_segment(int domain);
+bool vtd_pci_is_bridge(struct pci_dev *pdev);
+int vtd_pci_sids(struct pci_dev *pdev, u16 **sids);
+u64 vtd_unit_context_aw(u64 cap, unsigned int aw_bits, bool passthrough);
 const char *vtd_fault_reason(u8 reason);
 unsigned int vtd_unit_poll_faults(struct vtd_unit *unit);
 bool vtd_unit_find_fault(struct vtd_unit *unit, u16 sid, u64 addr,
@@ -379,8 +379,11 @@ struct vtd_domain *vtd_domain_alloc(struct vtd_unit *unit,
 				    enum vtd_domain_type type);
 void vtd_domain_free(struct vtd_domain *dom);
 int vtd_domain_attach(struct vtd_domain *dom, struct pci_dev *pdev);
+int vtd_domain_attach_devs(struct vtd_domain *dom, struct pci_dev **pdevs,
+			   unsigned int n);
 void vtd_domain_detach(struct vtd_domain *dom, struct pci_dev *pdev);
 struct vtd_domain *vtd_domain_of(struct pci_dev *pdev);
+int vtd_domain_did_of(struct pci_dev *pdev);
 int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 		   u64 size, int prot, gfp_t gfp);
 void vtd_domain_map_flush(struct vtd_domain *dom, u64 iova, u64 size);

@@ -26,6 +26,7 @@
 #include <linux/pci.h>
 #include <linux/sizes.h>
 
+#include "vtd_group.h"
 #include "vtd_pool.h"
 #include "vtd_unit.h"
 
@@ -1278,6 +1279,317 @@ static void ut_test_storm_block(struct kunit *test)
 	ut_saved_storm_faults = 0;
 }
 
+/*
+ * Context-entry widths (VT-d 9.3): a translating entry names its table's
+ * depth; a pass-through entry the largest AGAW the unit supports (SAGAW),
+ * whatever depth the unit's tables use.
+ */
+static void ut_test_context_aw(struct kunit *test)
+{
+	u64 sagaw39 = FIELD_PREP(UT_CAP_SAGAW, 0x2);
+	u64 sagaw48 = FIELD_PREP(UT_CAP_SAGAW, 0x6);
+	u64 sagaw57 = FIELD_PREP(UT_CAP_SAGAW, 0xe);
+	struct vtd_unit *unit;
+	struct pci_dev *pdev = NULL;
+	u64 lo, hi;
+
+	KUNIT_EXPECT_EQ(test, vtd_unit_context_aw(sagaw39, 39, false), 1ULL);
+	KUNIT_EXPECT_EQ(test, vtd_unit_context_aw(sagaw48, 39, false), 1ULL);
+	KUNIT_EXPECT_EQ(test, vtd_unit_context_aw(sagaw48, 48, false), 2ULL);
+	KUNIT_EXPECT_EQ(test, vtd_unit_context_aw(sagaw39, 39, true), 1ULL);
+	/* MGAW 39 on a unit with 4-level tables: 3-level tables, AW 48. */
+	KUNIT_EXPECT_EQ(test, vtd_unit_context_aw(sagaw48, 39, true), 2ULL);
+	KUNIT_EXPECT_EQ(test, vtd_unit_context_aw(sagaw57, 48, true), 3ULL);
+
+	/* The live unit's pass-through entries. */
+	unit = ut_unit(test);
+	if (unit->default_domain->type != VTD_DOMAIN_PASSTHROUGH)
+		kunit_skip(test, "the unit's default domain is not pass-through");
+	for_each_pci_dev(pdev) {
+		if (vtd_unit_for_pci(pdev) != unit || vtd_domain_of(pdev))
+			continue;
+		ut_ctx_entry(unit, pci_dev_id(pdev), &lo, &hi);
+		if (!(lo & BIT_ULL(0)) || test_bit(pci_dev_id(pdev), unit->blocked))
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, hi & GENMASK_ULL(2, 0),
+				    (u64)fls(FIELD_GET(UT_CAP_SAGAW, unit->cap)) - 1,
+				    "%s", pci_name(pdev));
+	}
+}
+
+/* A made-up PCI hierarchy, for the alias walk: nothing touches hardware. */
+struct ut_fake_bus {
+	struct pci_bus bus;
+	struct pci_sysdata sd;
+};
+
+static struct pci_bus *ut_fake_bus(struct kunit *test, struct pci_dev *self,
+				   unsigned int nr, int domain)
+{
+	struct ut_fake_bus *fb = kunit_kzalloc(test, sizeof(*fb), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, fb);
+	fb->sd.domain = domain;
+	fb->bus.sysdata = &fb->sd;
+	fb->bus.number = nr;
+	INIT_LIST_HEAD(&fb->bus.devices);
+	if (self) {
+		fb->bus.self = self;
+		fb->bus.parent = self->bus;
+		self->subordinate = &fb->bus;
+	}
+	return &fb->bus;
+}
+
+/* @type: a PCI Express device/port type, or -1 for conventional PCI. */
+static struct pci_dev *ut_fake_dev(struct kunit *test, struct pci_bus *bus,
+				   unsigned int slot, unsigned int fn, int type)
+{
+	struct pci_dev *pdev = kunit_kzalloc(test, sizeof(*pdev), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	pdev->bus = bus;
+	pdev->devfn = PCI_DEVFN(slot, fn);
+	if (type >= 0) {
+		pdev->pcie_cap = 0x40;
+		pdev->pcie_flags_reg = FIELD_PREP(PCI_EXP_FLAGS_TYPE, type);
+	}
+	list_add_tail(&pdev->bus_list, &bus->devices);
+	return pdev;
+}
+
+/* @pdev's source IDs equal @want (any order, each once). */
+static void ut_expect_sids(struct kunit *test, struct pci_dev *pdev,
+			   const u16 *want, int nr)
+{
+	u16 *sids = NULL;
+	int i, j, n;
+
+	n = vtd_pci_sids(pdev, &sids);
+	KUNIT_ASSERT_GT(test, n, 0);
+	KUNIT_EXPECT_EQ_MSG(test, n, nr, "%02x:%02x.%u: %d source IDs",
+			    pdev->bus->number, PCI_SLOT(pdev->devfn),
+			    PCI_FUNC(pdev->devfn), n);
+	for (i = 0; i < nr; i++) {
+		for (j = 0; j < n && sids[j] != want[i]; j++)
+			;
+		KUNIT_EXPECT_LT_MSG(test, j, n, "%02x:%02x.%u: no source ID %#06x",
+				    pdev->bus->number, PCI_SLOT(pdev->devfn),
+				    PCI_FUNC(pdev->devfn), want[i]);
+	}
+	kfree(sids);
+}
+
+/*
+ * DMA aliases as the PCI core computes them: behind a PCIe-to-PCI
+ * bridge (secondary bus, 00.0); behind a conventional bridge flagged
+ * PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS the same; behind a PCI-to-PCIe bridge
+ * that bridge itself; PCIe ports add nothing; a bridge flagged as its
+ * translation root ends the walk; quirk aliases (dma_alias_mask) all,
+ * however many.
+ */
+static const u16 ut_quirk_sids[] = {
+	0x0038, 0x0040, 0x0041, 0x0042, 0x0043, 0x0044, 0x0045, 0x0046, 0x0047,
+};
+
+static void ut_test_aliases(struct kunit *test)
+{
+	struct pci_bus *root = ut_fake_bus(test, NULL, 0, 0), *b;
+	struct pci_dev *br, *rp, *ep;
+	unsigned int i;
+
+	/* 00:03.0 PCIe-to-PCI bridge -> bus 1: 01:01.0. */
+	br = ut_fake_dev(test, root, 3, 0, PCI_EXP_TYPE_PCI_BRIDGE);
+	b = ut_fake_bus(test, br, 1, 0);
+	ep = ut_fake_dev(test, b, 1, 0, -1);
+	ut_expect_sids(test, ep, (u16 []){ 0x0108, 0x0100 }, 2);
+
+	/* 00:04.0 conventional bridge with the PCIe bridge alias -> bus 2. */
+	br = ut_fake_dev(test, root, 4, 0, -1);
+	br->dev_flags |= PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS;
+	b = ut_fake_bus(test, br, 2, 0);
+	ep = ut_fake_dev(test, b, 5, 0, -1);
+	ut_expect_sids(test, ep, (u16 []){ 0x0228, 0x0200 }, 2);
+
+	/* 00:05.0 PCI-to-PCIe bridge -> bus 3: the bridge's own ID. */
+	br = ut_fake_dev(test, root, 5, 0, PCI_EXP_TYPE_PCIE_BRIDGE);
+	b = ut_fake_bus(test, br, 3, 0);
+	ep = ut_fake_dev(test, b, 0, 0, PCI_EXP_TYPE_ENDPOINT);
+	ut_expect_sids(test, ep, (u16 []){ 0x0300, 0x0028 }, 2);
+
+	/* 00:06.0 root port -> 04:00.0 PCIe-to-PCI bridge -> 05:03.0. */
+	rp = ut_fake_dev(test, root, 6, 0, PCI_EXP_TYPE_ROOT_PORT);
+	b = ut_fake_bus(test, rp, 4, 0);
+	br = ut_fake_dev(test, b, 0, 0, PCI_EXP_TYPE_PCI_BRIDGE);
+	b = ut_fake_bus(test, br, 5, 0);
+	ep = ut_fake_dev(test, b, 3, 0, -1);
+	ut_expect_sids(test, ep, (u16 []){ 0x0518, 0x0500 }, 2);
+	ut_expect_sids(test, rp, (u16 []){ 0x0030 }, 1);
+
+	/* 00:08.0 PCIe-to-PCI bridge that is its translation root. */
+	br = ut_fake_dev(test, root, 8, 0, PCI_EXP_TYPE_PCI_BRIDGE);
+	br->dev_flags |= PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT;
+	b = ut_fake_bus(test, br, 6, 0);
+	ep = ut_fake_dev(test, b, 0, 1, -1);
+	ut_expect_sids(test, ep, (u16 []){ 0x0601 }, 1);
+
+	/* 00:07.0 with eight quirk aliases 00:08.0-00:08.7: nine IDs. */
+	ep = ut_fake_dev(test, root, 7, 0, PCI_EXP_TYPE_RC_END);
+	ep->dma_alias_mask = kunit_kzalloc(test, BITS_TO_LONGS(256) *
+					   sizeof(long), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ep->dma_alias_mask);
+	for (i = 0; i < 8; i++)
+		set_bit(PCI_DEVFN(8, i), ep->dma_alias_mask);
+	ut_expect_sids(test, ep, ut_quirk_sids, ARRAY_SIZE(ut_quirk_sids));
+}
+
+/*
+ * A PCI domain beyond 16 bits (devices behind Intel VMD) has no segment a
+ * DRHD can name: no unit translates such a device, whatever its bus and
+ * devfn would match once truncated.
+ */
+static void ut_test_vmd_domain(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct pci_bus *bus;
+	struct pci_dev *pdev;
+
+	bus = ut_fake_bus(test, NULL, 0, 0x10000);
+	pdev = ut_fake_dev(test, bus, 3, 0, PCI_EXP_TYPE_RC_END);
+	KUNIT_EXPECT_PTR_EQ(test, vtd_unit_for_pci(pdev),
+			    (struct vtd_unit *)NULL);
+	/* The same address in segment 0 is the unit's (QEMU: one unit). */
+	bus = ut_fake_bus(test, NULL, 0, 0);
+	pdev = ut_fake_dev(test, bus, 3, 0, PCI_EXP_TYPE_RC_END);
+	KUNIT_EXPECT_PTR_EQ(test, vtd_unit_for_pci(pdev), unit);
+	KUNIT_EXPECT_EQ(test, vtd_pci_segment(0x10000), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vtd_pci_segment(-1), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vtd_pci_segment(0xffff), 0xffff);
+}
+
+/*
+ * Groups of a made-up topology (no device has an ACS capability):
+ * the devices behind one PCIe-to-PCI bridge are one group with it;
+ * single-function endpoints on the root bus are alone; the functions of
+ * a multi-function conventional device are one group; a device behind a
+ * root port without ACS is grouped with the port; behind two such ports,
+ * two groups.
+ */
+static void ut_test_groups(struct kunit *test)
+{
+	struct pci_bus *root = ut_fake_bus(test, NULL, 0, 0), *b;
+	struct pci_dev *d[11];
+	unsigned int g[11], i;
+
+	d[0] = ut_fake_dev(test, root, 2, 0, -1);		/* alone */
+	d[1] = ut_fake_dev(test, root, 3, 0, PCI_EXP_TYPE_PCI_BRIDGE);
+	b = ut_fake_bus(test, d[1], 1, 0);
+	d[2] = ut_fake_dev(test, b, 1, 0, -1);
+	d[3] = ut_fake_dev(test, b, 2, 0, -1);
+	d[4] = ut_fake_dev(test, root, 4, 0, PCI_EXP_TYPE_RC_END);	/* alone */
+	d[5] = ut_fake_dev(test, root, 5, 0, -1);		/* 00:05.x */
+	d[6] = ut_fake_dev(test, root, 5, 1, -1);
+	d[5]->multifunction = 1;
+	d[6]->multifunction = 1;
+	d[7] = ut_fake_dev(test, root, 6, 0, PCI_EXP_TYPE_ROOT_PORT);
+	b = ut_fake_bus(test, d[7], 2, 0);
+	d[8] = ut_fake_dev(test, b, 0, 0, PCI_EXP_TYPE_ENDPOINT);
+	d[9] = ut_fake_dev(test, root, 7, 0, PCI_EXP_TYPE_ROOT_PORT);
+	b = ut_fake_bus(test, d[9], 3, 0);
+	d[10] = ut_fake_dev(test, b, 0, 0, PCI_EXP_TYPE_ENDPOINT);
+	for (i = 0; i < ARRAY_SIZE(d); i++)
+		d[i]->hdr_type = PCI_HEADER_TYPE_NORMAL;
+
+	KUNIT_ASSERT_EQ(test, vtd_group_partition(d, ARRAY_SIZE(d), g), 0);
+	KUNIT_EXPECT_EQ(test, g[0], 0U);
+	KUNIT_EXPECT_EQ(test, g[1], 1U);
+	KUNIT_EXPECT_EQ(test, g[2], 1U);
+	KUNIT_EXPECT_EQ(test, g[3], 1U);
+	KUNIT_EXPECT_EQ(test, g[4], 4U);
+	KUNIT_EXPECT_EQ(test, g[5], 5U);
+	KUNIT_EXPECT_EQ(test, g[6], 5U);
+	KUNIT_EXPECT_EQ(test, g[7], 7U);
+	KUNIT_EXPECT_EQ(test, g[8], 7U);
+	KUNIT_EXPECT_EQ(test, g[9], 9U);
+	KUNIT_EXPECT_EQ(test, g[10], 9U);
+}
+
+/* Two edu devices behind one PCIe-to-PCI bridge, referenced; or skip. */
+static void ut_bridged_edus(struct kunit *test, struct pci_dev **pair)
+{
+	struct pci_dev *pdev = NULL, *br;
+	unsigned int n = 0;
+
+	while ((pdev = pci_get_device(UT_EDU_VENDOR, UT_EDU_DEVICE, pdev))) {
+		br = pci_upstream_bridge(pdev);
+		if (!br || !pci_is_pcie(br) ||
+		    pci_pcie_type(br) != PCI_EXP_TYPE_PCI_BRIDGE)
+			continue;
+		if (n && pci_upstream_bridge(pair[0]) != br)
+			continue;
+		pair[n++] = pci_dev_get(pdev);
+		if (n == 2) {
+			pci_dev_put(pdev);
+			return;
+		}
+	}
+	if (n)
+		pci_dev_put(pair[0]);
+	kunit_skip(test, "no two edus behind a PCIe-to-PCI bridge (--topology pcie-pci-bridge)");
+}
+
+/*
+ * Devices sharing a requester ID (the bridge's secondary bus, 00.0):
+ * attaching one alone is refused, since its sibling would translate
+ * through the domain too; both at once share the alias's one context
+ * entry, which stays on the domain until the last of them is detached.
+ */
+static void ut_test_attach_shared_alias(struct kunit *test)
+{
+	struct vtd_unit *unit = ut_unit(test);
+	struct pci_dev *pair[2];
+	struct vtd_domain *dom;
+	u16 alias;
+	u64 lo, hi;
+
+	ut_bridged_edus(test, pair);
+	alias = PCI_DEVID(pair[0]->bus->number, 0);
+	if (vtd_domain_of(pair[0]) || vtd_domain_of(pair[1])) {
+		pci_dev_put(pair[0]);
+		pci_dev_put(pair[1]);
+		kunit_skip(test, "the edus behind the bridge are in a domain already");
+	}
+	dom = ut_domain(test);
+
+	KUNIT_EXPECT_EQ(test, vtd_domain_attach(dom, pair[0]), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vtd_domain_attach(dom, pair[1]), -EBUSY);
+	KUNIT_EXPECT_NULL(test, vtd_domain_of(pair[0]));
+	KUNIT_EXPECT_EQ(test, dom->nr_devices, 0U);
+	ut_ctx_entry(unit, alias, &lo, &hi);
+	KUNIT_EXPECT_NE(test, (u64)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			(u64)dom->did);
+
+	KUNIT_ASSERT_EQ(test, vtd_domain_attach_devs(dom, pair, 2), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vtd_domain_of(pair[0]), dom);
+	KUNIT_EXPECT_PTR_EQ(test, vtd_domain_of(pair[1]), dom);
+	KUNIT_EXPECT_EQ(test, dom->nr_devices, 2U);
+	ut_ctx_entry(unit, alias, &lo, &hi);
+	KUNIT_EXPECT_EQ(test, (u64)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			(u64)dom->did);
+
+	vtd_domain_detach(dom, pair[0]);
+	ut_ctx_entry(unit, alias, &lo, &hi);
+	KUNIT_EXPECT_EQ(test, (u64)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			(u64)dom->did);
+	vtd_domain_detach(dom, pair[1]);
+	ut_ctx_entry(unit, alias, &lo, &hi);
+	KUNIT_EXPECT_NE(test, (u64)FIELD_GET(GENMASK_ULL(23, 8), hi),
+			(u64)dom->did);
+	KUNIT_EXPECT_EQ(test, dom->nr_devices, 0U);
+	pci_dev_put(pair[0]);
+	pci_dev_put(pair[1]);
+}
+
 static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_unit),
 	KUNIT_CASE(ut_test_fault_reasons),
@@ -1300,6 +1612,11 @@ static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_qi_late_completion),
 	KUNIT_CASE(ut_test_qi_full),
 	KUNIT_CASE(ut_test_qi_error_recovery),
+	KUNIT_CASE(ut_test_context_aw),
+	KUNIT_CASE(ut_test_aliases),
+	KUNIT_CASE(ut_test_vmd_domain),
+	KUNIT_CASE(ut_test_groups),
+	KUNIT_CASE(ut_test_attach_shared_alias),
 	{}
 };
 

@@ -13,7 +13,9 @@
 # Two of the eight load vtd_remap with invalidation=register, so both
 # invalidation paths do real DMA, and one with passthrough=0 (the other
 # devices in an identity domain). --full: every combination, 64 boots per
-# kernel. Ends with one line: "N passed, N failed".
+# kernel. Then, without --scenarios, one boot per kernel of the scenarios
+# that need a topology of their own (aliases). Ends with one line: "N
+# passed, N failed".
 #
 # usage: scripts/scenario-matrix.sh [--full] [--kernel stock|test|both]
 #                                   [--scenarios LIST] [--count N]
@@ -158,6 +160,35 @@ for k in $kernels; do
 		echo "$line" | tee -a "$summary"
 	done <<< "$configs"
 done
+# Scenarios that need a PCI topology of their own, once per kernel (not
+# with --scenarios): aliases (two edus behind a PCIe-to-PCI bridge owned as
+# one group, a third on the root bus isolated from them).
+if [ "$scenarios" = edu-dma,edu-fault,isolation,load-unload ]; then
+	for k in $kernels; do
+		name=$k-aliases-pcie-pci-bridge
+		log=$logdir/$name.log
+		cmd=(scripts/qemu-boot.sh --no-build --kernel "$k" --smp 2 --mem 1G
+			--topology pcie-pci-bridge --devices edu --scenario aliases
+			--log "$log")
+		if [ $dry -eq 1 ]; then
+			printf '%q ' "${cmd[@]}"
+			echo
+			continue
+		fi
+		t0=$(date +%s)
+		"${cmd[@]}" > "$logdir/$name.out" 2>&1
+		rc=$?
+		secs=$(($(date +%s) - t0))
+		if [ $rc -eq 0 ]; then
+			passed=$((passed + 1))
+			line="PASS $name ($secs s)"
+		else
+			failed=$((failed + 1))
+			line="FAIL $name ($secs s): $(tail -n 1 "$logdir/$name.out")"
+		fi
+		echo "$line" | tee -a "$summary"
+	done
+fi
 [ $dry -eq 1 ] && exit 0
 echo "$me: $(($(date +%s) - start)) s; logs in ${logdir#"$top"/}/" | tee -a "$summary"
 echo "$passed passed, $failed failed" | tee -a "$summary"
