@@ -31,6 +31,7 @@
 # and NAME.KEY=V for the others is ignored.
 
 P=disk-integrity
+. /scenarios/lib/pci.sh
 KO=/modules/vtd_remap.ko
 DBG=/sys/kernel/debug/vtd_remap
 mib=256
@@ -251,7 +252,9 @@ echo "$P: ${desc#, }; $mib MiB per disk; $(nproc) CPU(s)"
 
 # --- 2. take them -----------------------------------------------------------
 t0=$(now)
-own_list=$(echo "$PCIS" | tr ' ' ,)
+# The disks' controllers with their groups (a group is owned whole).
+# shellcheck disable=SC2086 # one word per device
+own_list=$(pci_group_of $PCIS | tr '\n' , | sed 's/,$//')
 [ "$own_mode" = listed ] || own_list=all
 if [ "$loaded" = yes ]; then
 	grep -q '^vtd_remap ' /proc/modules || fail "loaded=yes, but vtd_remap is not loaded"

@@ -42,6 +42,7 @@
 
 P="fail-inject"
 . /scenarios/lib/drivers.sh
+. /scenarios/lib/pci.sh
 
 mib=16
 kinds=all
@@ -115,7 +116,9 @@ command -v blkcheck > /dev/null || fail "no blkcheck in the initramfs"
 [ -d $FS ] && [ -d $FP ] ||
 	echo "$P: note: no $FS or $FP (kernel without fault injection): those rounds are skipped"
 
-own=$(echo "$PCIS" | tr ' ' ,)
+# The disks' controllers with their groups (a group is owned whole).
+# shellcheck disable=SC2086 # one word per device
+own=$(pci_group_of $PCIS | tr '\n' , | sed 's/,$//')
 echo "$P: insmod vtd_remap.ko own=$own $remap_params"
 # shellcheck disable=SC2086
 insmod "$DRV_KO" own="$own" $remap_params || fail "insmod vtd_remap.ko own=$own"

@@ -125,6 +125,27 @@ pci_slot_functions() {
 	done
 }
 
+# pci_group_of DEV...: DEV and every device vtd_remap groups with it by the
+# multi-function rule (vtd_group.c: functions of one device with no ACS
+# share a group; bridges are not members), one a line, each once: what
+# own= must name to take DEV. QEMU's multi-function devices (q35's ICH9
+# at 00:1f: SATA, SMBus, LPC) have no ACS capability. The rules for
+# shared requester IDs and ACS paths are not applied here: the scenarios
+# that use this own devices on a root bus.
+pci_group_of() {
+	local d f
+	for d in "$@"; do
+		if [ "$(pci_slot_functions "$d" | wc -l)" -gt 1 ]; then
+			for f in $(pci_slot_functions "$d"); do
+				case "$(pci_class "$f")" in 0x06*) continue ;; esac
+				echo "$f"
+			done
+		else
+			echo "$d"
+		fi
+	done | awk '!seen[$0]++'
+}
+
 # pci_fn DEV: the function number (0-7).
 pci_fn() {
 	echo "${1##*.}"
