@@ -12,9 +12,9 @@
 #     rtcwake); QEMU resets every device on the wake-up from S3, the
 #     remapping unit included (its registers back to their reset values:
 #     translation and queued invalidation off, no root table);
-#  4. every unit logged its restore, and debugfs says translation is on;
-#  5. disk-integrity loaded=yes again: a new pattern written and read back
+#  4. disk-integrity loaded=yes again: a new pattern written and read back
 #     through the shim after the resume, no fault;
+#  5. every unit logged its restore;
 #  6. rmmod vtd_remap: the disks come back without remapping.
 # A sanitizer report anywhere fails the run (the runner judges the log).
 # Args: mib=N (per disk and pass, default 64), kinds=K1,K2 (default
@@ -85,7 +85,13 @@ echo mem > /sys/power/state || fail "echo mem > /sys/power/state failed"
 t1=$(cat "$RTC/since_epoch")
 echo "$P: resumed after $((t1 - t0)) s (RTC)"
 
-# --- 4. the units came back -------------------------------------------------------
+# --- 4. after -----------------------------------------------------------------
+sh /scenarios/disk-integrity.sh loaded=yes mib="$mib" kinds="$kinds" ||
+	fail "disk-integrity after the resume"
+faults1=$(drv_faults)
+[ "$faults1" -eq "$faults0" ] || fail "$((faults1 - faults0)) DMA fault(s) after the resume"
+
+# --- 5. the units logged their restore -------------------------------------------------------
 units=0
 for d in "$DRV_DBG"/dmar*; do
 	[ -d "$d" ] || continue
@@ -96,12 +102,6 @@ for d in "$DRV_DBG"/dmar*; do
 	dmesg | grep "vtd_remap: $u: restored after resume" | tail -n 1 | sed "s/^/$P: dmesg: /"
 done
 [ $units -gt 0 ] || fail "no unit in $DRV_DBG"
-
-# --- 5. after -----------------------------------------------------------------
-sh /scenarios/disk-integrity.sh loaded=yes mib="$mib" kinds="$kinds" ||
-	fail "disk-integrity after the resume"
-faults1=$(drv_faults)
-[ "$faults1" -eq "$faults0" ] || fail "$((faults1 - faults0)) DMA fault(s) after the resume"
 
 # --- 6. unload ---------------------------------------------------------------
 vtd_unload || fail "rmmod vtd_remap"
