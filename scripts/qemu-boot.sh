@@ -382,6 +382,15 @@ estimate_time() {
 			[ "$smp" -eq 1 ] || rate=3
 			n=$((2 * mib * passes * rate / 10))
 			;;
+		suspend)
+			# disk-integrity twice (write and read, no unload) on
+			# two disks, S3 and the unload
+			mib=$(scenario_arg "$s" mib 64)
+			[[ "$mib" =~ ^[0-9]+$ ]] || mib=64
+			rate=8
+			[ "$smp" -eq 1 ] || rate=3
+			n=$((2 * 2 * mib * 2 * rate / 10 + 90))
+			;;
 		*) n=90 ;;
 		esac
 		[ "$kernel" = test ] || n=$((n / 4))
