@@ -19,6 +19,12 @@
 # A sanitizer report anywhere fails the run (the runner judges the log).
 # Args: mib=N (per disk and pass, default 64), kinds=K1,K2 (default
 # nvme,virtio-blk), secs=N (RTC alarm, default 5).
+# Without the syscore ops (commit e050f34) it fails: after the wake-up the
+# unit is off (QEMU reset it), nvme's first admin command times out
+# ("I/O 3 QID 0 timeout, disable controller", then a lockdep report in
+# nvme's timeout path), every queued-invalidation wait times out, and the
+# second disk-integrity never finishes. With them: "restored after
+# resume: GSTS 0x0 before, 0xc4000000 now", both passes verified.
 
 P=suspend
 . /scenarios/lib/host.sh
