@@ -69,6 +69,8 @@ for k in $(echo "$kinds" | tr , ' '); do
 	*) fail "kinds=: nvme and virtio-blk only" ;;
 	esac
 done
+# One line, single spaces (drv_pci prints one device a line).
+# shellcheck disable=SC2086,SC2116
 pcis=$(echo $pcis)
 [ -n "$pcis" ] || fail "no disk of the kinds $kinds (--devices $kinds)"
 own=$(echo "$pcis" | tr ' ' ,)
