@@ -44,7 +44,8 @@
  *    unmount the disk and close it first. nvme frees its doorbell buffers
  *    only when the last reference to its controller goes, so a controller
  *    kept open past its remove would free them with the wrong ops; unload
- *    waits VTD_DMA_IDLE_WAIT_MS for that and then warns loudly. Loading
+ *    waits VTD_DMA_IDLE_WAIT_MS for that and then warns loudly, and goes
+ *    on: the later free then oopses (scenarios/unload-busy.sh). Loading
  *    drivers concurrently with vtd_remap's load or unload is not supported
  *    (a probe between our unbind and our install would bind without us).
  *

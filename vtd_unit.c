@@ -107,6 +107,37 @@
  *    broken device cannot keep the fault path, the one fault recording
  *    register and the log busy for the others. The tests inject failures
  *    through @inject (struct vtd_unit_inject).
+ *
+ * 7. Suspend, resume and shutdown. Syscore operations, registered while
+ *    any unit is up, run on one CPU with interrupts off, after every
+ *    device has been suspended or shut down and before any is resumed.
+ *    - Suspend parks each unit (vtd_unit_park()): the fault event masked
+ *      and its message (FEDATA, FEADDR, FEUADDR) saved, translation and
+ *      queued invalidation turned off, under @inv_lock. Tables, the queue
+ *      page, domains and attachments are kept: RAM survives S3, the unit
+ *      does not (QEMU resets every device on the wake-up from S3, its
+ *      vtd unit included; a real unit loses its power).
+ *    - @parked is set iff the unit is parked; while it is, invalidation
+ *      requests and the write-buffer flush do nothing and succeed (they
+ *      are checked under @inv_lock): with translation off nothing is
+ *      cached that is used, and the restore invalidates every cache
+ *      before translation is back on.
+ *    - Resume restores each parked unit (vtd_unit_restore()) from
+ *      whatever state it is in (reset, or as parked when the suspend was
+ *      aborted after the syscore step): TE and QIE off if on, the queue
+ *      set up again empty (IQT 0, IQA, QIE; IQH 0, qi_tail = qi_head =
+ *      0) if it was on, then as at bring-up: root table (SRTP), global
+ *      context-cache and IOTLB invalidation, write-buffer flush, TE; then
+ *      the fault message written back, unmasked if the interrupt is wired.
+ *      Every context entry is as it was, so each device's DMA translates
+ *      as before the suspend. A restore that fails is logged and leaves
+ *      the unit parked (translation off): an owned device's DMA then
+ *      reaches the IOVA as a physical address, which the message names.
+ *    - Shutdown (reboot, power-off, kexec; not a crash kexec, which runs
+ *      no shutdown hooks) parks every unit, so the next kernel finds
+ *      translation and queued invalidation off. A device whose driver
+ *      has no shutdown method may still be doing DMA then; it continues
+ *      untranslated, as under the kernel's own VT-d driver.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -119,6 +150,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/syscore_ops.h>
 
 #include <asm/cacheflush.h>
 
@@ -455,7 +487,8 @@ void vtd_unit_flush_write_buffer(struct vtd_unit *unit)
 	if (!(unit->cap & VTD_CAP_RWBF))
 		return;
 	spin_lock_irqsave(&unit->inv_lock, flags);
-	if (!vtd_gcmd_oneshot(unit, VTD_GCMD_WBF, false, "write-buffer flush"))
+	if (!unit->parked &&
+	    !vtd_gcmd_oneshot(unit, VTD_GCMD_WBF, false, "write-buffer flush"))
 		atomic64_inc(&unit->stats.wbf);
 	spin_unlock_irqrestore(&unit->inv_lock, flags);
 }
@@ -643,6 +676,9 @@ static int vtd_qi_submit(struct vtd_unit *unit, const u64 (*desc)[2],
 	u32 seq;
 
 	spin_lock_irqsave(&unit->inv_lock, flags);
+	ret = 0;
+	if (unit->parked)	/* translation is off: nothing to invalidate */
+		goto out_unlock;
 	bad = atomic_read(&unit->inject.qi_bad) > 0;
 	ret = vtd_qi_room_locked(unit, n + 1 + bad);
 	if (ret)
@@ -671,14 +707,16 @@ out_unlock:
 	return ret;
 }
 
-static int vtd_qi_enable(struct vtd_unit *unit)
+/*
+ * Point the unit at the (allocated) queue, empty, and turn QI on. Enabling
+ * QI resets IQH to 0 (VT-d 11.4.9.2); IQT is written 0 before it.
+ */
+static int vtd_qi_hw_on(struct vtd_unit *unit)
 {
 	int ret;
 
-	unit->qi_queue = (u64 *)get_zeroed_page(GFP_KERNEL);
-	unit->qi_status = kcalloc(2, sizeof(*unit->qi_status), GFP_KERNEL);
-	if (!unit->qi_queue || !unit->qi_status)
-		return -ENOMEM;
+	memset(unit->qi_queue, 0, PAGE_SIZE);
+	vtd_flush_table(unit, unit->qi_queue, PAGE_SIZE);
 	unit->qi_tail = 0;
 	unit->qi_head = 0;
 	vtd_writeq(unit, VTD_IQT_REG, 0);
@@ -689,6 +727,15 @@ static int vtd_qi_enable(struct vtd_unit *unit)
 		return ret;
 	unit->qi_on = true;
 	return 0;
+}
+
+static int vtd_qi_enable(struct vtd_unit *unit)
+{
+	unit->qi_queue = (u64 *)get_zeroed_page(GFP_KERNEL);
+	unit->qi_status = kcalloc(2, sizeof(*unit->qi_status), GFP_KERNEL);
+	if (!unit->qi_queue || !unit->qi_status)
+		return -ENOMEM;
+	return vtd_qi_hw_on(unit);
 }
 
 /*
@@ -744,6 +791,10 @@ static int vtd_inv_context(struct vtd_unit *unit, bool global, u16 did,
 		return vtd_inv_done(unit, kind, vtd_qi_submit(unit, desc, 1));
 	}
 	spin_lock_irqsave(&unit->inv_lock, flags);
+	if (unit->parked) {	/* translation is off: nothing to invalidate */
+		spin_unlock_irqrestore(&unit->inv_lock, flags);
+		return vtd_inv_done(unit, kind, 0);
+	}
 	vtd_writeq(unit, VTD_CCMD_REG, VTD_CCMD_ICC |
 		   FIELD_PREP(VTD_CCMD_CIRG, gran) |
 		   FIELD_PREP(VTD_CCMD_SID, sid) | FIELD_PREP(VTD_CCMD_DID, did));
@@ -786,6 +837,10 @@ static int vtd_inv_iotlb(struct vtd_unit *unit, unsigned int gran, u16 did,
 		return vtd_inv_done(unit, kind, vtd_qi_submit(unit, desc, 1));
 	}
 	spin_lock_irqsave(&unit->inv_lock, flags);
+	if (unit->parked) {	/* translation is off: nothing to invalidate */
+		spin_unlock_irqrestore(&unit->inv_lock, flags);
+		return vtd_inv_done(unit, kind, 0);
+	}
 	if (gran == VTD_GRAN_PAGE)
 		vtd_writeq(unit, reg, iva);
 	vtd_writeq(unit, reg + 8, VTD_IOTLB_IVT |
@@ -1817,6 +1872,171 @@ static void vtd_unit_disable(struct vtd_unit *unit)
 	unit->translating = false;
 }
 
+/**
+ * vtd_unit_gsts() - the unit's global status register (GSTS) as it reads now
+ * @unit: the unit
+ *
+ * For the tests: TES (bit 31) and QIES (bit 26) say whether translation and
+ * queued invalidation are on in the hardware, whatever the module believes.
+ */
+u32 vtd_unit_gsts(struct vtd_unit *unit)
+{
+	return vtd_readl(unit, VTD_GSTS_REG);
+}
+EXPORT_SYMBOL_GPL(vtd_unit_gsts);
+
+/**
+ * vtd_unit_park() - turn translation and queued invalidation off, keep the rest
+ * @unit: the unit
+ *
+ * For a suspend and a shutdown (theory, section 7): the fault event is
+ * masked and its message saved, then translation and queued invalidation
+ * are turned off, with @inv_lock held so that no invalidation request is
+ * half done; @parked then makes every later request a no-op until
+ * vtd_unit_restore(). The tables, the queue page and the domains stay as
+ * they are. Parking a parked unit does nothing. A command that times out
+ * is logged (vtd_unit_wait32()) and the rest is done anyway.
+ * Context: any; spins (syscore suspend and shutdown: one CPU, interrupts
+ * off).
+ */
+void vtd_unit_park(struct vtd_unit *unit)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&unit->inv_lock, flags);
+	if (unit->parked) {
+		spin_unlock_irqrestore(&unit->inv_lock, flags);
+		return;
+	}
+	unit->parked = true;
+	unit->park_qi = unit->qi_on;
+	vtd_writel(unit, VTD_FECTL_REG, VTD_FECTL_IM);
+	unit->park_fe[0] = vtd_readl(unit, VTD_FEDATA_REG);
+	unit->park_fe[1] = vtd_readl(unit, VTD_FEADDR_REG);
+	unit->park_fe[2] = vtd_readl(unit, VTD_FEUADDR_REG);
+	if (unit->translating) {
+		vtd_gcmd_set(unit, VTD_GCMD_TE, false, "translation disable");
+		unit->translating = false;
+	}
+	/* The queue is empty: @inv_lock is ours and no submission timed out. */
+	if (unit->qi_on) {
+		vtd_gcmd_set(unit, VTD_GCMD_QIE, false, "queued invalidation off");
+		unit->qi_on = false;
+	}
+	spin_unlock_irqrestore(&unit->inv_lock, flags);
+}
+EXPORT_SYMBOL_GPL(vtd_unit_park);
+
+/**
+ * vtd_unit_restore() - bring a parked unit back as it was
+ * @unit: the unit
+ *
+ * After a resume the unit may hold anything from what vtd_unit_park() left
+ * to its reset values (QEMU resets it on the wake-up from S3; a real unit
+ * loses its power): whatever it holds, translation and queued invalidation
+ * are turned off if on, the queue is set up empty again, the root table
+ * programmed, every context-cache and IOTLB entry invalidated, translation
+ * turned on, and the fault event message written back and unmasked if the
+ * interrupt is wired. Restoring a unit that is not parked does nothing.
+ * Context: any; spins (syscore resume: one CPU, interrupts off).
+ * Return: 0, -ENODEV if the unit's registers read all ones, or the error
+ * of the command that failed (the unit then stays parked, untranslated).
+ */
+int vtd_unit_restore(struct vtd_unit *unit)
+{
+	unsigned long flags;
+	u32 gsts, was;
+	int ret = 0;
+
+	spin_lock_irqsave(&unit->inv_lock, flags);
+	if (!unit->parked)
+		goto out_unlock;
+	gsts = vtd_readl(unit, VTD_GSTS_REG);
+	was = gsts;
+	if (gsts == ~0U) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	vtd_writel(unit, VTD_FECTL_REG, VTD_FECTL_IM);
+	if (gsts & VTD_GCMD_TE)
+		ret = vtd_gcmd_set(unit, VTD_GCMD_TE, false, "translation disable");
+	if (!ret && (gsts & VTD_GCMD_QIE))
+		ret = vtd_gcmd_set(unit, VTD_GCMD_QIE, false,
+				   "queued invalidation off");
+	if (!ret && unit->park_qi)
+		ret = vtd_qi_hw_on(unit);
+	if (!ret)
+		unit->parked = false;
+	spin_unlock_irqrestore(&unit->inv_lock, flags);
+	if (ret)
+		goto out_err;
+
+	ret = vtd_unit_enable(unit);
+	if (ret)
+		goto out_err;
+	vtd_writel(unit, VTD_FEDATA_REG, unit->park_fe[0]);
+	vtd_writel(unit, VTD_FEADDR_REG, unit->park_fe[1]);
+	vtd_writel(unit, VTD_FEUADDR_REG, unit->park_fe[2]);
+	if (READ_ONCE(unit->fault_irq_on))
+		vtd_writel(unit, VTD_FECTL_REG, 0);
+	pr_info("%s: restored after resume: GSTS %#x before, %#x now (translation %s, %s invalidation)\n",
+		unit->name, was, vtd_readl(unit, VTD_GSTS_REG),
+		unit->translating ? "on" : "off",
+		unit->qi_on ? "queued" : "register-based");
+	return 0;
+
+out_unlock:
+	spin_unlock_irqrestore(&unit->inv_lock, flags);
+	if (!ret)
+		return 0;
+out_err:
+	pr_err("%s: not restored after resume (%d): translation stays off, DMA of its owned devices is not translated\n",
+	       unit->name, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_restore);
+
+/*
+ * Syscore operations (theory, section 7): run on one CPU with interrupts
+ * off, after every device has been suspended or shut down and before any
+ * is resumed.
+ */
+static int vtd_units_suspend(void)
+{
+	struct vtd_unit *unit;
+
+	list_for_each_entry(unit, &vtd_units, node)
+		vtd_unit_park(unit);
+	return 0;
+}
+
+static void vtd_units_resume(void)
+{
+	struct vtd_unit *unit;
+
+	list_for_each_entry(unit, &vtd_units, node)
+		vtd_unit_restore(unit);
+}
+
+static void vtd_units_shutdown(void)
+{
+	struct vtd_unit *unit;
+
+	list_for_each_entry(unit, &vtd_units, node) {
+		vtd_unit_park(unit);
+		pr_info("%s: off for shutdown: GSTS %#x\n", unit->name,
+			vtd_readl(unit, VTD_GSTS_REG));
+	}
+}
+
+static struct syscore_ops vtd_syscore_ops = {
+	.suspend = vtd_units_suspend,
+	.resume = vtd_units_resume,
+	.shutdown = vtd_units_shutdown,
+};
+
+static bool vtd_syscore_registered;
+
 /* Undo whatever vtd_unit_setup() did; copes with a partial setup. */
 static void vtd_unit_teardown(struct vtd_unit *unit)
 {
@@ -1997,7 +2217,11 @@ int vtd_units_init(struct vtd_dmar_table *dmar,
 		vtd_debugfs_add_unit(unit);
 		up++;
 	}
-	return up ? 0 : -ENODEV;
+	if (!up)
+		return -ENODEV;
+	register_syscore_ops(&vtd_syscore_ops);
+	vtd_syscore_registered = true;
+	return 0;
 }
 
 /**
@@ -2010,6 +2234,10 @@ void vtd_units_exit(void)
 {
 	struct vtd_unit *unit, *tmp;
 
+	if (vtd_syscore_registered) {
+		unregister_syscore_ops(&vtd_syscore_ops);
+		vtd_syscore_registered = false;
+	}
 	list_for_each_entry_safe(unit, tmp, &vtd_units, node) {
 		list_del(&unit->node);
 		vtd_unit_teardown(unit);

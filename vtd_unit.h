@@ -200,6 +200,12 @@ struct vtd_unit_inject {
  *		to [0]; [1] takes the status write of a recovery
  *		descriptor.
  * @translating: translation is enabled (GSTS.TES).
+ * @parked:	vtd_unit_park() turned translation and queued invalidation
+ *		off for a suspend or a shutdown and vtd_unit_restore() has
+ *		not yet turned them back on; invalidation requests then do
+ *		nothing (@inv_lock).
+ * @park_qi:	queued invalidation was on when the unit was parked.
+ * @park_fe:	FEDATA, FEADDR and FEUADDR as they were when parked.
  * @fault_lock:	protects @fault_ring, @fault_seq and fault draining.
  * @fault_ring:	the last VTD_FAULT_RING faults.
  * @fault_seq:	faults drained so far (also the next ring slot).
@@ -256,6 +262,9 @@ struct vtd_unit {
 	u32 qi_seq;
 	u32 *qi_status;
 	bool translating;
+	bool parked;
+	bool park_qi;
+	u32 park_fe[3];
 
 	spinlock_t fault_lock;	/* @fault_ring, @fault_seq, FRCD draining */
 	struct vtd_fault fault_ring[VTD_FAULT_RING];
@@ -413,6 +422,9 @@ int vtd_unit_wait32(struct vtd_unit *unit, unsigned int off, u32 mask,
 int vtd_unit_set_context(struct vtd_unit *unit, u16 sid,
 			 struct vtd_domain *dom);
 void vtd_unit_flush_write_buffer(struct vtd_unit *unit);
+void vtd_unit_park(struct vtd_unit *unit);
+int vtd_unit_restore(struct vtd_unit *unit);
+u32 vtd_unit_gsts(struct vtd_unit *unit);
 int vtd_domains_unit_init(struct vtd_unit *unit,
 			  struct vtd_iova_domain *template,
 			  enum vtd_domain_type default_type);

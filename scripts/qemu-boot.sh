@@ -447,6 +447,15 @@ estimate_time() {
 			[ "$smp" -eq 1 ] || rate=3
 			n=$((2 * mib * passes * rate / 10))
 			;;
+		suspend)
+			# disk-integrity twice (write and read, no unload) on
+			# two disks, S3 and the unload
+			mib=$(scenario_arg "$s" mib 64)
+			[[ "$mib" =~ ^[0-9]+$ ]] || mib=64
+			rate=8
+			[ "$smp" -eq 1 ] || rate=3
+			n=$((2 * 2 * mib * 2 * rate / 10 + 90))
+			;;
 		*) n=90 ;;
 		esac
 		[ "$kernel" = test ] || n=$((n / 4))
@@ -860,6 +869,23 @@ case $rc in
 		;;
 	esac
 	if [ -z "${verdict:-}" ]; then
+		# A known boot hang, not removed (issue 11): the test kernel
+		# stops after "Running RCU-tasks wait API self tests" (2 of ~17
+		# boots on a busy host, 0 of 31 on a calm one). Established by
+		# reading 6.1: that line is printed by kernel_init before
+		# smp_init() (the APs are still in SeaBIOS), and
+		# synchronize_rcu_tasks() then depends on one wake-up of the
+		# RCU-tasks kthread: call_rcu_tasks_generic() queues a hard
+		# irq_work, i.e. a self-IPI (vector 0xf6); the kthread waits
+		# for it with no timeout, and irq_work_tick() never runs the
+		# raised list when the CPU has an APIC, so a lost IPI is never
+		# made up (and no later irq_work on that CPU raises another).
+		# "AMD E400 idle" is not it: before arch_post_acpi_subsys_init()
+		# amd_e400_idle() is plain sti; hlt. Hypothesis, unconfirmed:
+		# QEMU 7.2's TCG APIC loses that self-IPI when a timer
+		# interrupt from the main loop races it. qmp-host.py now dumps
+		# "info lapic" at the time limit: 0xf6 in IRR with IF=1 would
+		# be a QEMU delivery bug; in neither IRR nor ISR, a lost write.
 		if grep -a -q '^VTD-SCENARIO-BEGIN' "$log"; then
 			verdict="timeout: no verdict after $timeout_s s, the scenario running (last line: ${last_any:0:120})"
 		else

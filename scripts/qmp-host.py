@@ -15,7 +15,9 @@ It copies the console from stdin to stdout line by line and
     SUSPEND, WAKEUP, ...) as "# qemu-boot: qmp event: ..." lines;
   - enforces the run's time limit: at --deadline seconds it asks the
     guest for every CPU's backtrace (SysRq-L on the emulated keyboard),
-    prints where the vCPUs are (HMP "info cpus", "info registers -a"), writes
+    prints where the vCPUs are (HMP "info cpus", "info registers -a") and
+    the boot CPU's local APIC (HMP "info lapic": IRR, ISR, TPR/PPR, timer),
+    writes
     --timeout-file, and stops QEMU with QMP "quit".
 
 Only Python 3's standard library: socket and json.
@@ -254,7 +256,11 @@ def main():
             # keyboard driver is up prints every CPU's backtrace.
             note("host: sendkey alt-sysrq-l: %s" % (qmp.hmp("sendkey alt-sysrq-l") or "ok"))
             time.sleep(5)
-            for c in ("info cpus", "info registers -a"):
+            # "info lapic" (the monitor's CPU, CPU 0): a hang with the CPU
+            # idle and interrupts on shows there whether a vector is left
+            # pending (IRR) or in service (ISR), e.g. the irq_work
+            # self-IPI (vector 0xf6) of the RCU-tasks boot hang.
+            for c in ("info cpus", "info registers -a", "info lapic"):
                 for line in qmp.hmp(c).splitlines():
                     note("  " + line)
             qmp.command("quit", secs=10)
