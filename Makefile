@@ -82,6 +82,9 @@ matrix:
 	scripts/qemu-boot.sh --kernel test --smp 2 --mem 2G \
 		--devices nvme,virtio-blk,ahci,virtio-scsi --scenario fail-inject \
 		--timeout 1500 --log build/logs/matrix-fail-inject.log
+	scripts/qemu-boot.sh --kernel test --smp 2 --mem 1G --s3 \
+		--devices nvme,virtio-blk --disk-size 128M --scenario suspend \
+		--scenario-args suspend.mib=32 --log build/logs/matrix-suspend.log
 
 clean:
 	rm -rf build
