@@ -81,6 +81,7 @@ matrix:
 		--timeout 2400 --log build/logs/matrix-drivers.log
 	scripts/qemu-boot.sh --kernel test --smp 2 --mem 2G \
 		--devices nvme,virtio-blk,ahci,virtio-scsi --scenario fail-inject \
+		--append "slub_debug=A;-,radix_tree_node" \
 		--timeout 1500 --log build/logs/matrix-fail-inject.log
 	scripts/qemu-boot.sh --kernel test --smp 2 --mem 1G --s3 \
 		--devices nvme,virtio-blk --disk-size 128M --scenario suspend \

@@ -17,7 +17,13 @@
 #             time (virtio-blk maps each segment: up to ~128 per request);
 #       slab  failslab, task-filter: only the blkcheck processes' atomic
 #             slab allocations fail (the map path allocates GFP_ATOMIC),
-#             probability pct=;
+#             probability pct=; booted with slub_debug=A;-,radix_tree_node
+#             (make matrix does), every slab cache but radix_tree_node is
+#             marked and failslab's cache filter is on: DMA-API debug
+#             tracks mapped cachelines in a radix tree from the same
+#             process, and a failure there switches its checking off for
+#             the rest of the boot (the x86-64 kernel has no stack filter
+#             to aim failslab at the module alone);
 #       page  fail_page_alloc, task-filter, order 0 up, sleeping ones too:
 #             the blkcheck processes' page allocations fail;
 #       all   the three at once;
@@ -176,6 +182,11 @@ inject_on() {
 	iova)
 		echo "$nth" > "$NTH" ;;
 	slab)
+		cache_filter=N
+		[ "$(cat /sys/kernel/slab/radix_tree_node/failslab 2> /dev/null)" = 0 ] &&
+			[ "$(cat /sys/kernel/slab/vtd_iova_node/failslab 2> /dev/null)" = 1 ] &&
+			cache_filter=Y
+		echo $cache_filter > $FS/cache-filter
 		echo "$pct" > $FS/probability
 		echo 1 > $FS/interval
 		echo 1000000 > $FS/times
@@ -194,6 +205,7 @@ inject_on() {
 }
 
 injected_slab=0
+cache_filter=
 injected_page=0
 gen=1
 for round in $(echo "$inject" | tr , ' '); do
@@ -218,7 +230,7 @@ for round in $(echo "$inject" | tr , ' '); do
 		inject_on "$k"
 	done
 	t0=$(drv_now)
-	echo "$P: --- round $round: generation $gen with $kinds_on failing ---"
+	echo "$P: --- round $round: generation $gen with $kinds_on failing${cache_filter:+ (failslab cache filter $cache_filter)} ---"
 	# The task filter aims failslab and fail_page_alloc at blkcheck.
 	aim=
 	[ ! -e /proc/self/make-it-fail ] || aim=-f
