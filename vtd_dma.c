@@ -183,6 +183,7 @@
 #include <linux/xarray.h>
 
 #include "vtd_dma.h"
+#include "vtd_shadow.h"
 #include "vtd_unit.h"
 
 /* The CPU's pages are the unit's pages: one IOVA page per CPU page. */
@@ -244,7 +245,7 @@ static_assert((VTD_DMA_RECENT & (VTD_DMA_RECENT - 1)) == 0);
 
 static char *own;
 module_param(own, charp, 0444);
-MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\", each optionally followed by @strict or @deferred (its unmap mode; default: unmap=)");
+MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\", each optionally followed by @strict, @deferred or @shadow (its unmap mode; default: unmap=)");
 
 /* For the tests: take the fallback path of section 4 every time. */
 static bool dma_sg_per_segment;
@@ -332,6 +333,7 @@ struct vtd_dma_stats {
  * @dom:	its DMA domain, which only it is attached to.
  * @rebound:	a driver was bound when the device was taken (and was probed
  *		again through the shim).
+ * @shadow:	its shadow pool if it is in shadow mode, else NULL.
  * @stats:	counters.
  * @bufs:	coherent buffers built from separate pages, by the first
  *		page of their DMA address (section 9).
@@ -344,6 +346,7 @@ struct vtd_dma_dev {
 	struct vtd_unit *unit;
 	struct vtd_domain *dom;
 	bool rebound;
+	struct vtd_shadow_pool *shadow;
 	struct vtd_dma_stats stats;
 	struct xarray bufs;
 	spinlock_t recent_lock;	/* @recent, @recent_next */
@@ -961,6 +964,210 @@ static void vtd_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	atomic64_inc(&dd->stats.unmaps[VTD_DMA_SG]);
 }
 
+/* --- shadow mode (vtd_shadow.c) -------------------------------------- */
+
+/*
+ * Copy [@phys, @phys + @size) through a shadow of @dd's pool (section 4).
+ * Return: 0 with the shadow's address in @dma, or -errno (the pool
+ * counted why): the caller maps zero-copy and strict instead.
+ */
+static int vtd_dma_shadow_one(struct vtd_dma_dev *dd, phys_addr_t phys,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs, dma_addr_t *dma)
+{
+	struct device *dev = &dd->pdev->dev;
+
+	if (!vtd_dma_prot(dd, dir))
+		return -EINVAL;
+	return vtd_shadow_map(dd->shadow, phys, size,
+			      dma_get_min_align_mask(dev),
+			      vtd_dma_limit(dd, dma_get_mask(dev)),
+			      dma_get_seg_boundary(dev), dir,
+			      !(attrs & DMA_ATTR_SKIP_CPU_SYNC), dma);
+}
+
+/*
+ * Undo one mapping of a shadow-mode device: a shadow goes back to its
+ * pool without an invalidation, anything else is a zero-copy range.
+ * Return: 0, or -errno (a bad unmap, counted).
+ */
+static int vtd_dma_shadow_release(struct vtd_dma_dev *dd, dma_addr_t addr,
+				  size_t size, enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	int ret = vtd_shadow_unmap(dd->shadow, addr, size, dir,
+				   !(attrs & DMA_ATTR_SKIP_CPU_SYNC));
+
+	if (ret == -ENOENT)
+		return vtd_dma_release(dd, addr, size, true, NULL);
+	if (ret)
+		atomic64_inc(&dd->stats.bad_unmaps);
+	return ret;
+}
+
+static dma_addr_t vtd_dma_shadow_map_page(struct device *dev,
+					  struct page *page,
+					  unsigned long offset, size_t size,
+					  enum dma_data_direction dir,
+					  unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	phys_addr_t phys = page_to_phys(page) + offset;
+	dma_addr_t dma;
+
+	if (!dd)
+		return DMA_MAPPING_ERROR;
+	if (!vtd_dma_shadow_one(dd, phys, size, dir, attrs, &dma)) {
+		vtd_dma_count_map(dd, VTD_DMA_PAGE, size);
+		return dma;
+	}
+	return vtd_dma_map_one(dev, phys, size, dir, VTD_DMA_PAGE);
+}
+
+static void vtd_dma_shadow_unmap_page(struct device *dev, dma_addr_t addr,
+				      size_t size,
+				      enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (dd && !vtd_dma_shadow_release(dd, addr, size, dir, attrs))
+		atomic64_inc(&dd->stats.unmaps[VTD_DMA_PAGE]);
+}
+
+/* Release the segments of a shadow-mode list up to the first empty one. */
+static void vtd_dma_shadow_sg_release(struct vtd_dma_dev *dd,
+				      struct scatterlist *sgl, int nents,
+				      enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	struct scatterlist *s;
+	int i;
+
+	for_each_sg(sgl, s, nents, i) {
+		if (!sg_dma_len(s))
+			break;
+		vtd_dma_shadow_release(dd, sg_dma_address(s), sg_dma_len(s),
+				       dir, attrs);
+	}
+}
+
+/*
+ * map_sg of a shadow-mode device: each segment its own shadow, or (above
+ * shadow_max, or when the pool cannot serve) its own zero-copy range; no
+ * merging. Return: nents or -errno, nothing left mapped.
+ */
+static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
+				 int nents, enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	u64 mask = dma_get_mask(dev), alloc, bytes = 0;
+	int i, prot, ret = 0;
+	struct scatterlist *s;
+	dma_addr_t dma;
+
+	if (!dd)
+		return -EINVAL;
+	prot = vtd_dma_prot(dd, dir);
+	if (!prot || nents <= 0)
+		return -EINVAL;
+	for_each_sg(sgl, s, nents, i) {
+		if (is_pci_p2pdma_page(sg_page(s)))
+			return -EREMOTEIO;	/* no peer-to-peer through us */
+		if (!s->length)
+			return -EINVAL;
+	}
+	for_each_sg(sgl, s, nents, i) {
+		if (vtd_dma_shadow_one(dd, sg_phys(s), s->length, dir, attrs,
+				       &dma))
+			ret = vtd_dma_map_core(dd, sg_phys(s), s->length, prot,
+					       mask, VTD_DMA_GFP_ATOMIC, false,
+					       &alloc, &dma);
+		if (ret) {
+			sg_dma_len(s) = 0;
+			vtd_dma_shadow_sg_release(dd, sgl, i, dir,
+						  attrs | DMA_ATTR_SKIP_CPU_SYNC);
+			vtd_dma_map_failed(dd, "map_sg", s->length, ret);
+			return -ENOMEM;
+		}
+		sg_dma_address(s) = dma;
+		sg_dma_len(s) = s->length;
+		bytes += s->length;
+	}
+	vtd_dma_count_map(dd, VTD_DMA_SG, bytes);
+	atomic64_add(nents, &dd->stats.sg_in);
+	atomic64_add(nents, &dd->stats.sg_out);
+	return nents;
+}
+
+static void vtd_dma_shadow_unmap_sg(struct device *dev,
+				    struct scatterlist *sgl, int nents,
+				    enum dma_data_direction dir,
+				    unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (!dd)
+		return;
+	vtd_dma_shadow_sg_release(dd, sgl, nents, dir, attrs);
+	atomic64_inc(&dd->stats.unmaps[VTD_DMA_SG]);
+}
+
+/* Syncs copy a shadow's data one way; zero-copy mappings need nothing. */
+static void vtd_dma_shadow_sync(struct device *dev, dma_addr_t addr,
+				size_t size, enum dma_data_direction dir,
+				bool for_cpu)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (dd)
+		vtd_shadow_sync(dd->shadow, addr, size, dir, for_cpu);
+}
+
+static void vtd_dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+					size_t size,
+					enum dma_data_direction dir)
+{
+	vtd_dma_shadow_sync(dev, addr, size, dir, true);
+}
+
+static void vtd_dma_sync_single_for_device(struct device *dev,
+					   dma_addr_t addr, size_t size,
+					   enum dma_data_direction dir)
+{
+	vtd_dma_shadow_sync(dev, addr, size, dir, false);
+}
+
+static void vtd_dma_sync_sg(struct device *dev, struct scatterlist *sgl,
+			    int nents, enum dma_data_direction dir,
+			    bool for_cpu)
+{
+	struct scatterlist *s;
+	int i;
+
+	for_each_sg(sgl, s, nents, i) {
+		if (!sg_dma_len(s))
+			break;
+		vtd_dma_shadow_sync(dev, sg_dma_address(s), sg_dma_len(s), dir,
+				    for_cpu);
+	}
+}
+
+static void vtd_dma_sync_sg_for_cpu(struct device *dev,
+				    struct scatterlist *sgl, int nents,
+				    enum dma_data_direction dir)
+{
+	vtd_dma_sync_sg(dev, sgl, nents, dir, true);
+}
+
+static void vtd_dma_sync_sg_for_device(struct device *dev,
+				       struct scatterlist *sgl, int nents,
+				       enum dma_data_direction dir)
+{
+	vtd_dma_sync_sg(dev, sgl, nents, dir, false);
+}
+
 /* --- allocations: coherent, pages, noncontiguous --------------------- */
 
 /*
@@ -1422,6 +1629,36 @@ static const struct dma_map_ops vtd_dma_ops = {
 	.opt_mapping_size	= vtd_dma_opt_mapping_size,
 };
 
+/*
+ * Shadow-mode devices (section 10): the same, but streaming maps go
+ * through shadows, and the four syncs copy (so dma_need_sync() is true
+ * for them, and only for them).
+ */
+static const struct dma_map_ops vtd_dma_shadow_ops = {
+	.alloc			= vtd_dma_alloc,
+	.free			= vtd_dma_free,
+	.alloc_pages		= vtd_dma_alloc_pages,
+	.free_pages		= vtd_dma_free_pages,
+	.alloc_noncontiguous	= vtd_dma_alloc_noncontiguous,
+	.free_noncontiguous	= vtd_dma_free_noncontiguous,
+	.mmap			= vtd_dma_mmap,
+	.get_sgtable		= vtd_dma_get_sgtable,
+	.map_page		= vtd_dma_shadow_map_page,
+	.unmap_page		= vtd_dma_shadow_unmap_page,
+	.map_sg			= vtd_dma_shadow_map_sg,
+	.unmap_sg		= vtd_dma_shadow_unmap_sg,
+	.map_resource		= vtd_dma_map_resource,
+	.unmap_resource		= vtd_dma_unmap_resource,
+	.sync_single_for_cpu	= vtd_dma_sync_single_for_cpu,
+	.sync_single_for_device	= vtd_dma_sync_single_for_device,
+	.sync_sg_for_cpu	= vtd_dma_sync_sg_for_cpu,
+	.sync_sg_for_device	= vtd_dma_sync_sg_for_device,
+	.dma_supported		= vtd_dma_supported,
+	.get_required_mask	= vtd_dma_required_mask,
+	.max_mapping_size	= vtd_dma_max_mapping_size,
+	.opt_mapping_size	= vtd_dma_opt_mapping_size,
+};
+
 /* --- debugfs --------------------------------------------------------- */
 
 static const char *vtd_dma_dir_name(u8 dir)
@@ -1445,8 +1682,11 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 	struct vtd_iova_cache_stats cs;
 	struct vtd_flush_stats fs;
 	struct vtd_iova_stats is;
+	unsigned long shadow_chunks = 0;
 	const char *drv;
 
+	if (dd->shadow)
+		shadow_chunks = vtd_shadow_chunks(dd->shadow);
 	vtd_iova_get_stats(&dd->dom->iova, &is);
 	vtd_iova_cache_get_stats(&dd->dom->iova, &cs);
 	vtd_flush_get_stats(dd->dom, &fs);
@@ -1465,10 +1705,13 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 	 * Ranges waiting in a per-CPU cache or a flush queue are still
 	 * allocated in the tree, but no driver holds them.
 	 */
+	/* Shadow chunks stay mapped for good: not the driver's. */
 	seq_printf(m, "  live: %lu ranges, %lld bytes mapped\n",
 		   is.nr_allocated - min(is.nr_allocated,
-					 cs.cached_ranges + fs.queued),
-		   (long long)atomic64_read(&dd->dom->mapped_bytes));
+					 cs.cached_ranges + fs.queued +
+					 shadow_chunks),
+		   (long long)atomic64_read(&dd->dom->mapped_bytes) -
+		   (long long)shadow_chunks * VTD_SHADOW_CHUNK_SIZE);
 	seq_printf(m, "  iova: %lu ranges (%lu pages) allocated in the tree, of which %lu in per-CPU caches and %lu in flush queues\n",
 		   is.nr_allocated, is.allocated_frames, cs.cached_ranges,
 		   fs.queued);
@@ -1492,6 +1735,8 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 		   (long long)atomic64_read(&st->unmaps[VTD_DMA_NONCONTIG]),
 		   (long long)atomic64_read(&st->errors),
 		   (long long)atomic64_read(&st->bad_unmaps));
+	if (dd->shadow)
+		vtd_shadow_show(m, dd->shadow);
 }
 
 static int vtd_dma_devices_show(struct seq_file *m, void *unused)
@@ -1598,7 +1843,9 @@ static bool vtd_dma_idle(struct vtd_dma_dev *dd)
 	vtd_flush_domain_all(dd->dom);
 	vtd_iova_cache_flush(&dd->dom->iova);
 	vtd_iova_get_stats(&dd->dom->iova, &st);
-	return st.nr_allocated <= vtd_flush_quarantined_ranges(dd->dom);
+	/* A shadow pool's chunks stay until the pool goes (dev_free). */
+	return st.nr_allocated <= vtd_flush_quarantined_ranges(dd->dom) +
+				  (dd->shadow ? vtd_shadow_chunks(dd->shadow) : 0);
 }
 
 static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
@@ -1630,6 +1877,7 @@ static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
 {
 	/* Empty unless a driver leaked a buffer (then its record stays). */
 	xa_destroy(&dd->bufs);
+	vtd_shadow_pool_destroy(dd->shadow);
 	vtd_domain_free(dd->dom);
 	pci_dev_put(dd->pdev);
 	kfree(dd);
@@ -1682,6 +1930,14 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 	ret = vtd_flush_set_mode(dd->dom, mode, NULL);
 	if (ret)
 		goto out_free;
+	if (mode == VTD_UNMAP_SHADOW) {
+		dd->shadow = vtd_shadow_pool_create(dd->dom);
+		if (IS_ERR(dd->shadow)) {
+			ret = PTR_ERR(dd->shadow);
+			dd->shadow = NULL;
+			goto out_free;
+		}
+	}
 	ret = xa_insert(&vtd_dma_devs, vtd_dma_key(pdev), dd, GFP_KERNEL);
 	if (ret)
 		goto out_free;
@@ -1693,7 +1949,7 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 	ret = vtd_domain_attach(dd->dom, pdev);
 	if (ret)
 		goto out_erase;
-	set_dma_ops(dev, &vtd_dma_ops);
+	set_dma_ops(dev, dd->shadow ? &vtd_dma_shadow_ops : &vtd_dma_ops);
 	pci_info(pdev, "dma: DMA through the shim, domain %u on %s, %s unmap%s\n",
 		 dd->dom->did, unit->name, vtd_flush_mode_name(mode),
 		 dd->rebound ? "; probing its driver again" : "");
@@ -1826,7 +2082,7 @@ static int vtd_dma_parse(const char *param, struct vtd_dma_want *want)
 			continue;
 		ret = vtd_dma_parse_word(w, want);
 		if (ret)
-			pr_err("own: cannot parse \"%s\" (want [SSSS:]BB:DD.F, dmarN or all, each with an optional @strict or @deferred; at most %u addresses)\n",
+			pr_err("own: cannot parse \"%s\" (want [SSSS:]BB:DD.F, dmarN or all, each with an optional @strict, @deferred or @shadow; at most %u addresses)\n",
 			       w, VTD_DMA_MAX_LISTED);
 	}
 	kfree(buf);
