@@ -1168,6 +1168,14 @@ static void vtd_dma_sync_sg_for_device(struct device *dev,
 	vtd_dma_sync_sg(dev, sgl, nents, dir, false);
 }
 
+struct vtd_shadow_pool *vtd_dma_shadow_pool(struct pci_dev *pdev)
+{
+	struct vtd_dma_dev *dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+
+	return dd ? dd->shadow : NULL;
+}
+EXPORT_SYMBOL_GPL(vtd_dma_shadow_pool);
+
 /* --- allocations: coherent, pages, noncontiguous --------------------- */
 
 /*

@@ -300,6 +300,7 @@ size_t vtd_shadow_max(void)
 	return min_t(size_t, READ_ONCE(shadow_max),
 		     vtd_shadow_class_size(VTD_SHADOW_NR_CLASSES - 1));
 }
+EXPORT_SYMBOL_GPL(vtd_shadow_max);
 
 /* --- depot and chunks ------------------------------------------------ */
 
