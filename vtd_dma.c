@@ -18,9 +18,14 @@
  *    and gives the range back in the device's unmap mode (vtd_flush.c):
  *    strict, the IOTLB is invalidated before it returns; deferred, the
  *    range waits on a per-CPU queue for an invalidation within the window.
- *    A word of "own" may end in "@strict" or "@deferred" (the default is
- *    the unmap= parameter). Bridges are never owned by "all" or a unit name: they do not
- *    originate DMA through the DMA API.
+ *    A word of "own" may end in "@strict", "@deferred" or "@shadow" (the
+ *    default is the unmap= parameter). In shadow mode (vtd_shadow.c) the
+ *    device's streaming maps up to shadow_max bytes are not mapped at all:
+ *    the data is copied into a shadow buffer of the domain's pool, mapped
+ *    once for the pool's life, and back at unmap, which then needs no
+ *    invalidation; larger ones (or when the pool cannot serve) are mapped
+ *    zero-copy as in strict mode. Bridges are never owned by "all" or a
+ *    unit name: they do not originate DMA through the DMA API.
  *
  * 2. Loading order. The ops must be on the device before its driver binds
  *    (a driver's first DMA call is in its probe), and must not change under
@@ -85,15 +90,28 @@
  *    through vtd_domain_free_iova(): sizes the per-CPU range caches serve
  *    (powers of two up to 32 pages) go to this CPU's cache without a
  *    second search of the tree; other sizes are freed in the tree.
+ *    Shadow mode: a shadow's address is its slot's, inside a 64 KiB chunk
+ *    range of the pool (keeping the buffer's offset under the device's
+ *    min_align_mask); map_sg gives each segment its own shadow (or its
+ *    own zero-copy range, as the per-segment fallback does) and merges
+ *    nothing. An unmap asks the pool first (vtd_shadow_unmap(): an
+ *    xarray lookup by chunk); an address in no chunk is a zero-copy range
+ *    and released as above. vtd_dma_release() never sees a chunk's
+ *    address, so it never unmaps a chunk.
  *
  * 5. Invariants.
- *    - dev->dma_ops == &vtd_dma_ops iff the device has a record in
+ *    - dev->dma_ops is &vtd_dma_ops or &vtd_dma_shadow_ops (the latter iff
+ *      the record has a shadow pool) iff the device has a record in
  *      vtd_dma_devs iff it is attached to the record's domain. The record
  *      is published before the ops and unpublished after them.
  *    - Every address handed out lies in a live allocated range of the
  *      device's domain, and that range is mapped to the buffer's pages
- *      with the direction's permissions; a range is unmapped (IOTLB
- *      invalidated) before it is freed.
+ *      with the direction's permissions, or (shadow mode) lies in a busy
+ *      slot of a chunk of the device's pool, mapped read-write to the
+ *      pool's own pages; a range is unmapped (IOTLB invalidated) before it
+ *      is freed; a shadow chunk before its pages are freed
+ *      (vtd_shadow.c). A shadow-mode device can reach no page of its
+ *      driver's streaming buffers of up to shadow_max bytes, live or not.
  *    - DMA_MAPPING_ERROR (or a negative count for map_sg) is the only
  *      failure a caller ever sees; nothing is left mapped after one.
  *
@@ -112,7 +130,9 @@
  *    context, interrupts included (nvme and virtio unmap in their
  *    completion interrupts, network drivers map in softirq): they allocate
  *    with GFP_ATOMIC and map with a non-blocking gfp, so page-table pages
- *    come from the unit's preallocated pool. Coherent allocation and
+ *    come from the unit's preallocated pool. A shadow pool grows the same
+ *    way, up to its bound (vtd_shadow.c), and falls back to a zero-copy
+ *    mapping when it cannot; the syncs copy in any context. Coherent allocation and
  *    alloc_pages follow the caller's gfp; buffers built from separate
  *    pages (coherent, noncontiguous) need a caller that may sleep (vmap,
  *    the pages array). The largest streaming mapping (max_mapping_size)
@@ -148,13 +168,22 @@
  *    free_noncontiguous, mmap, get_sgtable, map_page/unmap_page,
  *    map_sg/unmap_sg, map_resource/unmap_resource, dma_supported,
  *    get_required_mask, max_mapping_size, opt_mapping_size (the largest
- *    size a range cache serves). Absent on purpose: the four sync
- *    callbacks - x86 DMA is cache coherent (PCI requests snoop the CPU
- *    caches; VT-d only translates, it holds no data) and the shim never
- *    bounces, so there is nothing to sync, and with the callbacks NULL
- *    the core does nothing but its DMA-API-debug checks and
- *    dma_need_sync() is false (page_pool and others skip syncing); so
- *    DMA_ATTR_SKIP_CPU_SYNC is honoured trivially. cache_sync: no 6.1
+ *    size a range cache serves). Absent on purpose from vtd_dma_ops: the
+ *    four sync callbacks - x86 DMA is cache coherent (PCI requests snoop
+ *    the CPU caches; VT-d only translates, it holds no data) and strict
+ *    and deferred modes never bounce, so there is nothing to sync, and
+ *    with the callbacks NULL the core does nothing but its DMA-API-debug
+ *    checks and dma_need_sync() is false (page_pool and others skip
+ *    syncing); so DMA_ATTR_SKIP_CPU_SYNC is honoured trivially. Shadow
+ *    mode bounces, so shadow-mode devices get vtd_dma_shadow_ops, chosen
+ *    when the device is taken: the same operations with shadowing
+ *    map_page/map_sg/unmaps and the four syncs, which copy a shadow's
+ *    data (for_cpu: shadow to buffer for FROM_DEVICE and BIDIRECTIONAL;
+ *    for_device: buffer to shadow for TO_DEVICE and BIDIRECTIONAL) and
+ *    do nothing for zero-copy addresses; dma_need_sync() is true for
+ *    those devices only. DMA_ATTR_SKIP_CPU_SYNC there means no copy at
+ *    map or unmap: the caller's syncs copy. Coherent and page
+ *    allocations and map_resource stay zero-copy and strict. cache_sync: no 6.1
  *    code calls it. get_merge_boundary: a list that falls back to one
  *    range per segment is not merged, so the block layer must not count
  *    on merging. flags: no DMA_F_PCI_P2PDMA_SUPPORTED (map_sg refuses

@@ -2299,6 +2299,7 @@ static int vtd_edu_test_shadow_sg(struct vtd_edu_ctx *ctx)
 	struct vtd_shadow_stats st0, st1;
 	struct sg_table sgt;
 	struct scatterlist *s;
+	bool zero_copy, want_zero_copy;
 	u8 *cpu[2];
 	phys_addr_t phys;
 	int i, ret;
@@ -2342,7 +2343,9 @@ static int vtd_edu_test_shadow_sg(struct vtd_edu_ctx *ctx)
 					     &phys))
 			break;
 		/* Entry 0 is a shadow, entry 1 maps the buffer itself. */
-		if (((phys & PAGE_MASK) == virt_to_phys(cpu[i])) != (i == 1))
+		zero_copy = (phys & PAGE_MASK) == virt_to_phys(cpu[i]);
+		want_zero_copy = i == 1;
+		if (zero_copy != want_zero_copy)
 			ret = vtd_edu_report(ctx, -EIO,
 					     "entry %d at %#llx maps %#llx: expected %s",
 					     i, (u64)sg_dma_address(s),

@@ -124,7 +124,7 @@
 #include "vtd_unit.h"
 
 #define VTD_SHADOW_CHUNK_ORDER	(VTD_SHADOW_CHUNK_SHIFT - PAGE_SHIFT)
-#define VTD_SHADOW_CHUNK_PAGES	(1UL << VTD_SHADOW_CHUNK_ORDER)
+#define VTD_SHADOW_CHUNK_PAGES	BIT(VTD_SHADOW_CHUNK_ORDER)
 #define VTD_SHADOW_GFP		(GFP_ATOMIC | __GFP_NOWARN)
 static_assert(VTD_SHADOW_MAX_SHIFT <= VTD_SHADOW_CHUNK_SHIFT);
 
@@ -268,8 +268,13 @@ struct vtd_shadow_pool {
 	bool warned_bound;
 };
 
-enum { VTD_SHADOW_FB_SIZE, VTD_SHADOW_FB_BOUND, VTD_SHADOW_FB_NOMEM,
-       VTD_SHADOW_FB_RANGE };
+/* Fallback reasons: pool->fb[] index. */
+enum {
+	VTD_SHADOW_FB_SIZE,
+	VTD_SHADOW_FB_BOUND,
+	VTD_SHADOW_FB_NOMEM,
+	VTD_SHADOW_FB_RANGE,
+};
 
 static size_t vtd_shadow_class_size(unsigned int cls)
 {

@@ -10,6 +10,7 @@
 #ifndef VTD_SHADOW_H
 #define VTD_SHADOW_H
 
+#include <linux/bits.h>
 #include <linux/dma-direction.h>
 #include <linux/types.h>
 
@@ -23,7 +24,7 @@ struct vtd_shadow_pool;
 #define VTD_SHADOW_MAX_SHIFT	(VTD_SHADOW_MIN_SHIFT + VTD_SHADOW_NR_CLASSES - 1)
 /* A chunk: the unit of growth and trimming, one naturally aligned range. */
 #define VTD_SHADOW_CHUNK_SHIFT	16
-#define VTD_SHADOW_CHUNK_SIZE	(1UL << VTD_SHADOW_CHUNK_SHIFT)
+#define VTD_SHADOW_CHUNK_SIZE	BIT(VTD_SHADOW_CHUNK_SHIFT)
 /* Slots per CPU and class kept away from the depot. */
 #define VTD_SHADOW_MAG		16
 
