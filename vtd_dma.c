@@ -1968,7 +1968,7 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 	if (ret)
 		goto out_free;
 	if (mode == VTD_UNMAP_SHADOW) {
-		dd->shadow = vtd_shadow_pool_create(dd->dom);
+		dd->shadow = vtd_shadow_pool_create(dd->dom, 0);
 		if (IS_ERR(dd->shadow)) {
 			ret = PTR_ERR(dd->shadow);
 			dd->shadow = NULL;

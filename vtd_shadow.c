@@ -40,8 +40,10 @@
  *    the class's lock. A take pops this CPU's magazine; an empty magazine
  *    takes up to half a magazine from the depot; an empty depot grows the
  *    pool by one chunk (GFP_ATOMIC, the map paths run in interrupts) and
- *    retries. A return pushes to this CPU's magazine; a full one moves
- *    half of itself to the depot first. The common path takes no lock
+ *    retries. A growth refused at the bound drains every CPU's magazines
+ *    into the depots (the slow path only) and retries once before the
+ *    caller falls back. A return pushes to this CPU's magazine; a full one
+ *    moves half of itself to the depot first. The common path takes no lock
  *    shared between CPUs.
  *
  * 4. Invariants.
@@ -529,6 +531,7 @@ unsigned long vtd_shadow_chunks(struct vtd_shadow_pool *pool)
 {
 	return atomic_long_read(&pool->pages) / VTD_SHADOW_CHUNK_PAGES;
 }
+EXPORT_SYMBOL_GPL(vtd_shadow_chunks);
 
 static unsigned long vtd_shadow_count(struct shrinker *s,
 				      struct shrink_control *sc)
@@ -555,11 +558,13 @@ static unsigned long vtd_shadow_scan(struct shrinker *s,
 /**
  * vtd_shadow_pool_create() - an empty pool for a DMA domain
  * @dom: the domain; stays strict as far as vtd_flush.c is concerned
+ * @max_bytes: the pool's memory bound, or 0 for shadow_pool_kib
  *
  * Context: process; sleeps.
  * Return: the pool or an ERR_PTR().
  */
-struct vtd_shadow_pool *vtd_shadow_pool_create(struct vtd_domain *dom)
+struct vtd_shadow_pool *vtd_shadow_pool_create(struct vtd_domain *dom,
+					       size_t max_bytes)
 {
 	struct vtd_shadow_pool *pool;
 	unsigned int cpu, cls;
@@ -569,9 +574,10 @@ struct vtd_shadow_pool *vtd_shadow_pool_create(struct vtd_domain *dom)
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
 	pool->dom = dom;
+	if (!max_bytes)
+		max_bytes = (size_t)READ_ONCE(shadow_pool_kib) * 1024;
 	pool->max_pages = max_t(unsigned long, VTD_SHADOW_CHUNK_PAGES,
-				(unsigned long)READ_ONCE(shadow_pool_kib) /
-				(PAGE_SIZE / 1024));
+				max_bytes >> PAGE_SHIFT);
 	pool->pcpu = alloc_percpu(struct vtd_shadow_pcpu);
 	if (!pool->pcpu) {
 		kfree(pool);
@@ -598,6 +604,7 @@ struct vtd_shadow_pool *vtd_shadow_pool_create(struct vtd_domain *dom)
 	}
 	return pool;
 }
+EXPORT_SYMBOL_GPL(vtd_shadow_pool_create);
 
 /**
  * vtd_shadow_pool_destroy() - unmap every chunk and free the pool
@@ -634,6 +641,7 @@ void vtd_shadow_pool_destroy(struct vtd_shadow_pool *pool)
 	free_percpu(pool->pcpu);
 	kfree(pool);
 }
+EXPORT_SYMBOL_GPL(vtd_shadow_pool_destroy);
 
 /* --- the fast path --------------------------------------------------- */
 
@@ -646,8 +654,8 @@ static struct vtd_shadow_slot *vtd_shadow_take(struct vtd_shadow_pool *pool,
 	struct vtd_shadow_slot *s = NULL;
 	struct vtd_shadow_pcpu *pc;
 	struct vtd_shadow_mag *mag;
+	bool grown = false, drained = false;
 	unsigned long flags;
-	bool grown = false;
 
 again:
 	local_irq_save(flags);
@@ -677,6 +685,12 @@ again:
 	if (s || grown)
 		return s;
 	*err = vtd_shadow_grow(pool, cls, limit);
+	if (*err == -ENOSPC && !drained) {
+		/* At the bound: free slots may sit in other CPUs' magazines. */
+		vtd_shadow_drain_mags(pool);
+		drained = true;
+		goto again;
+	}
 	if (*err)
 		return NULL;
 	grown = true;
@@ -807,6 +821,7 @@ int vtd_shadow_map(struct vtd_shadow_pool *pool, phys_addr_t phys,
 	*dma = iova;
 	return 0;
 }
+EXPORT_SYMBOL_GPL(vtd_shadow_map);
 
 /*
  * The busy slot @addr lies in, with @addr's offset from the data's start
@@ -870,6 +885,7 @@ int vtd_shadow_unmap(struct vtd_shadow_pool *pool, dma_addr_t addr,
 	vtd_shadow_give(pool, s);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(vtd_shadow_unmap);
 
 /**
  * vtd_shadow_sync() - copy part of a shadow one way
@@ -902,6 +918,7 @@ int vtd_shadow_sync(struct vtd_shadow_pool *pool, dma_addr_t addr,
 		vtd_shadow_copy(pool, s, from, size, true);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(vtd_shadow_sync);
 
 /* --- statistics ------------------------------------------------------ */
 

@@ -73,7 +73,8 @@ struct vtd_shadow_stats {
 	unsigned long per_class[VTD_SHADOW_NR_CLASSES];
 };
 
-struct vtd_shadow_pool *vtd_shadow_pool_create(struct vtd_domain *dom);
+struct vtd_shadow_pool *vtd_shadow_pool_create(struct vtd_domain *dom,
+					       size_t max_bytes);
 void vtd_shadow_pool_destroy(struct vtd_shadow_pool *pool);
 
 int vtd_shadow_map(struct vtd_shadow_pool *pool, phys_addr_t phys,
