@@ -331,6 +331,7 @@ static struct kunit_suite st_suite = {
 	.exit = st_exit,
 	.test_cases = st_cases,
 };
+
 kunit_test_suite(st_suite);
 
 MODULE_LICENSE("GPL");
