@@ -80,7 +80,8 @@
  *
  * 7. Locking. Order: the magazine's lock (interrupts off), then a class's
  *    lock; both irq-safe spinlocks, leaves otherwise (growth allocates and
- *    maps with neither held). The trim mutex serialises trimmers and the
+ *    maps with neither held). The xarray's own lock is irq-safe too
+ *    (growth stores into it in any context) and a leaf. The trim mutex serialises trimmers and the
  *    teardown. Lookups by address (unmap, sync) use xa_load() under RCU.
  *
  * 8. Failure policy. Nothing here fails a DMA: vtd_shadow_map() returns
@@ -378,9 +379,12 @@ static int vtd_shadow_grow(struct vtd_shadow_pool *pool, unsigned int cls,
 			     VTD_SHADOW_GFP);
 	if (ret)
 		goto out_free_iova;
-	ret = xa_err(xa_store(&pool->chunks,
-			      chunk->iova >> VTD_SHADOW_CHUNK_SHIFT, chunk,
-			      VTD_SHADOW_GFP));
+	/* Growth runs in interrupts too: the xarray's lock is irq-safe. */
+	xa_lock_irqsave(&pool->chunks, flags);
+	ret = xa_err(__xa_store(&pool->chunks,
+				chunk->iova >> VTD_SHADOW_CHUNK_SHIFT, chunk,
+				VTD_SHADOW_GFP));
+	xa_unlock_irqrestore(&pool->chunks, flags);
 	if (ret)
 		goto out_unmap;
 	spin_lock_irqsave(&c->lock, flags);
@@ -416,7 +420,11 @@ out_unreserve:
 static void vtd_shadow_chunk_free(struct vtd_shadow_pool *pool,
 				  struct vtd_shadow_chunk *chunk)
 {
-	xa_erase(&pool->chunks, chunk->iova >> VTD_SHADOW_CHUNK_SHIFT);
+	unsigned long flags;
+
+	xa_lock_irqsave(&pool->chunks, flags);
+	__xa_erase(&pool->chunks, chunk->iova >> VTD_SHADOW_CHUNK_SHIFT);
+	xa_unlock_irqrestore(&pool->chunks, flags);
 	if (vtd_domain_unmap_free(pool->dom, chunk->iova,
 				  VTD_SHADOW_CHUNK_SIZE, VTD_SHADOW_GFP)) {
 		/* Quarantined: the unit may still reach the pages. */
@@ -590,7 +598,7 @@ struct vtd_shadow_pool *vtd_shadow_pool_create(struct vtd_domain *dom,
 		spin_lock_init(&pool->cls[cls].lock);
 		INIT_LIST_HEAD(&pool->cls[cls].chunks);
 	}
-	xa_init(&pool->chunks);
+	xa_init_flags(&pool->chunks, XA_FLAGS_LOCK_IRQ);
 	mutex_init(&pool->trim_mutex);
 	pool->shrinker.count_objects = vtd_shadow_count;
 	pool->shrinker.scan_objects = vtd_shadow_scan;
