@@ -97,7 +97,9 @@
  *    nothing. An unmap asks the pool first (vtd_shadow_unmap(): an
  *    xarray lookup by chunk); an address in no chunk is a zero-copy range
  *    and released as above. vtd_dma_release() never sees a chunk's
- *    address, so it never unmaps a chunk.
+ *    address, so it never unmaps a chunk. Shadows are counted in the
+ *    device's maps but not recorded in the recent-maps ring, whose lock
+ *    is shared by the device's CPUs (the pool's debugfs lines show them).
  *
  * 5. Invariants.
  *    - dev->dma_ops is &vtd_dma_ops or &vtd_dma_shadow_ops (the latter iff
