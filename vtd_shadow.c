@@ -44,7 +44,9 @@
  *    into the depots (the slow path only) and retries once before the
  *    caller falls back. A return pushes to this CPU's magazine; a full one
  *    moves half of itself to the depot first. The common path takes no lock
- *    shared between CPUs.
+ *    shared between CPUs. An offline CPU's magazines (at most
+ *    VTD_SHADOW_MAG slots per class) stay until a trim or a drain at the
+ *    bound moves them to the depots: no CPU-hotplug callback is needed.
  *
  * 4. Invariants.
  *    a. A slot is in exactly one place: handed out (busy), in one
