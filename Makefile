@@ -23,8 +23,9 @@ SOURCES := Kbuild vtd_main.c iova.c iova_rcache.c iova.h vtd_dmar.c vtd_dmar.h \
 	   vtd_unit.c vtd_unit.h vtd_domain.c vtd_dma.c vtd_dma.h \
 	   vtd_debugfs.c vtd_debugfs.h vtd_edu.c vtd_irq.c vtd_irq.h \
 	   vtd_flush.c vtd_flush.h vtd_group.c vtd_group.h \
+	   vtd_shadow.c vtd_shadow.h \
 	   kunit/Kbuild kunit/iova_kunit.c kunit/dmar_kunit.c kunit/pgtable_kunit.c \
-	   kunit/unit_kunit.c kunit/flush_kunit.c
+	   kunit/unit_kunit.c kunit/flush_kunit.c kunit/shadow_kunit.c
 
 # The newest installed kernel headers (Debian's linux-headers-amd64).
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)

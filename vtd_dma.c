@@ -22,9 +22,14 @@
  *    and gives the range back in the device's unmap mode (vtd_flush.c):
  *    strict, the IOTLB is invalidated before it returns; deferred, the
  *    range waits on a per-CPU queue for an invalidation within the window.
- *    A word of "own" may end in "@strict" or "@deferred" (the default is
- *    the unmap= parameter). Bridges are never owned by "all" or a unit name: they do not
- *    originate DMA through the DMA API.
+ *    A word of "own" may end in "@strict", "@deferred" or "@shadow" (the
+ *    default is the unmap= parameter). In shadow mode (vtd_shadow.c) the
+ *    device's streaming maps up to shadow_max bytes are not mapped at all:
+ *    the data is copied into a shadow buffer of the domain's pool, mapped
+ *    once for the pool's life, and back at unmap, which then needs no
+ *    invalidation; larger ones (or when the pool cannot serve) are mapped
+ *    zero-copy as in strict mode. Bridges are never owned by "all" or a
+ *    unit name: they do not originate DMA through the DMA API.
  *
  * 2. Loading order. The ops must be on the device before its driver binds
  *    (a driver's first DMA call is in its probe), and must not change under
@@ -93,9 +98,20 @@
  *    through vtd_domain_free_iova(): sizes the per-CPU range caches serve
  *    (powers of two up to 32 pages) go to this CPU's cache without a
  *    second search of the tree; other sizes are freed in the tree.
+ *    Shadow mode: a shadow's address is its slot's, inside a 64 KiB chunk
+ *    range of the pool (keeping the buffer's offset under the device's
+ *    min_align_mask); map_sg gives each segment its own shadow (or its
+ *    own zero-copy range, as the per-segment fallback does) and merges
+ *    nothing. An unmap asks the pool first (vtd_shadow_unmap(): an
+ *    xarray lookup by chunk); an address in no chunk is a zero-copy range
+ *    and released as above. vtd_dma_release() never sees a chunk's
+ *    address, so it never unmaps a chunk. Shadows are counted in the
+ *    device's maps but not recorded in the recent-maps ring, whose lock
+ *    is shared by the device's CPUs (the pool's debugfs lines show them).
  *
  * 5. Invariants.
- *    - dev->dma_ops == &vtd_dma_ops iff the device has a record in
+ *    - dev->dma_ops is &vtd_dma_ops or &vtd_dma_shadow_ops (the latter iff
+ *      the record has a shadow pool) iff the device has a record in
  *      vtd_dma_devs iff it is attached to the record's domain. The record
  *      is published before the ops and unpublished after them.
  *    - Either every member of a group has a record, all with one domain,
@@ -103,8 +119,12 @@
  *      domain is freed once, after every member is detached.
  *    - Every address handed out lies in a live allocated range of the
  *      device's domain, and that range is mapped to the buffer's pages
- *      with the direction's permissions; a range is unmapped (IOTLB
- *      invalidated) before it is freed.
+ *      with the direction's permissions, or (shadow mode) lies in a busy
+ *      slot of a chunk of the device's pool, mapped read-write to the
+ *      pool's own pages; a range is unmapped (IOTLB invalidated) before it
+ *      is freed; a shadow chunk before its pages are freed
+ *      (vtd_shadow.c). A shadow-mode device can reach no page of its
+ *      driver's streaming buffers of up to shadow_max bytes, live or not.
  *    - DMA_MAPPING_ERROR (or a negative count for map_sg) is the only
  *      failure a caller ever sees; nothing is left mapped after one.
  *
@@ -123,7 +143,9 @@
  *    context, interrupts included (nvme and virtio unmap in their
  *    completion interrupts, network drivers map in softirq): they allocate
  *    with GFP_ATOMIC and map with a non-blocking gfp, so page-table pages
- *    come from the unit's preallocated pool. Coherent allocation and
+ *    come from the unit's preallocated pool. A shadow pool grows the same
+ *    way, up to its bound (vtd_shadow.c), and falls back to a zero-copy
+ *    mapping when it cannot; the syncs copy in any context. Coherent allocation and
  *    alloc_pages follow the caller's gfp; buffers built from separate
  *    pages (coherent, noncontiguous) need a caller that may sleep (vmap,
  *    the pages array). The largest streaming mapping (max_mapping_size)
@@ -164,13 +186,22 @@
  *    free_noncontiguous, mmap, get_sgtable, map_page/unmap_page,
  *    map_sg/unmap_sg, map_resource/unmap_resource, dma_supported,
  *    get_required_mask, max_mapping_size, opt_mapping_size (the largest
- *    size a range cache serves). Absent on purpose: the four sync
- *    callbacks - x86 DMA is cache coherent (PCI requests snoop the CPU
- *    caches; VT-d only translates, it holds no data) and the shim never
- *    bounces, so there is nothing to sync, and with the callbacks NULL
- *    the core does nothing but its DMA-API-debug checks and
- *    dma_need_sync() is false (page_pool and others skip syncing); so
- *    DMA_ATTR_SKIP_CPU_SYNC is honoured trivially. cache_sync: no 6.1
+ *    size a range cache serves). Absent on purpose from vtd_dma_ops: the
+ *    four sync callbacks - x86 DMA is cache coherent (PCI requests snoop
+ *    the CPU caches; VT-d only translates, it holds no data) and strict
+ *    and deferred modes never bounce, so there is nothing to sync, and
+ *    with the callbacks NULL the core does nothing but its DMA-API-debug
+ *    checks and dma_need_sync() is false (page_pool and others skip
+ *    syncing); so DMA_ATTR_SKIP_CPU_SYNC is honoured trivially. Shadow
+ *    mode bounces, so shadow-mode devices get vtd_dma_shadow_ops, chosen
+ *    when the device is taken: the same operations with shadowing
+ *    map_page/map_sg/unmaps and the four syncs, which copy a shadow's
+ *    data (for_cpu: shadow to buffer for FROM_DEVICE and BIDIRECTIONAL;
+ *    for_device: buffer to shadow for TO_DEVICE and BIDIRECTIONAL) and
+ *    do nothing for zero-copy addresses; dma_need_sync() is true for
+ *    those devices only. DMA_ATTR_SKIP_CPU_SYNC there means no copy at
+ *    map or unmap: the caller's syncs copy. Coherent and page
+ *    allocations and map_resource stay zero-copy and strict. cache_sync: no 6.1
  *    code calls it. get_merge_boundary: a list that falls back to one
  *    range per segment is not merged, so the block layer must not count
  *    on merging. flags: no DMA_F_PCI_P2PDMA_SUPPORTED (map_sg refuses
@@ -200,6 +231,7 @@
 
 #include "vtd_dma.h"
 #include "vtd_group.h"
+#include "vtd_shadow.h"
 #include "vtd_unit.h"
 
 /* The CPU's pages are the unit's pages: one IOVA page per CPU page. */
@@ -261,7 +293,7 @@ static_assert((VTD_DMA_RECENT & (VTD_DMA_RECENT - 1)) == 0);
 
 static char *own;
 module_param(own, charp, 0444);
-MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\", each optionally followed by @strict or @deferred (its unmap mode; default: unmap=)");
+MODULE_PARM_DESC(own, "Devices whose DMA goes through the DMA-API shim: a comma list of PCI addresses ([SSSS:]BB:DD.F), unit names (dmarN: every endpoint in its scope) or \"all\", each optionally followed by @strict, @deferred or @shadow (its unmap mode; default: unmap=)");
 
 /* For the tests: take the fallback path of section 4 every time. */
 static bool dma_sg_per_segment;
@@ -365,6 +397,7 @@ struct vtd_dma_group {
  * @rebound:	a driver was bound when the device was taken (and was probed
  *		again through the shim).
  * @unbound:	its driver was unbound by the give-back under way.
+ * @shadow:	its shadow pool if it is in shadow mode, else NULL.
  * @stats:	counters.
  * @bufs:	coherent buffers built from separate pages, by the first
  *		page of their DMA address (section 9).
@@ -379,6 +412,7 @@ struct vtd_dma_dev {
 	struct vtd_dma_group *owned;
 	bool rebound;
 	bool unbound;
+	struct vtd_shadow_pool *shadow;
 	struct vtd_dma_stats stats;
 	struct xarray bufs;
 	spinlock_t recent_lock;	/* @recent, @recent_next */
@@ -1002,6 +1036,218 @@ static void vtd_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	atomic64_inc(&dd->stats.unmaps[VTD_DMA_SG]);
 }
 
+/* --- shadow mode (vtd_shadow.c) -------------------------------------- */
+
+/*
+ * Copy [@phys, @phys + @size) through a shadow of @dd's pool (section 4).
+ * Return: 0 with the shadow's address in @dma, or -errno (the pool
+ * counted why): the caller maps zero-copy and strict instead.
+ */
+static int vtd_dma_shadow_one(struct vtd_dma_dev *dd, phys_addr_t phys,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs, dma_addr_t *dma)
+{
+	struct device *dev = &dd->pdev->dev;
+
+	if (!vtd_dma_prot(dd, dir))
+		return -EINVAL;
+	return vtd_shadow_map(dd->shadow, phys, size,
+			      dma_get_min_align_mask(dev),
+			      vtd_dma_limit(dd, dma_get_mask(dev)),
+			      dma_get_seg_boundary(dev), dir,
+			      !(attrs & DMA_ATTR_SKIP_CPU_SYNC), dma);
+}
+
+/*
+ * Undo one mapping of a shadow-mode device: a shadow goes back to its
+ * pool without an invalidation, anything else is a zero-copy range.
+ * Return: 0, or -errno (a bad unmap, counted).
+ */
+static int vtd_dma_shadow_release(struct vtd_dma_dev *dd, dma_addr_t addr,
+				  size_t size, enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	int ret = vtd_shadow_unmap(dd->shadow, addr, size, dir,
+				   !(attrs & DMA_ATTR_SKIP_CPU_SYNC));
+
+	if (ret == -ENOENT)
+		return vtd_dma_release(dd, addr, size, true, NULL);
+	if (ret)
+		atomic64_inc(&dd->stats.bad_unmaps);
+	return ret;
+}
+
+static dma_addr_t vtd_dma_shadow_map_page(struct device *dev,
+					  struct page *page,
+					  unsigned long offset, size_t size,
+					  enum dma_data_direction dir,
+					  unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	phys_addr_t phys = page_to_phys(page) + offset;
+	dma_addr_t dma;
+
+	if (!dd)
+		return DMA_MAPPING_ERROR;
+	if (!vtd_dma_shadow_one(dd, phys, size, dir, attrs, &dma)) {
+		vtd_dma_count_map(dd, VTD_DMA_PAGE, size);
+		return dma;
+	}
+	return vtd_dma_map_one(dev, phys, size, dir, VTD_DMA_PAGE);
+}
+
+static void vtd_dma_shadow_unmap_page(struct device *dev, dma_addr_t addr,
+				      size_t size,
+				      enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (dd && !vtd_dma_shadow_release(dd, addr, size, dir, attrs))
+		atomic64_inc(&dd->stats.unmaps[VTD_DMA_PAGE]);
+}
+
+/* Release the segments of a shadow-mode list up to the first empty one. */
+static void vtd_dma_shadow_sg_release(struct vtd_dma_dev *dd,
+				      struct scatterlist *sgl, int nents,
+				      enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	struct scatterlist *s;
+	int i;
+
+	for_each_sg(sgl, s, nents, i) {
+		if (!sg_dma_len(s))
+			break;
+		vtd_dma_shadow_release(dd, sg_dma_address(s), sg_dma_len(s),
+				       dir, attrs);
+	}
+}
+
+/*
+ * map_sg of a shadow-mode device: each segment its own shadow, or (above
+ * shadow_max, or when the pool cannot serve) its own zero-copy range; no
+ * merging. Return: nents or -errno, nothing left mapped.
+ */
+static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
+				 int nents, enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	u64 mask = dma_get_mask(dev), alloc, bytes = 0;
+	int i, prot, ret = 0;
+	struct scatterlist *s;
+	dma_addr_t dma;
+
+	if (!dd)
+		return -EINVAL;
+	prot = vtd_dma_prot(dd, dir);
+	if (!prot || nents <= 0)
+		return -EINVAL;
+	for_each_sg(sgl, s, nents, i) {
+		if (is_pci_p2pdma_page(sg_page(s)))
+			return -EREMOTEIO;	/* no peer-to-peer through us */
+		if (!s->length)
+			return -EINVAL;
+	}
+	for_each_sg(sgl, s, nents, i) {
+		if (vtd_dma_shadow_one(dd, sg_phys(s), s->length, dir, attrs,
+				       &dma))
+			ret = vtd_dma_map_core(dd, sg_phys(s), s->length, prot,
+					       mask, VTD_DMA_GFP_ATOMIC, false,
+					       &alloc, &dma);
+		if (ret) {
+			sg_dma_len(s) = 0;
+			vtd_dma_shadow_sg_release(dd, sgl, i, dir,
+						  attrs | DMA_ATTR_SKIP_CPU_SYNC);
+			vtd_dma_map_failed(dd, "map_sg", s->length, ret);
+			return -ENOMEM;
+		}
+		sg_dma_address(s) = dma;
+		sg_dma_len(s) = s->length;
+		bytes += s->length;
+	}
+	vtd_dma_count_map(dd, VTD_DMA_SG, bytes);
+	atomic64_add(nents, &dd->stats.sg_in);
+	atomic64_add(nents, &dd->stats.sg_out);
+	return nents;
+}
+
+static void vtd_dma_shadow_unmap_sg(struct device *dev,
+				    struct scatterlist *sgl, int nents,
+				    enum dma_data_direction dir,
+				    unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (!dd)
+		return;
+	vtd_dma_shadow_sg_release(dd, sgl, nents, dir, attrs);
+	atomic64_inc(&dd->stats.unmaps[VTD_DMA_SG]);
+}
+
+/* Syncs copy a shadow's data one way; zero-copy mappings need nothing. */
+static void vtd_dma_shadow_sync(struct device *dev, dma_addr_t addr,
+				size_t size, enum dma_data_direction dir,
+				bool for_cpu)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+
+	if (dd)
+		vtd_shadow_sync(dd->shadow, addr, size, dir, for_cpu);
+}
+
+static void vtd_dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+					size_t size,
+					enum dma_data_direction dir)
+{
+	vtd_dma_shadow_sync(dev, addr, size, dir, true);
+}
+
+static void vtd_dma_sync_single_for_device(struct device *dev,
+					   dma_addr_t addr, size_t size,
+					   enum dma_data_direction dir)
+{
+	vtd_dma_shadow_sync(dev, addr, size, dir, false);
+}
+
+static void vtd_dma_sync_sg(struct device *dev, struct scatterlist *sgl,
+			    int nents, enum dma_data_direction dir,
+			    bool for_cpu)
+{
+	struct scatterlist *s;
+	int i;
+
+	for_each_sg(sgl, s, nents, i) {
+		if (!sg_dma_len(s))
+			break;
+		vtd_dma_shadow_sync(dev, sg_dma_address(s), sg_dma_len(s), dir,
+				    for_cpu);
+	}
+}
+
+static void vtd_dma_sync_sg_for_cpu(struct device *dev,
+				    struct scatterlist *sgl, int nents,
+				    enum dma_data_direction dir)
+{
+	vtd_dma_sync_sg(dev, sgl, nents, dir, true);
+}
+
+static void vtd_dma_sync_sg_for_device(struct device *dev,
+				       struct scatterlist *sgl, int nents,
+				       enum dma_data_direction dir)
+{
+	vtd_dma_sync_sg(dev, sgl, nents, dir, false);
+}
+
+struct vtd_shadow_pool *vtd_dma_shadow_pool(struct pci_dev *pdev)
+{
+	struct vtd_dma_dev *dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+
+	return dd ? dd->shadow : NULL;
+}
+EXPORT_SYMBOL_GPL(vtd_dma_shadow_pool);
+
 /* --- allocations: coherent, pages, noncontiguous --------------------- */
 
 /*
@@ -1466,6 +1712,36 @@ static const struct dma_map_ops vtd_dma_ops = {
 	.opt_mapping_size	= vtd_dma_opt_mapping_size,
 };
 
+/*
+ * Shadow-mode devices (section 10): the same, but streaming maps go
+ * through shadows, and the four syncs copy (so dma_need_sync() is true
+ * for them, and only for them).
+ */
+static const struct dma_map_ops vtd_dma_shadow_ops = {
+	.alloc			= vtd_dma_alloc,
+	.free			= vtd_dma_free,
+	.alloc_pages		= vtd_dma_alloc_pages,
+	.free_pages		= vtd_dma_free_pages,
+	.alloc_noncontiguous	= vtd_dma_alloc_noncontiguous,
+	.free_noncontiguous	= vtd_dma_free_noncontiguous,
+	.mmap			= vtd_dma_mmap,
+	.get_sgtable		= vtd_dma_get_sgtable,
+	.map_page		= vtd_dma_shadow_map_page,
+	.unmap_page		= vtd_dma_shadow_unmap_page,
+	.map_sg			= vtd_dma_shadow_map_sg,
+	.unmap_sg		= vtd_dma_shadow_unmap_sg,
+	.map_resource		= vtd_dma_map_resource,
+	.unmap_resource		= vtd_dma_unmap_resource,
+	.sync_single_for_cpu	= vtd_dma_sync_single_for_cpu,
+	.sync_single_for_device	= vtd_dma_sync_single_for_device,
+	.sync_sg_for_cpu	= vtd_dma_sync_sg_for_cpu,
+	.sync_sg_for_device	= vtd_dma_sync_sg_for_device,
+	.dma_supported		= vtd_dma_supported,
+	.get_required_mask	= vtd_dma_required_mask,
+	.max_mapping_size	= vtd_dma_max_mapping_size,
+	.opt_mapping_size	= vtd_dma_opt_mapping_size,
+};
+
 /* --- debugfs --------------------------------------------------------- */
 
 static const char *vtd_dma_dir_name(u8 dir)
@@ -1489,8 +1765,11 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 	struct vtd_iova_cache_stats cs;
 	struct vtd_flush_stats fs;
 	struct vtd_iova_stats is;
+	unsigned long shadow_chunks = 0;
 	const char *drv;
 
+	if (dd->shadow)
+		shadow_chunks = vtd_shadow_chunks(dd->shadow);
 	vtd_iova_get_stats(&dd->dom->iova, &is);
 	vtd_iova_cache_get_stats(&dd->dom->iova, &cs);
 	vtd_flush_get_stats(dd->dom, &fs);
@@ -1509,10 +1788,13 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 	 * Ranges waiting in a per-CPU cache or a flush queue are still
 	 * allocated in the tree, but no driver holds them.
 	 */
+	/* Shadow chunks stay mapped for good: not the driver's. */
 	seq_printf(m, "  live: %lu ranges, %lld bytes mapped\n",
 		   is.nr_allocated - min(is.nr_allocated,
-					 cs.cached_ranges + fs.queued),
-		   (long long)atomic64_read(&dd->dom->mapped_bytes));
+					 cs.cached_ranges + fs.queued +
+					 shadow_chunks),
+		   (long long)atomic64_read(&dd->dom->mapped_bytes) -
+		   (long long)shadow_chunks * VTD_SHADOW_CHUNK_SIZE);
 	seq_printf(m, "  iova: %lu ranges (%lu pages) allocated in the tree, of which %lu in per-CPU caches and %lu in flush queues\n",
 		   is.nr_allocated, is.allocated_frames, cs.cached_ranges,
 		   fs.queued);
@@ -1536,6 +1818,8 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 		   (long long)atomic64_read(&st->unmaps[VTD_DMA_NONCONTIG]),
 		   (long long)atomic64_read(&st->errors),
 		   (long long)atomic64_read(&st->bad_unmaps));
+	if (dd->shadow)
+		vtd_shadow_show(m, dd->shadow);
 }
 
 static int vtd_dma_devices_show(struct seq_file *m, void *unused)
@@ -1631,6 +1915,24 @@ static void vtd_dma_debugfs_exit(void)
 /* --- taking and giving back devices ---------------------------------- */
 
 /* Whether nothing the device's driver mapped is still mapped. */
+/*
+ * The ranges of the shadow pools of @og's members, in its domain: they
+ * stay until the pools go (vtd_dma_dev_free()).
+ */
+static unsigned long vtd_dma_group_shadow_chunks(struct vtd_dma_group *og)
+{
+	struct vtd_dma_dev *m;
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < og->grp->nr; i++) {
+		m = xa_load(&vtd_dma_devs, vtd_dma_key(og->grp->members[i]));
+		if (m && m->owned == og && m->shadow)
+			n += vtd_shadow_chunks(m->shadow);
+	}
+	return n;
+}
+
 static bool vtd_dma_idle(struct vtd_dma_dev *dd)
 {
 	struct vtd_iova_stats st;
@@ -1642,7 +1944,8 @@ static bool vtd_dma_idle(struct vtd_dma_dev *dd)
 	vtd_flush_domain_all(dd->dom);
 	vtd_iova_cache_flush(&dd->dom->iova);
 	vtd_iova_get_stats(&dd->dom->iova, &st);
-	return st.nr_allocated <= vtd_flush_quarantined_ranges(dd->dom);
+	return st.nr_allocated <= vtd_flush_quarantined_ranges(dd->dom) +
+				  vtd_dma_group_shadow_chunks(dd->owned);
 }
 
 static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
@@ -1686,6 +1989,7 @@ static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
 
 	/* Empty unless a driver leaked a buffer (then its record stays). */
 	xa_destroy(&dd->bufs);
+	vtd_shadow_pool_destroy(dd->shadow);
 	pci_dev_put(dd->pdev);
 	kfree(dd);
 	vtd_dma_group_put(og);
@@ -1738,9 +2042,12 @@ static void vtd_dma_give_back(struct vtd_dma_dev *dd)
 		kfree(m);
 }
 
-/* A record for member @pdev of @og, published in vtd_dma_devs. */
+/*
+ * A record for member @pdev of @og, published in vtd_dma_devs; in shadow
+ * mode with a shadow pool of its own in the group's domain.
+ */
 static int vtd_dma_dev_add(struct pci_dev *pdev, struct vtd_unit *unit,
-			   struct vtd_dma_group *og)
+			   struct vtd_dma_group *og, enum vtd_unmap_mode mode)
 {
 	struct vtd_dma_dev *dd;
 	int ret;
@@ -1755,6 +2062,15 @@ static int vtd_dma_dev_add(struct pci_dev *pdev, struct vtd_unit *unit,
 	dd->owned = og;
 	dd->pdev = pci_dev_get(pdev);
 	og->nr_recs++;
+	if (mode == VTD_UNMAP_SHADOW) {
+		dd->shadow = vtd_shadow_pool_create(dd->dom, 0);
+		if (IS_ERR(dd->shadow)) {
+			ret = PTR_ERR(dd->shadow);
+			dd->shadow = NULL;
+			vtd_dma_dev_free(dd);
+			return ret;
+		}
+	}
 	ret = xa_insert(&vtd_dma_devs, vtd_dma_key(pdev), dd, GFP_KERNEL);
 	if (ret)
 		vtd_dma_dev_free(dd);
@@ -1796,7 +2112,7 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 	og->nr_recs = 1;
 	ret = vtd_flush_set_mode(og->dom, mode, NULL);
 	for (added = 0; !ret && added < grp->nr; added++) {
-		ret = vtd_dma_dev_add(grp->members[added], unit, og);
+		ret = vtd_dma_dev_add(grp->members[added], unit, og, mode);
 		if (ret)
 			break;
 	}
@@ -1815,7 +2131,8 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 		goto out_erase;
 	for (i = 0; i < grp->nr; i++) {
 		dd = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
-		set_dma_ops(&dd->pdev->dev, &vtd_dma_ops);
+		set_dma_ops(&dd->pdev->dev,
+			    dd->shadow ? &vtd_dma_shadow_ops : &vtd_dma_ops);
 		pci_info(dd->pdev, "dma: DMA through the shim, group %u of %u device(s), domain %u on %s, %s unmap%s\n",
 			 grp->id, grp->nr, og->dom->did, unit->name,
 			 vtd_flush_mode_name(mode),
@@ -2031,7 +2348,7 @@ static int vtd_dma_parse(const char *param, struct vtd_dma_want *want)
 			continue;
 		ret = vtd_dma_parse_word(w, want);
 		if (ret)
-			pr_err("own: cannot parse \"%s\" (want [SSSS:]BB:DD.F, dmarN or all, each with an optional @strict or @deferred; at most %u addresses)\n",
+			pr_err("own: cannot parse \"%s\" (want [SSSS:]BB:DD.F, dmarN or all, each with an optional @strict, @deferred or @shadow; at most %u addresses)\n",
 			       w, VTD_DMA_MAX_LISTED);
 	}
 	kfree(buf);

@@ -34,4 +34,15 @@ int vtd_dma_init(void);
  */
 void vtd_dma_exit(void);
 
+struct pci_dev;
+struct vtd_shadow_pool;
+
+/**
+ * vtd_dma_shadow_pool() - the shadow pool of an owned device (for tests)
+ * @pdev: the device, whose driver is bound through the shim
+ *
+ * Return: its pool if it is in shadow mode, else NULL.
+ */
+struct vtd_shadow_pool *vtd_dma_shadow_pool(struct pci_dev *pdev);
+
 #endif /* VTD_DMA_H */

@@ -69,6 +69,21 @@
  *    - api-mmap: dma_mmap_coherent into the process writing "run" (the
  *      debugfs file "mmap", which only that test may map), read back
  *      through the user mapping.
+ *    Shadow-mode tests (vtd_remap own=<edu>@shadow; scenarios/dma-api.sh
+ *    runs them in a second load):
+ *    - shadow-page: map_single of two pages: the IOVA maps a shadow, not
+ *      the buffer; dma_need_sync() true; round trip with syncs; a
+ *      FROM_DEVICE write reaches the buffer only at unmap; the unmap
+ *      issues no invalidation, and a stale write to the old address
+ *      afterwards leaves the buffer as it is.
+ *    - shadow-subpage: 512 bytes from the middle of a page: edu writes
+ *      2 KiB around the shadow within its IOVA page: no fault, and none
+ *      of the driver's neighbouring bytes changes; the 512 come back.
+ *    - shadow-sg: map_sg of a 4 KiB entry (shadowed) and a 32 KiB one
+ *      (above shadow_max: zero-copy, strict), data both ways with the sg
+ *      syncs, SKIP_CPU_SYNC honoured.
+ *    - shadow-trim: trimming unmaps the pool's free chunks with a strict
+ *      invalidation: a stale write to an old shadow address then faults.
  *    A word matches every test it names or prefixes ("fault" runs the
  *    three fault tests, "api" the DMA-API ones).
  *
@@ -111,6 +126,8 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "vtd_dma.h"
+#include "vtd_shadow.h"
 #include "vtd_unit.h"
 
 /* The device, QEMU hw/misc/edu.c as documented in QEMU-NOTES.md. */
@@ -1954,6 +1971,469 @@ struct vtd_edu_test {
 	bool needs_peer;
 };
 
+/* Shadow-mode tests: the shim copies through vtd_shadow.c's pools. */
+
+/* The device's shadow pool, or NULL (with a FAIL) if not in shadow mode. */
+static struct vtd_shadow_pool *vtd_edu_shadow_check(struct vtd_edu_ctx *ctx)
+{
+	struct vtd_shadow_pool *pool;
+
+	if (vtd_edu_api_check(ctx))
+		return NULL;
+	pool = vtd_dma_shadow_pool(ctx->edu->pdev);
+	if (!pool || vtd_flush_mode(ctx->edu->dom) != VTD_UNMAP_SHADOW)
+		vtd_edu_report(ctx, -ENODEV,
+			       "needs the device in shadow mode (vtd_remap own=%s@shadow)",
+			       pci_name(ctx->edu->pdev));
+	return pool;
+}
+
+/* Fill @len bytes at @p with pattern @seed (byte i is pattern byte @base + i). */
+static void vtd_edu_mem_fill(u8 *p, size_t len, u32 seed, size_t base)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = vtd_edu_pattern_byte(seed, base + i);
+}
+
+/* Bytes of @p that are not pattern @seed from @base; the first in @first. */
+static size_t vtd_edu_mem_diff(const u8 *p, size_t len, u32 seed, size_t base,
+			       size_t *first)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == vtd_edu_pattern_byte(seed, base + i))
+			continue;
+		if (!bad++)
+			*first = i;
+	}
+	return bad;
+}
+
+/* The IOVA page of @dma must map a shadow page, not the driver's @phys. */
+static int vtd_edu_shadow_not_driver(struct vtd_edu_ctx *ctx, dma_addr_t dma,
+				     phys_addr_t phys)
+{
+	phys_addr_t got;
+
+	if (vtd_domain_lookup(ctx->edu->dom, dma & PAGE_MASK, &got))
+		return vtd_edu_report(ctx, -EIO,
+				      "the shadow at %#llx is not mapped",
+				      (u64)dma);
+	if ((got & PAGE_MASK) == (phys & PAGE_MASK))
+		return vtd_edu_report(ctx, -EIO,
+				      "IOVA %#llx maps the driver's own page %#llx: zero-copy, not a shadow",
+				      (u64)dma, (u64)phys);
+	return 0;
+}
+
+/*
+ * shadow-page: two pages mapped with dma_map_single(): a shadow; a round
+ * trip with syncs; a FROM_DEVICE write that reaches the buffer only at
+ * unmap; no invalidation at unmap; a stale write afterwards changes
+ * nothing in the buffer.
+ */
+static int vtd_edu_test_shadow_page(struct vtd_edu_ctx *ctx)
+{
+	struct vtd_shadow_pool *pool = vtd_edu_shadow_check(ctx);
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_SINGLE,
+				   .size = VTD_EDU_BUF_SIZE };
+	u32 a, c, d;
+	struct vtd_edu_buf buf = {};
+	u64 invs, seq, copies;
+	struct vtd_shadow_stats st;
+	size_t first = 0, bad;
+	dma_addr_t dma;
+	void *cpu;
+	int ret;
+
+	if (!pool)
+		return -ENODEV;
+	cpu = (void *)__get_free_pages(GFP_KERNEL, get_order(VTD_EDU_BUF_SIZE));
+	if (!cpu)
+		return vtd_edu_report(ctx, -ENOMEM, "no two pages");
+	buf.cpu = cpu;
+
+	/* Round trip with the syncs, bidirectional. */
+	dma = dma_map_single(dev, cpu, VTD_EDU_BUF_SIZE, DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, dma)) {
+		ret = vtd_edu_report(ctx, -EIO, "map_single failed");
+		goto out;
+	}
+	buf.iova = dma;
+	sy.handle = dma;
+	ret = vtd_edu_shadow_not_driver(ctx, dma, virt_to_phys(cpu));
+	if (!ret && !dma_need_sync(dev, dma))
+		ret = vtd_edu_report(ctx, -EIO,
+				     "dma_need_sync() is false for a shadow");
+	if (!ret)
+		ret = vtd_edu_api_xfer(ctx, "shadow map_single", &buf, &sy);
+	dma_unmap_single(dev, dma, VTD_EDU_BUF_SIZE, DMA_BIDIRECTIONAL);
+	if (ret)
+		goto out;
+	/* edu's buffer now holds the window of the last pattern the CPU wrote. */
+
+	/* FROM_DEVICE: the device writes the shadow; the buffer at unmap. */
+	a = vtd_edu_next_seed(ctx);
+	c = vtd_edu_next_seed(ctx);
+	vtd_edu_buf_fill(&buf, a);
+	dma = dma_map_single(dev, cpu, VTD_EDU_BUF_SIZE, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, dma)) {
+		ret = vtd_edu_report(ctx, -EIO, "map_single to device failed");
+		goto out;
+	}
+	buf.iova = dma;
+	ret = vtd_edu_dma_ok(ctx, ctx->edu, false, &buf);	/* edu <- a */
+	dma_unmap_single(dev, dma, VTD_EDU_BUF_SIZE, DMA_TO_DEVICE);
+	if (ret)
+		goto out;
+	vtd_edu_buf_fill(&buf, c);
+	dma = dma_map_single(dev, cpu, VTD_EDU_BUF_SIZE, DMA_FROM_DEVICE);
+	if (dma_mapping_error(dev, dma)) {
+		ret = vtd_edu_report(ctx, -EIO, "map_single from device failed");
+		goto out;
+	}
+	buf.iova = dma;
+	ret = vtd_edu_dma_ok(ctx, ctx->edu, true, &buf);	/* a -> shadow */
+	if (!ret) {
+		bad = vtd_edu_mem_diff(cpu, VTD_EDU_BUF_SIZE, c, 0, &first);
+		if (bad)
+			ret = vtd_edu_report(ctx, -EIO,
+					     "edu's write reached the driver's buffer before unmap: %zu bytes changed, first at %zu",
+					     bad, first);
+	}
+	invs = vtd_edu_iotlb_invs(ctx->edu);
+	vtd_shadow_get_stats(pool, &st);
+	copies = st.copies_out;
+	dma_unmap_single(dev, dma, VTD_EDU_BUF_SIZE, DMA_FROM_DEVICE);
+	invs = vtd_edu_iotlb_invs(ctx->edu) - invs;
+	vtd_shadow_get_stats(pool, &st);
+	if (ret)
+		goto out;
+	if (invs)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "the unmap of a shadow issued %llu IOTLB invalidation(s)",
+				     invs);
+	else if (st.copies_out != copies + 1)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "the unmap copied back %llu times, expected once",
+				     st.copies_out - copies);
+	else if (vtd_edu_window_count(&buf, a, false) != VTD_EDU_XFER)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "after unmap only %zu of the %u bytes edu wrote are in the buffer",
+				     vtd_edu_window_count(&buf, a, false),
+				     VTD_EDU_XFER);
+	if (ret)
+		goto out;
+
+	/* A stale write to the old address: the buffer must not change. */
+	d = vtd_edu_next_seed(ctx);
+	vtd_edu_buf_fill(&buf, d);
+	seq = vtd_unit_fault_seq(ctx->edu->unit);
+	ret = vtd_edu_dma(ctx, ctx->edu, true, vtd_edu_window(&buf));
+	if (ret)
+		goto out;
+	vtd_unit_poll_faults(ctx->edu->unit);
+	bad = vtd_edu_mem_diff(cpu, VTD_EDU_BUF_SIZE, d, 0, &first);
+	if (bad) {
+		ret = vtd_edu_report(ctx, -EIO,
+				     "a DMA to the unmapped address changed %zu bytes of the driver's buffer, first at %zu",
+				     bad, first);
+		goto out;
+	}
+	ret = vtd_edu_report(ctx, 0,
+			     "8 KiB at %#llx: a shadow (dma_need_sync true), data both ways with syncs; FROM_DEVICE data reached the buffer only at unmap, 0 invalidations for the unmap; a stale write after it (%llu faults meanwhile: it %s) left the buffer unchanged",
+			     (u64)dma, vtd_unit_fault_seq(ctx->edu->unit) - seq,
+			     vtd_unit_fault_seq(ctx->edu->unit) == seq ?
+			     "landed in a shadow" : "faulted");
+out:
+	free_pages((unsigned long)cpu, get_order(VTD_EDU_BUF_SIZE));
+	return ret;
+}
+
+/* The sub-page test's buffer: 512 bytes at this offset of a page. */
+#define VTD_EDU_SUB_OFF		1536
+#define VTD_EDU_SUB_LEN		512
+
+/*
+ * shadow-subpage: 512 bytes from the middle of a page are mapped; edu
+ * writes VTD_EDU_XFER bytes around the shadow, within its IOVA page. No
+ * fault (the rest of the page is other shadows), none of the page's other
+ * bytes changes, and the 512 get what edu wrote at their place.
+ */
+static int vtd_edu_test_shadow_subpage(struct vtd_edu_ctx *ctx)
+{
+	struct vtd_shadow_pool *pool = vtd_edu_shadow_check(ctx);
+	struct device *dev = &ctx->edu->pdev->dev;
+	u32 n = vtd_edu_next_seed(ctx), x = vtd_edu_next_seed(ctx);
+	size_t first = 0, bad, at;
+	u64 seq, start;
+	dma_addr_t dma;
+	u8 *page;
+	int ret;
+
+	if (!pool)
+		return -ENODEV;
+	page = (u8 *)__get_free_page(GFP_KERNEL);
+	if (!page)
+		return vtd_edu_report(ctx, -ENOMEM, "no page");
+	/* edu's buffer gets pattern x (its window) first. */
+	ret = vtd_edu_load(ctx, x);
+	if (ret)
+		goto out;
+	vtd_edu_mem_fill(page, PAGE_SIZE, n, 0);
+	dma = dma_map_single(dev, page + VTD_EDU_SUB_OFF, VTD_EDU_SUB_LEN,
+			     DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, dma)) {
+		ret = vtd_edu_report(ctx, -EIO, "map_single of 512 bytes failed");
+		goto out;
+	}
+	ret = vtd_edu_shadow_not_driver(ctx, dma, virt_to_phys(page));
+	/* The half of the IOVA page holding the shadow. */
+	start = (dma & PAGE_MASK) + (offset_in_page(dma) & ~(u64)(VTD_EDU_XFER - 1));
+	at = dma - start;
+	seq = vtd_unit_fault_seq(ctx->edu->unit);
+	if (!ret)
+		ret = vtd_edu_dma(ctx, ctx->edu, true, start);
+	vtd_unit_poll_faults(ctx->edu->unit);
+	if (!ret && vtd_unit_fault_seq(ctx->edu->unit) != seq)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "edu's write around the shadow at %#llx faulted: the rest of its IOVA page is not shadows",
+				     (u64)dma);
+	if (!ret) {
+		bad = vtd_edu_mem_diff(page, PAGE_SIZE, n, 0, &first);
+		if (bad)
+			ret = vtd_edu_report(ctx, -EIO,
+					     "edu's write around the shadow changed %zu bytes of the driver's page before unmap, first at %zu",
+					     bad, first);
+	}
+	dma_unmap_single(dev, dma, VTD_EDU_SUB_LEN, DMA_BIDIRECTIONAL);
+	if (ret)
+		goto out;
+	bad = vtd_edu_mem_diff(page, VTD_EDU_SUB_OFF, n, 0, &first);
+	bad += vtd_edu_mem_diff(page + VTD_EDU_SUB_OFF + VTD_EDU_SUB_LEN,
+				PAGE_SIZE - VTD_EDU_SUB_OFF - VTD_EDU_SUB_LEN, n,
+				VTD_EDU_SUB_OFF + VTD_EDU_SUB_LEN, &first);
+	if (bad) {
+		ret = vtd_edu_report(ctx, -EIO,
+				     "after unmap %zu of the page's bytes around the 512 changed",
+				     bad);
+		goto out;
+	}
+	/* edu's byte k is pattern x's byte VTD_EDU_XFER_OFF + k. */
+	bad = vtd_edu_mem_diff(page + VTD_EDU_SUB_OFF, VTD_EDU_SUB_LEN, x,
+			       VTD_EDU_XFER_OFF + at, &first);
+	if (bad) {
+		ret = vtd_edu_report(ctx, -EIO,
+				     "after unmap %zu of the 512 bytes are not what edu wrote, first at %zu",
+				     bad, first);
+		goto out;
+	}
+	ret = vtd_edu_report(ctx, 0,
+			     "512 bytes at page offset %u -> shadow %#llx; edu wrote %u bytes from %#llx (the shadow's IOVA page): no fault, the driver's other %lu bytes unchanged, the 512 came back",
+			     VTD_EDU_SUB_OFF, (u64)dma, VTD_EDU_XFER, start,
+			     PAGE_SIZE - VTD_EDU_SUB_LEN);
+out:
+	free_page((unsigned long)page);
+	return ret;
+}
+
+/* Entries of the shadow-sg list: one shadowed, one above shadow_max. */
+#define VTD_EDU_SSG_SMALL	PAGE_SIZE
+#define VTD_EDU_SSG_BIG		(8 * PAGE_SIZE)
+
+/*
+ * One round trip through each entry of a mapped shadow-mode list, with
+ * the sg syncs: the CPU writes pattern p, syncs for the device, edu reads
+ * the entry's first VTD_EDU_XFER bytes; the CPU writes q, syncs, edu
+ * writes back; after the sync for the CPU the entry holds p there and q
+ * elsewhere.
+ */
+static int vtd_edu_shadow_sg_xfer(struct vtd_edu_ctx *ctx,
+				  struct sg_table *sgt, u8 **cpu)
+{
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct scatterlist *s;
+	size_t first = 0, bad;
+	u32 p, q;
+	int i, ret;
+
+	for_each_sgtable_dma_sg(sgt, s, i) {
+		p = vtd_edu_next_seed(ctx);
+		q = vtd_edu_next_seed(ctx);
+		vtd_edu_mem_fill(cpu[i], sg_dma_len(s), p, 0);
+		dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
+		ret = vtd_edu_dma(ctx, ctx->edu, false, sg_dma_address(s));
+		if (ret)
+			return ret;
+		vtd_edu_mem_fill(cpu[i], sg_dma_len(s), q, 0);
+		dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
+		ret = vtd_edu_dma(ctx, ctx->edu, true, sg_dma_address(s));
+		if (ret)
+			return ret;
+		dma_sync_sgtable_for_cpu(dev, sgt, DMA_BIDIRECTIONAL);
+		bad = vtd_edu_mem_diff(cpu[i], VTD_EDU_XFER, p, 0, &first);
+		bad += vtd_edu_mem_diff(cpu[i] + VTD_EDU_XFER,
+					sg_dma_len(s) - VTD_EDU_XFER, q,
+					VTD_EDU_XFER, &first);
+		if (bad)
+			return vtd_edu_report(ctx, -EIO,
+					      "list entry %d (%u bytes at %#llx): %zu bytes wrong after the round trip",
+					      i, sg_dma_len(s),
+					      (u64)sg_dma_address(s), bad);
+	}
+	return 0;
+}
+
+/*
+ * shadow-sg: a list of a 4 KiB entry (shadowed) and a 32 KiB one (above
+ * shadow_max: zero-copy and strict); round trips with the sg syncs, with
+ * DMA_ATTR_SKIP_CPU_SYNC (map and unmap copy nothing: the syncs do).
+ */
+static int vtd_edu_test_shadow_sg(struct vtd_edu_ctx *ctx)
+{
+	struct vtd_shadow_pool *pool = vtd_edu_shadow_check(ctx);
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_shadow_stats st0, st1;
+	struct sg_table sgt;
+	struct scatterlist *s;
+	bool zero_copy, want_zero_copy;
+	u8 *cpu[2];
+	phys_addr_t phys;
+	int i, ret;
+
+	if (!pool)
+		return -ENODEV;
+	if (vtd_shadow_max() >= VTD_EDU_SSG_BIG || vtd_shadow_max() < PAGE_SIZE)
+		return vtd_edu_report(ctx, -EINVAL,
+				      "needs 4 KiB <= shadow_max < 32 KiB (it is %zu)",
+				      vtd_shadow_max());
+	cpu[0] = (u8 *)__get_free_page(GFP_KERNEL);
+	cpu[1] = (u8 *)__get_free_pages(GFP_KERNEL, get_order(VTD_EDU_SSG_BIG));
+	ret = -ENOMEM;
+	if (!cpu[0] || !cpu[1] || sg_alloc_table(&sgt, 2, GFP_KERNEL)) {
+		ret = vtd_edu_report(ctx, -ENOMEM, "out of memory");
+		goto out_free;
+	}
+	sg_set_buf(sgt.sgl, cpu[0], VTD_EDU_SSG_SMALL);
+	sg_set_buf(sg_next(sgt.sgl), cpu[1], VTD_EDU_SSG_BIG);
+	vtd_shadow_get_stats(pool, &st0);
+	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL,
+			      DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret) {
+		ret = vtd_edu_report(ctx, -EIO, "map_sg failed: %d", ret);
+		goto out_table;
+	}
+	vtd_shadow_get_stats(pool, &st1);
+	if (sgt.nents != 2)
+		ret = vtd_edu_report(ctx, -EIO, "%u DMA segments, expected 2",
+				     sgt.nents);
+	else if (st1.fb_size != st0.fb_size + 1 ||
+		 st1.copies_in != st0.copies_in)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "map_sg: %llu size fallbacks and %llu copies, expected 1 and none (SKIP_CPU_SYNC)",
+				     st1.fb_size - st0.fb_size,
+				     st1.copies_in - st0.copies_in);
+	i = 0;
+	for_each_sgtable_dma_sg(&sgt, s, i) {
+		if (ret || vtd_domain_lookup(ctx->edu->dom,
+					     sg_dma_address(s) & PAGE_MASK,
+					     &phys))
+			break;
+		/* Entry 0 is a shadow, entry 1 maps the buffer itself. */
+		zero_copy = (phys & PAGE_MASK) == virt_to_phys(cpu[i]);
+		want_zero_copy = i == 1;
+		if (zero_copy != want_zero_copy)
+			ret = vtd_edu_report(ctx, -EIO,
+					     "entry %d at %#llx maps %#llx: expected %s",
+					     i, (u64)sg_dma_address(s),
+					     (u64)phys,
+					     i ? "the buffer (zero-copy)" :
+						 "a shadow");
+	}
+	if (!ret)
+		ret = vtd_edu_shadow_sg_xfer(ctx, &sgt, cpu);
+	vtd_shadow_get_stats(pool, &st0);
+	dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+	vtd_shadow_get_stats(pool, &st1);
+	if (!ret && st1.copies_out != st0.copies_out)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "unmap with SKIP_CPU_SYNC copied %llu times",
+				     st1.copies_out - st0.copies_out);
+	if (!ret)
+		ret = vtd_edu_report(ctx, 0,
+				     "list of 4 KiB (shadow) + 32 KiB (zero-copy, above shadow_max %zu): 2 segments, round trips with sg syncs; SKIP_CPU_SYNC: no copy at map or unmap",
+				     vtd_shadow_max());
+out_table:
+	sg_free_table(&sgt);
+out_free:
+	free_pages((unsigned long)cpu[1], get_order(VTD_EDU_SSG_BIG));
+	free_page((unsigned long)cpu[0]);
+	return ret;
+}
+
+/*
+ * shadow-trim: a shadow is mapped and unmapped; trimming the pool gives
+ * its chunks back with a strict invalidation, after which a stale write
+ * to the old shadow address faults.
+ */
+static int vtd_edu_test_shadow_trim(struct vtd_edu_ctx *ctx)
+{
+	struct vtd_shadow_pool *pool = vtd_edu_shadow_check(ctx);
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_shadow_stats st;
+	unsigned long trimmed;
+	struct vtd_fault f;
+	u64 invs, seq;
+	dma_addr_t dma;
+	void *cpu;
+	int ret;
+
+	if (!pool)
+		return -ENODEV;
+	cpu = (void *)__get_free_pages(GFP_KERNEL, get_order(VTD_EDU_BUF_SIZE));
+	if (!cpu)
+		return vtd_edu_report(ctx, -ENOMEM, "no two pages");
+	dma = dma_map_single(dev, cpu, VTD_EDU_BUF_SIZE, DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, dma)) {
+		ret = vtd_edu_report(ctx, -EIO, "map_single failed");
+		goto out;
+	}
+	dma_unmap_single(dev, dma, VTD_EDU_BUF_SIZE, DMA_BIDIRECTIONAL);
+	invs = vtd_edu_iotlb_invs(ctx->edu);
+	trimmed = vtd_shadow_trim(pool, ULONG_MAX);
+	invs = vtd_edu_iotlb_invs(ctx->edu) - invs;
+	vtd_shadow_get_stats(pool, &st);
+	if (!trimmed || st.chunks || st.in_use) {
+		ret = vtd_edu_report(ctx, -EIO,
+				     "trim gave back %lu chunks; %lu left, %ld slots in use (expected none)",
+				     trimmed, st.chunks, st.in_use);
+		goto out;
+	}
+	if (invs < trimmed) {
+		ret = vtd_edu_report(ctx, -EIO,
+				     "trim of %lu chunks issued %llu invalidations",
+				     trimmed, invs);
+		goto out;
+	}
+	seq = vtd_unit_fault_seq(ctx->edu->unit);
+	ret = vtd_edu_dma(ctx, ctx->edu, true, dma + VTD_EDU_XFER_OFF);
+	if (!ret)
+		ret = vtd_edu_expect_fault(ctx, ctx->edu, seq,
+					   (dma + VTD_EDU_XFER_OFF) & PAGE_MASK,
+					   false, &f);
+	if (!ret)
+		ret = vtd_edu_report(ctx, 0,
+				     "trim gave back %lu chunk(s) with %llu invalidation(s); a write to the old shadow %#llx then faulted (reason %u)",
+				     trimmed, invs, (u64)dma, f.reason);
+out:
+	free_pages((unsigned long)cpu, get_order(VTD_EDU_BUF_SIZE));
+	return ret;
+}
+
 static const struct vtd_edu_test vtd_edu_tests[] = {
 	{ "roundtrip", vtd_edu_test_roundtrip, false },
 	{ "fault-write", vtd_edu_test_fault_write, false },
@@ -1972,6 +2452,10 @@ static const struct vtd_edu_test vtd_edu_tests[] = {
 	{ "api-noncontig", vtd_edu_test_api_noncontig, false },
 	{ "api-mmap", vtd_edu_test_api_mmap, false },
 	{ "api-resource", vtd_edu_test_api_resource, false },
+	{ "shadow-page", vtd_edu_test_shadow_page, false },
+	{ "shadow-subpage", vtd_edu_test_shadow_subpage, false },
+	{ "shadow-sg", vtd_edu_test_shadow_sg, false },
+	{ "shadow-trim", vtd_edu_test_shadow_trim, false },
 };
 
 /* @word names @t, or is the part of its name before a '-'. */

@@ -18,10 +18,13 @@
  *    at those IOVAs or reuse those pages, so a stale translation can only
  *    reach memory the caller unmapped: the cost of the mode is that a
  *    device may still reach a buffer for at most the window after its
- *    unmap. Modes: module parameter unmap=strict|deferred (the default of
- *    devices the shim owns; strict unless told), and per device through
- *    own= (vtd_dma.c). Domains the shim does not make (vtd_edu.ko's, the
- *    KUnit suites') are strict unless they call vtd_flush_set_mode().
+ *    unmap. Modes: module parameter unmap=strict|deferred|shadow (the
+ *    default of devices the shim owns; strict unless told), and per
+ *    device through own= (vtd_dma.c). Shadow is strict here: the shim
+ *    copies streaming DMA through buffers that stay mapped (vtd_shadow.c)
+ *    and unmaps nothing for them; what it does unmap is strict. Domains
+ *    the shim does not make (vtd_edu.ko's, the KUnit suites') are strict
+ *    unless they call vtd_flush_set_mode().
  *
  * 2. Data structures. A deferred domain has one struct vtd_flush_queue
  *    per possible CPU: an array of @size entries (first frame, frames; 16
@@ -215,7 +218,7 @@ struct vtd_flush_orphan {
 
 static char *unmap = "strict";
 module_param(unmap, charp, 0444);
-MODULE_PARM_DESC(unmap, "Unmap mode of the devices the shim owns: strict (invalidate before unmap returns) or deferred (per-CPU queues, flushed within flush_window_ms); own=<dev>@<mode> overrides it per device");
+MODULE_PARM_DESC(unmap, "Unmap mode of the devices the shim owns: strict (invalidate before unmap returns), deferred (per-CPU queues, flushed within flush_window_ms) or shadow (copy through buffers mapped once, no invalidation; see shadow_max); own=<dev>@<mode> overrides it per device");
 
 static unsigned int flush_window_ms = VTD_FLUSH_WINDOW_DEFAULT_MS;
 module_param(flush_window_ms, uint, 0644);
@@ -244,6 +247,7 @@ static int vtd_flush_cpuhp_state = -1;
 static const char * const vtd_flush_mode_names[] = {
 	[VTD_UNMAP_STRICT] = "strict",
 	[VTD_UNMAP_DEFERRED] = "deferred",
+	[VTD_UNMAP_SHADOW] = "shadow",
 };
 
 /* --- primitives ------------------------------------------------------ */
@@ -552,7 +556,7 @@ static void vtd_flush_to_strict_locked(struct vtd_domain *dom)
 /**
  * vtd_flush_set_mode() - make a domain strict or deferred
  * @dom: a DMA domain
- * @mode: the new mode
+ * @mode: the new mode (VTD_UNMAP_SHADOW: strict here, only remembered)
  * @cfg: the queues' shape for VTD_UNMAP_DEFERRED, or NULL for the module
  *	 parameters
  *
@@ -580,7 +584,9 @@ int vtd_flush_set_mode(struct vtd_domain *dom, enum vtd_unmap_mode mode,
 		return -EINVAL;
 	mutex_lock(&vtd_flush_mutex);
 	vtd_flush_to_strict_locked(dom);
-	if (mode == VTD_UNMAP_STRICT)
+	/* Shadow mode is strict here: the shim's copies need no queue. */
+	WRITE_ONCE(fd->shadow, mode == VTD_UNMAP_SHADOW);
+	if (mode != VTD_UNMAP_DEFERRED)
 		goto out_unlock;
 	queues = vtd_fq_alloc(dom, c.size);
 	if (!queues) {
@@ -604,11 +610,14 @@ EXPORT_SYMBOL_GPL(vtd_flush_set_mode);
  * vtd_flush_mode() - a domain's unmap mode
  * @dom: the domain
  *
- * Return: VTD_UNMAP_DEFERRED if it has queues, VTD_UNMAP_STRICT otherwise.
+ * Return: VTD_UNMAP_DEFERRED if it has queues, VTD_UNMAP_SHADOW if it was
+ * set so, VTD_UNMAP_STRICT otherwise.
  */
 enum vtd_unmap_mode vtd_flush_mode(struct vtd_domain *dom)
 {
-	return READ_ONCE(dom->flush.queues) ? VTD_UNMAP_DEFERRED :
+	if (READ_ONCE(dom->flush.queues))
+		return VTD_UNMAP_DEFERRED;
+	return READ_ONCE(dom->flush.shadow) ? VTD_UNMAP_SHADOW :
 					      VTD_UNMAP_STRICT;
 }
 EXPORT_SYMBOL_GPL(vtd_flush_mode);
@@ -812,7 +821,7 @@ void vtd_flush_show(struct seq_file *m, struct vtd_domain *dom)
 /* --- modes and module life cycle ------------------------------------- */
 
 /**
- * vtd_flush_mode_name() - "strict" or "deferred"
+ * vtd_flush_mode_name() - "strict", "deferred" or "shadow"
  * @mode: the mode
  *
  * Return: its name.
@@ -824,7 +833,7 @@ const char *vtd_flush_mode_name(enum vtd_unmap_mode mode)
 }
 
 /**
- * vtd_flush_parse_mode() - read "strict" or "deferred"
+ * vtd_flush_parse_mode() - read "strict", "deferred" or "shadow"
  * @s: the string
  * @mode: the mode it names
  *
@@ -861,7 +870,7 @@ int vtd_flush_init(void)
 	int ret;
 
 	if (vtd_flush_parse_mode(unmap, &vtd_flush_default)) {
-		pr_err("unmap=%s: want strict or deferred\n", unmap);
+		pr_err("unmap=%s: want strict, deferred or shadow\n", unmap);
 		return -EINVAL;
 	}
 	if (!flush_queue_size || flush_queue_size > VTD_FLUSH_QUEUE_MAX ||

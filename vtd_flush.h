@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vtd-remap unmap modes: strict or deferred invalidation of what a domain
- * unmaps, and the quarantine of what a failed invalidation may still let a
- * device reach. Public interface; the theory of operation (the window
- * guarantee and what bounds it, locking, failure policy) opens vtd_flush.c.
+ * unmaps (and shadow, where the DMA-API shim copies through buffers that
+ * stay mapped, vtd_shadow.c), and the quarantine of what a failed
+ * invalidation may still let a device reach. Public interface; the
+ * theory of operation (the window guarantee and what bounds it, locking,
+ * failure policy) opens vtd_flush.c.
  */
 #ifndef VTD_FLUSH_H
 #define VTD_FLUSH_H
@@ -25,10 +27,16 @@ struct vtd_flush_queue;
  * @VTD_UNMAP_DEFERRED:	batched per CPU, at the latest a window after the
  *			unmap; the range and the table pages are released
  *			only after it.
+ * @VTD_UNMAP_SHADOW:	the DMA-API shim copies streaming DMA through
+ *			shadow buffers mapped once (vtd_shadow.c), whose
+ *			unmap needs no invalidation; whatever the domain
+ *			itself unmaps (fallback mappings, trimmed shadow
+ *			chunks, coherent buffers) is strict.
  */
 enum vtd_unmap_mode {
 	VTD_UNMAP_STRICT,
 	VTD_UNMAP_DEFERRED,
+	VTD_UNMAP_SHADOW,
 };
 
 /**
@@ -63,6 +71,7 @@ struct vtd_flush_range {
  *		set up, cleared before they are torn down (with an RCU grace
  *		period between: unmaps read it with interrupts off).
  * @cfg:	the queues' shape (valid while @queues is set).
+ * @shadow:	the domain is in shadow mode (its own unmaps are strict).
  * @cpuhp_on:	the domain is an instance of the CPU-dead callback.
  * @cpuhp:	its node there.
  * @q_lock:	protects the q_* fields; irq-safe, a leaf.
@@ -77,6 +86,7 @@ struct vtd_flush_range {
 struct vtd_flush_domain {
 	struct vtd_flush_queue __percpu *queues;
 	struct vtd_flush_cfg cfg;
+	bool shadow;
 	bool cpuhp_on;
 	struct hlist_node cpuhp;
 

@@ -469,8 +469,9 @@ class Report:
             self.w()
             self.w("| threads | granule | " + " | ".join(cfgs) +
                    " | ours-strict/linux-strict | ours-deferred/linux-lazy |"
-                   " ours-strict/none |")
-            self.w("|" + "---|" * (len(cfgs) + 5))
+                   " ours-strict/none | ours-shadow/ours-deferred |"
+                   " ours-shadow/ours-strict |")
+            self.w("|" + "---|" * (len(cfgs) + 7))
             plot = ""
             for t in (1, 2):
                 for g in (1, 16):
@@ -495,6 +496,10 @@ class Report:
                     row.append(ratio(vals.get("ours-deferred"),
                                      vals.get("linux-lazy")))
                     row.append(ratio(vals.get("ours-strict"), vals.get("none")))
+                    row.append(ratio(vals.get("ours-shadow"),
+                                     vals.get("ours-deferred")))
+                    row.append(ratio(vals.get("ours-shadow"),
+                                     vals.get("ours-strict")))
                     self.w("| " + " | ".join(row) + " |")
                     res[("map", cm, t, g)] = vals
                     plot += f"t{t}/g{g} " + " ".join(
@@ -536,8 +541,9 @@ class Report:
             self.w(f"### caching mode {cm}")
             self.w()
             self.w("| job | " + " | ".join(cfgs) +
-                   " | ours-strict/linux-strict | ours-deferred/linux-lazy |")
-            self.w("|" + "---|" * (len(cfgs) + 3))
+                   " | ours-strict/linux-strict | ours-deferred/linux-lazy |"
+                   " ours-shadow/ours-deferred | ours-shadow/ours-strict |")
+            self.w("|" + "---|" * (len(cfgs) + 5))
             plot = ""
             for j in jobs:
                 vals, row = {}, [j]
@@ -561,6 +567,10 @@ class Report:
                                  vals.get("linux-strict")))
                 row.append(ratio(vals.get("ours-deferred"),
                                  vals.get("linux-lazy")))
+                row.append(ratio(vals.get("ours-shadow"),
+                                 vals.get("ours-deferred")))
+                row.append(ratio(vals.get("ours-shadow"),
+                                 vals.get("ours-strict")))
                 self.w("| " + " | ".join(row) + " |")
                 res[("fio", cm, j)] = vals
                 plot += f"{j} " + " ".join(
@@ -659,6 +669,17 @@ class Report:
                     r = v[ours] / v[peer]
                     row(f"map+unmap cm {cm} t{t} g{g}: {ours} <= 1.0x {peer}",
                         f"{r:.2f}x", r <= 1)
+            # Shadow mode (issue 13): >= 0.9x deferred's speed at granule
+            # 1 (time <= 1/0.9), faster than strict everywhere.
+            sh = v.get("ours-shadow")
+            if sh and v.get("ours-deferred") and g == 1:
+                r = sh / v["ours-deferred"]
+                row(f"map+unmap cm {cm} t{t} g{g}: ours-shadow time <= 1.11x ours-deferred",
+                    f"{r:.2f}x", r <= 1 / 0.9)
+            if sh and v.get("ours-strict"):
+                r = sh / v["ours-strict"]
+                row(f"map+unmap cm {cm} t{t} g{g}: ours-shadow time < 1.0x ours-strict",
+                    f"{r:.2f}x", r < 1)
         for (k, cm, j), v in sorted((k, v) for k, v in d.items()
                                     if k[0] == "fio"):
             for ours, peer in (("ours-strict", "linux-strict"),
@@ -667,6 +688,15 @@ class Report:
                     r = v[ours] / v[peer]
                     row(f"fio cm {cm} {j}: {ours} >= 1.0x {peer}",
                         f"{r:.2f}x", r >= 1)
+            sh = v.get("ours-shadow")
+            if sh and v.get("ours-deferred") and j.startswith("randread-4k"):
+                r = sh / v["ours-deferred"]
+                row(f"fio cm {cm} {j}: ours-shadow >= 0.9x ours-deferred",
+                    f"{r:.2f}x", r >= 0.9)
+            if sh and v.get("ours-strict"):
+                r = sh / v["ours-strict"]
+                row(f"fio cm {cm} {j}: ours-shadow > 1.0x ours-strict",
+                    f"{r:.2f}x", r > 1)
         self.w()
 
     def write(self):

@@ -16,13 +16,15 @@
 #   ours-strict    intel_iommu=off intremap=off + vtd_remap own=<edu>,<nvme>
 #   ours-deferred  the same + unmap=deferred ("not available" in the report
 #                  while vtd_remap has no unmap= parameter)
+#   ours-shadow    the same + unmap=shadow (copies through shadow buffers
+#                  up to shadow_max, zero-copy strict above)
 #
 # usage: scripts/bench.sh [--quick] [--only alloc|dma|report]
 #                         [--configs LIST] [--cm LIST] [--no-build]
 #   --quick        short runs, caching mode off only (also BENCH_QUICK=1)
 #   --only WHAT    only the allocator boot, only the DMA boots, or only
 #                  regenerate the report from the logs already there
-#   --configs LIST comma list of configurations (default: all five)
+#   --configs LIST comma list of configurations (default: all six)
 #   --cm LIST      caching modes (default off,on; quick: off)
 #   --no-build     use the modules and tool already built
 # Environment: VTD_GUEST_WRAPPER, a command every guest runs under (e.g. a
@@ -36,7 +38,7 @@ cd "$top" || exit 1
 
 quick=${BENCH_QUICK:-0}
 only=
-configs=none,linux-strict,linux-lazy,ours-strict,ours-deferred
+configs=none,linux-strict,linux-lazy,ours-strict,ours-deferred,ours-shadow
 cms=
 build=1
 while [ $# -gt 0 ]; do
@@ -46,7 +48,7 @@ while [ $# -gt 0 ]; do
 	--configs) configs=$2; shift ;;
 	--cm) cms=$2; shift ;;
 	--no-build) build=0 ;;
-	-h | --help) sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "$me: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift

@@ -136,6 +136,23 @@ for t in 1 2; do
 		echo "VTD-BENCH-MAP $config threads=$t granule=$g map_us=$1 map_sd=$2 unmap_us=$3 unmap_sd=$4"
 	done
 done
+# Shadow mode's threshold: the same map+unmap copied through a shadow
+# (shadow_max=65536) and zero-copy strict (shadow_max=0), granule 1-16.
+sm=/sys/module/vtd_remap/parameters/shadow_max
+if [ "$config" = ours-shadow ] && [ -w "$sm" ]; then
+	sm_was=$(cat "$sm")
+	for g in 1 2 4 8 16; do
+		for v in 65536 0; do
+			echo "$v" > "$sm"
+			cmd="dma_map_benchmark -t 1 -g $g -s $secs"
+			out=$($cmd 2>&1)
+			m=$(echo "$out" | sed -n 's/^average map latency(us):\([0-9.]*\).*/\1/p')
+			u=$(echo "$out" | sed -n 's/^average unmap latency(us):\([0-9.]*\).*/\1/p')
+			echo "VTD-BENCH-NOTE $config threshold: shadow_max=$v $cmd: map $m us + unmap $u us (raw)"
+		done
+	done
+	echo "$sm_was" > "$sm"
+fi
 if [ -e /sys/kernel/debug/vtd_remap/dma/devices ]; then
 	echo "$P: the shim's devices after the map benchmark:"
 	cat /sys/kernel/debug/vtd_remap/dma/devices
