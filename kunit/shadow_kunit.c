@@ -159,6 +159,21 @@ static void st_test_directions(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vtd_shadow_unmap(pool, dma, 1024,
 					       DMA_FROM_DEVICE, true), 0);
 	KUNIT_EXPECT_EQ(test, ctx->buf[1023], 0x33);
+	/*
+	 * FROM_DEVICE, the device writing only part of the buffer: the
+	 * bytes it did not write come back as the driver left them, never
+	 * as an earlier DMA's data still in the slot.
+	 */
+	memset(ctx->buf, 0x66, 1024);
+	KUNIT_ASSERT_EQ(test, st_map(pool, ctx->buf, 1024, 0, DMA_FROM_DEVICE,
+				     true, &dma), 0);
+	sh = st_shadow_cpu(test, dma);
+	memset(sh, 0x77, 16);
+	KUNIT_ASSERT_EQ(test, vtd_shadow_unmap(pool, dma, 1024,
+					       DMA_FROM_DEVICE, true), 0);
+	KUNIT_EXPECT_EQ(test, ctx->buf[15], 0x77);
+	KUNIT_EXPECT_EQ(test, ctx->buf[16], 0x66);
+	KUNIT_EXPECT_EQ(test, ctx->buf[1023], 0x66);
 	/* SKIP_CPU_SYNC: nothing copied either way. */
 	memset(ctx->buf, 0x44, 1024);
 	vtd_shadow_get_stats(pool, &st);
