@@ -197,7 +197,7 @@
  *    when the device is taken: the same operations with shadowing
  *    map_page/map_sg/unmaps and the four syncs, which copy a shadow's
  *    data (for_cpu: shadow to buffer for FROM_DEVICE and BIDIRECTIONAL;
- *    for_device: buffer to shadow for TO_DEVICE and BIDIRECTIONAL) and
+ *    for_device: buffer to shadow, every direction) and
  *    do nothing for zero-copy addresses; dma_need_sync() is true for
  *    those devices only. DMA_ATTR_SKIP_CPU_SYNC there means no copy at
  *    map or unmap: the caller's syncs copy. Coherent and page

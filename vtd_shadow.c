@@ -9,8 +9,8 @@
  *    DMA. Its domain instead keeps a pool of shadow buffers, whose pages
  *    are mapped once into the domain's IOVA space (read and write) and
  *    stay mapped while the pool lives. map_page and map_sg take a shadow
- *    slot of the segment's size, copy the driver's data in (DMA_TO_DEVICE,
- *    DMA_BIDIRECTIONAL) and hand out the slot's IOVA; unmap copies the
+ *    slot of the segment's size, copy the driver's data in (every
+ *    direction, section 9) and hand out the slot's IOVA; unmap copies the
  *    data back (DMA_FROM_DEVICE, DMA_BIDIRECTIONAL) and returns the slot,
  *    with no invalidation: the device may keep reaching the slot, but the
  *    slot holds only data the device already had. The sync operations
@@ -100,14 +100,16 @@
  *
  * 9. Copies. The CPU side of a mapping is the driver's buffer in the
  *    kernel's linear map (x86-64 has no highmem; a physically contiguous
- *    buffer is contiguous there). Data is copied in at map for
- *    DMA_TO_DEVICE and DMA_BIDIRECTIONAL and out at unmap for
- *    DMA_FROM_DEVICE and DMA_BIDIRECTIONAL, not with
- *    DMA_ATTR_SKIP_CPU_SYNC (the caller syncs instead). A DMA_FROM_DEVICE
- *    shadow is not filled at map: bytes the device does not write come
- *    back as whatever the slot held (data of the same device's earlier
- *    DMA), as with a device that writes less than it was given; drivers
- *    read what the device says it wrote.
+ *    buffer is contiguous there). Data is copied in at map and at a sync
+ *    for the device whatever the direction, and out at unmap and at a
+ *    sync for the CPU for DMA_FROM_DEVICE and DMA_BIDIRECTIONAL; nothing
+ *    is copied at map or unmap with DMA_ATTR_SKIP_CPU_SYNC (the caller
+ *    syncs instead). A DMA_FROM_DEVICE shadow is filled too: the device
+ *    may write less than it was given, and the bytes it did not write
+ *    must come back as the driver left them, not as whatever the slot
+ *    held (another buffer's data), which a zero-copy mapping would never
+ *    do. That costs one copy per read; swiotlb pays it for the same
+ *    reason.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": shadow: " fmt
@@ -767,11 +769,6 @@ static void vtd_shadow_copy(struct vtd_shadow_pool *pool,
 	}
 }
 
-static bool vtd_shadow_dir_in(enum dma_data_direction dir)
-{
-	return dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL;
-}
-
 static bool vtd_shadow_dir_out(enum dma_data_direction dir)
 {
 	return dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL;
@@ -841,7 +838,8 @@ int vtd_shadow_map(struct vtd_shadow_pool *pool, phys_addr_t phys,
 	s->off = off;
 	s->dir = dir;
 	s->busy = true;
-	if (copy && vtd_shadow_dir_in(dir))
+	/* Every direction: unwritten bytes come back unchanged (9). */
+	if (copy)
 		vtd_shadow_copy(pool, s, 0, size, true);
 	*dma = iova;
 	return 0;
@@ -919,7 +917,7 @@ EXPORT_SYMBOL_GPL(vtd_shadow_unmap);
  * @size: bytes from it
  * @dir: the direction of the sync call
  * @for_cpu: shadow -> driver (DMA_FROM_DEVICE, DMA_BIDIRECTIONAL), else
- *	driver -> shadow (DMA_TO_DEVICE, DMA_BIDIRECTIONAL)
+ *	driver -> shadow (every direction, section 9)
  *
  * Context: any.
  * Return: as vtd_shadow_unmap().
@@ -939,7 +937,7 @@ int vtd_shadow_sync(struct vtd_shadow_pool *pool, dma_addr_t addr,
 		return PTR_ERR(s);
 	if (for_cpu && vtd_shadow_dir_out(dir))
 		vtd_shadow_copy(pool, s, from, size, false);
-	else if (!for_cpu && vtd_shadow_dir_in(dir))
+	else if (!for_cpu)
 		vtd_shadow_copy(pool, s, from, size, true);
 	return 0;
 }
