@@ -36,6 +36,15 @@
  *    - Unload: unbind the driver, wait until every range it had is freed,
  *      remove the ops, detach (the device is back on pass-through), free
  *      the domain and probe the driver again: the device works without us.
+ *    - Added after load (hotplug, a rescan, an SR-IOV VF): the PCI bus
+ *      notifier (vtd_hotplug.c) calls vtd_dma_device_added() before any
+ *      driver can probe; if "own" (parsed at load and kept until unload)
+ *      covers the device - its address, or it is an endpoint of a unit
+ *      named or of "all" - it is taken as above, with no driver to
+ *      unbind. A record still at its address (a device whose removal was
+ *      not seen) is given back first.
+ *    - Removed: vtd_dma_device_removed() from the notifier, once the
+ *      driver is unbound: as at unload, without a driver to probe again.
  *    Nothing that holds the device open may live across load or unload:
  *    unmount the disk and close it first. nvme frees its doorbell buffers
  *    only when the last reference to its controller goes, so a controller
@@ -97,9 +106,19 @@
  *    - DMA_MAPPING_ERROR (or a negative count for map_sg) is the only
  *      failure a caller ever sees; nothing is left mapped after one.
  *
- * 6. Locking. vtd_dma_mutex serialises taking and giving back devices and
- *    the debugfs readers; it is taken first, then (inside the driver core)
- *    device_lock, then the unit's mutex (attach, detach). The DMA ops take
+ * 6. Locking. vtd_dma_mutex serialises taking and giving back devices,
+ *    the parsed "own" (vtd_dma_wanted) and the debugfs readers; it is
+ *    taken first, then (inside the driver core) device_lock, then the
+ *    unit's mutex (attach, detach). The bus notifier takes it in the
+ *    thread that adds or removes a device, which may hold the PCI
+ *    rescan/remove lock and, for an SR-IOV VF, the PF's device_lock
+ *    (vtd_hotplug.c section 3); it then takes no device_lock itself.
+ *    Taking and giving back can themselves cause notifier calls in the
+ *    same thread (a PF driver unbound or probed again removes or adds
+ *    VFs): vtd_dma_lock() records the holder, and vtd_dma_lock_nested()
+ *    does not take the mutex again for it. vtd_dma_devs is walked with
+ *    xa_for_each(), which copes with such a nested give-back erasing
+ *    another record. The DMA ops take
  *    no sleeping lock: xa_load() under RCU, then the allocator's, the page
  *    table's, the pool's and the unit's invalidation spinlocks (all
  *    irq-safe), and a record's recent_lock (a leaf). The bufs xarray's
@@ -374,6 +393,12 @@ static DEFINE_XARRAY(vtd_dma_devs);
 
 /* Taking and giving back devices; debugfs readers. Taken first. */
 static DEFINE_MUTEX(vtd_dma_mutex);
+
+/* The thread holding vtd_dma_mutex through vtd_dma_lock(), or NULL. */
+static struct task_struct *vtd_dma_owner;
+
+/* "own", parsed, kept from load to unload for devices added later. */
+static struct vtd_dma_want *vtd_dma_wanted;
 
 /* Largest single mapping, in bytes (section 7). */
 static size_t vtd_dma_max_map;
@@ -1586,6 +1611,32 @@ static void vtd_dma_debugfs_exit(void)
 
 /* --- taking and giving back devices ---------------------------------- */
 
+/* vtd_dma_mutex for taking and giving back, remembering its holder. */
+static void vtd_dma_lock(void)
+{
+	mutex_lock(&vtd_dma_mutex);
+	WRITE_ONCE(vtd_dma_owner, current);
+}
+
+static void vtd_dma_unlock(void)
+{
+	WRITE_ONCE(vtd_dma_owner, NULL);
+	mutex_unlock(&vtd_dma_mutex);
+}
+
+/*
+ * For the bus notifier (section 6): false if this thread holds the mutex
+ * already (a driver we unbind or probe adds or removes SR-IOV VFs), true
+ * if it was taken here and must be released with vtd_dma_unlock().
+ */
+static bool vtd_dma_lock_nested(void)
+{
+	if (READ_ONCE(vtd_dma_owner) == current)
+		return false;
+	vtd_dma_lock();
+	return true;
+}
+
 /* Whether nothing the device's driver mapped is still mapped. */
 static bool vtd_dma_idle(struct vtd_dma_dev *dd)
 {
@@ -1845,13 +1896,107 @@ static size_t vtd_dma_max_mapping(void)
 
 static void vtd_dma_give_back_all(void)
 {
+	struct vtd_dma_want *want;
 	struct vtd_dma_dev *dd;
 	unsigned long key;
 
-	mutex_lock(&vtd_dma_mutex);
+	vtd_dma_lock();
+	want = vtd_dma_wanted;
+	vtd_dma_wanted = NULL;
 	xa_for_each(&vtd_dma_devs, key, dd)
 		vtd_dma_give_back(dd);
-	mutex_unlock(&vtd_dma_mutex);
+	vtd_dma_unlock();
+	kfree(want);
+}
+
+/* Whether @want covers @pdev of @unit; its unmap mode in @mode. */
+static bool vtd_dma_covers(const struct vtd_dma_want *want,
+			   struct pci_dev *pdev, struct vtd_unit *unit,
+			   enum vtd_unmap_mode *mode)
+{
+	unsigned int i;
+
+	for (i = 0; i < want->nr; i++) {
+		if (want->addr[i] == vtd_dma_key(pdev)) {
+			*mode = want->mode[i];
+			return true;
+		}
+	}
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL ||
+	    pdev->class >> 16 == PCI_BASE_CLASS_BRIDGE)
+		return false;
+	if (!want->all && (unit->index >= BITS_PER_LONG ||
+			   !(want->units & BIT(unit->index))))
+		return false;
+	*mode = want->scope_mode;
+	return true;
+}
+
+/**
+ * vtd_dma_device_added() - take a device that appeared after load
+ * @pdev: the device, on the bus but not probed yet (BUS_NOTIFY_ADD_DEVICE)
+ * @unit: the unit translating it
+ *
+ * If "own" covers @pdev (its address, its unit's name, or "all"), it is
+ * taken as at load (section 2): no driver is bound yet, so this is attach
+ * and ops. A record left at its address by a device whose removal was
+ * not seen is given back first.
+ *
+ * Context: process, the PCI bus notifier; sleeps.
+ * Return: whether @pdev is owned now.
+ */
+bool vtd_dma_device_added(struct pci_dev *pdev, struct vtd_unit *unit)
+{
+	enum vtd_unmap_mode mode;
+	struct vtd_dma_dev *dd;
+	bool locked;
+	int ret = 0;
+
+	locked = vtd_dma_lock_nested();
+	if (!vtd_dma_wanted ||
+	    !vtd_dma_covers(vtd_dma_wanted, pdev, unit, &mode)) {
+		ret = -ENOENT;
+		goto out;
+	}
+	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+	if (dd && dd->pdev != pdev) {
+		pci_info(pdev, "dma: a stale record of a removed device at this address: given back first\n");
+		vtd_dma_give_back(dd);
+		dd = NULL;
+	}
+	if (!dd) {
+		ret = vtd_dma_take(pdev, unit, mode);
+		if (ret)
+			pci_warn(pdev, "dma: added after load, not taken: %d\n",
+				 ret);
+	}
+out:
+	if (locked)
+		vtd_dma_unlock();
+	return !ret;
+}
+
+/**
+ * vtd_dma_device_removed() - give back an owned device that went away
+ * @pdev: the device, its driver unbound (BUS_NOTIFY_REMOVED_DEVICE)
+ *
+ * Waits until what its driver mapped is given back (vtd_dma_wait_idle()),
+ * then removes the ops, detaches, frees the domain and the record and
+ * drops the record's reference. Nothing for a device not owned.
+ *
+ * Context: process, the PCI bus notifier; sleeps.
+ */
+void vtd_dma_device_removed(struct pci_dev *pdev)
+{
+	struct vtd_dma_dev *dd;
+	bool locked;
+
+	locked = vtd_dma_lock_nested();
+	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+	if (dd && dd->pdev == pdev)
+		vtd_dma_give_back(dd);
+	if (locked)
+		vtd_dma_unlock();
 }
 
 int vtd_dma_init(void)
@@ -1870,15 +2015,18 @@ int vtd_dma_init(void)
 	if (ret)
 		goto out_free;
 
-	mutex_lock(&vtd_dma_mutex);
+	vtd_dma_lock();
+	/* From here on, devices added are taken by vtd_dma_device_added(). */
+	vtd_dma_wanted = want;
 	for (i = 0; i < want->nr && !ret; i++)
 		ret = vtd_dma_take_listed(want->addr[i], want->mode[i]);
 	if (!ret && (want->all || want->units))
 		vtd_dma_take_scope(want);
-	mutex_unlock(&vtd_dma_mutex);
+	vtd_dma_unlock();
 	if (ret) {
+		/* Frees @want. */
 		vtd_dma_give_back_all();
-		goto out_free;
+		return ret;
 	}
 
 	xa_for_each(&vtd_dma_devs, key, entry)
@@ -1887,6 +2035,8 @@ int vtd_dma_init(void)
 	pr_info("%u device(s) owned; largest mapping %zu KiB; %s unmap unless own= says otherwise\n",
 		n, vtd_dma_max_map / 1024,
 		vtd_flush_mode_name(vtd_flush_default_mode()));
+	return 0;
+
 out_free:
 	kfree(want);
 	return ret;

@@ -34,4 +34,10 @@ int vtd_dma_init(void);
  */
 void vtd_dma_exit(void);
 
+struct pci_dev;
+struct vtd_unit;
+
+bool vtd_dma_device_added(struct pci_dev *pdev, struct vtd_unit *unit);
+void vtd_dma_device_removed(struct pci_dev *pdev);
+
 #endif /* VTD_DMA_H */

@@ -363,6 +363,9 @@ int vtd_units_init(struct vtd_dmar_table *dmar,
 void vtd_units_exit(void);
 
 struct vtd_unit *vtd_unit_for_pci(struct pci_dev *pdev);
+int vtd_unit_add_device(struct vtd_unit *unit, struct pci_dev *pdev);
+void vtd_unit_remove_device(struct vtd_unit *unit, struct pci_dev *pdev);
+bool vtd_unit_read_context(struct vtd_unit *unit, u16 sid, u16 *did, int *tt);
 unsigned int vtd_pci_sids(struct pci_dev *pdev, u16 *sids);
 const char *vtd_fault_reason(u8 reason);
 unsigned int vtd_unit_poll_faults(struct vtd_unit *unit);
