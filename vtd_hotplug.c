@@ -40,10 +40,13 @@
  *      vtd_dmar.c, computed from bus numbers at each call, so it holds for
  *      a device that did not exist at load when the device is under an
  *      INCLUDE_PCI_ALL unit (QEMU's only unit) or on a bus behind a scoped
- *      bridge (its secondary to subordinate range, read at load). A
- *      device named by an endpoint scope whose path did not resolve at
- *      load (it was absent) is not matched to that scope later: it falls
- *      to the segment's INCLUDE_PCI_ALL unit, if any.
+ *      bridge (its secondary to subordinate range, read at load), and for
+ *      an endpoint scope naming it whose path's bridges were present at
+ *      load (the endpoint itself need not be). Not handled: a scope whose
+ *      path goes through a bridge that was absent at load (a hot-added
+ *      bridge) stays unresolved, and the bus numbers read at load are not
+ *      read again if a rescan renumbers the buses; such a device falls to
+ *      the segment's INCLUDE_PCI_ALL unit, if any.
  *
  * 3. Locking. The notifier runs in the thread that adds or removes the
  *    device: pciehp's, a sysfs rescan or remove (both under the PCI
