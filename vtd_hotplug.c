@@ -38,15 +38,20 @@
  *      (an alias), one attached to another domain, or a blocked one.
  *    - Which unit: vtd_unit_for_pci(), the DRHD scope match of
  *      vtd_dmar.c, computed from bus numbers at each call, so it holds for
- *      a device that did not exist at load when the device is under an
- *      INCLUDE_PCI_ALL unit (QEMU's only unit) or on a bus behind a scoped
- *      bridge (its secondary to subordinate range, read at load), and for
- *      an endpoint scope naming it whose path's bridges were present at
- *      load (the endpoint itself need not be). Not handled: a scope whose
- *      path goes through a bridge that was absent at load (a hot-added
- *      bridge) stays unresolved, and the bus numbers read at load are not
- *      read again if a rescan renumbers the buses; such a device falls to
- *      the segment's INCLUDE_PCI_ALL unit, if any.
+ *      a device that did not exist at load when it is under an
+ *      INCLUDE_PCI_ALL unit, on a bus behind a scoped bridge (its
+ *      secondary to subordinate range, read at load; QEMU's hotplug root
+ *      ports), named by an endpoint scope whose path's bridges were present
+ *      at load (the endpoint itself need not be: a rescan), or an SR-IOV
+ *      VF (its PF's unit: firmware never lists VFs, and QEMU 7.2's q35
+ *      DMAR has no INCLUDE_PCI_ALL unit, only a scope per device present
+ *      at boot). Not handled: a scope whose path goes through a bridge
+ *      absent at load (a hot-added bridge) stays unresolved, bus numbers
+ *      read at load are not read again if a rescan renumbers the buses,
+ *      and on QEMU a device added in a root-bus slot empty at boot is in
+ *      no scope; such a device falls to the segment's INCLUDE_PCI_ALL
+ *      unit, if any, else it gets no entry (and no unit translates it
+ *      as far as the table says).
  *
  * 3. Locking. The notifier runs in the thread that adds or removes the
  *    device: pciehp's, a sysfs rescan or remove (both under the PCI
