@@ -6,8 +6,8 @@
 # Needs: scripts/qemu-boot.sh --topology pcie-root-port (the nvme hp-nvme
 # behind the root port hp-port, its disk the blockdev hp-disk), and no
 # other nvme (--devices none, or edu only). Steps:
-#  1. the nvme behind the root port is found and bound; the host removes
-#     it (QMP device_del), so it is absent when the module loads;
+#  1. the nvme behind the root port is found and bound, and removed (see
+#     "Removal" below), so it is absent when the module loads;
 #  2. insmod vtd_remap.ko own=all (own=OWN: another value covering the
 #     slot, e.g. dmar0);
 #  3. the host adds it again: the shim owns the new device before its
@@ -15,11 +15,19 @@
 #     source ID has a context entry of that domain (dmar*/contexts), its
 #     disk comes up, no fault is recorded;
 #  4. disk-integrity.sh loaded=yes on it (mib=N, default 32);
-#  5. the host removes it while idle: its record leaves dma/devices and
-#     its context entry goes; no fault, no warning;
+#  5. removed while idle: its record leaves dma/devices and its context
+#     entry goes; no fault, no warning;
 #  6. added again: steps 3 and 4 once more (a new record, a new domain);
 #  7. rmmod vtd_remap: the nvme is given back and its driver probes again.
 # Args: mib=N, own=OWN.
+#
+# Removal: the guest removes the nvme (sysfs remove: its driver is
+# unbound, the device deleted, the bus notifier's REMOVED event), then the
+# host unplugs the now empty slot (QMP device_del) so that it can be added
+# again. Not the host's device_del of a present device: the test kernel's
+# pciehp (6.1.192) then takes the PCI rescan/remove lock and its slot's
+# reset_lock in both orders, which lockdep reports (seen without vtd_remap
+# loaded) and which turns lockdep off for the rest of the boot.
 
 P=hotplug
 . /scenarios/lib/pci.sh
@@ -109,15 +117,21 @@ added() {
 	[ "$t" -eq "$f0" ] || fail "$2: $((t - f0)) DMA fault(s)"
 }
 
-# removed TAG: device_del while idle: the record and the entry go.
+# unplug DEV: remove DEV in the guest, then device_del its empty slot.
+unplug() {
+	echo 1 > "$PCI_SYS/$1/remove" || fail "writing remove of $1"
+	pci_wait_gone "$1" 30 || fail "$1 still present 30 s after remove"
+	host_device_del hp-nvme
+}
+
+# removed TAG: removal while idle: the record and the entry go.
 removed() {
 	local f0 n sid
 	f0=$(drv_faults)
 	n=$NV
 	sid=$(sid_of "$n")
-	host_device_del hp-nvme
-	pci_wait_gone "$n" 30 || fail "$1: $n still present 30 s after device_del"
-	echo "$P: $1: device_del: $n gone from sysfs"
+	unplug "$n"
+	echo "$P: $1: $n removed (sysfs remove, then device_del of the slot)"
 	[ -z "$(drv_dma_field "$n" driver)" ] ||
 		fail "$1: the shim still has a record of the removed $n"
 	[ -z "$(ctx_of "$sid")" ] ||
@@ -138,9 +152,8 @@ while ! pci_driver "$NV" > /dev/null; do
 	sleep 0.2
 	t=$((t + 1))
 done
-host_device_del hp-nvme
-pci_wait_gone "$NV" 30 || fail "$NV still present 30 s after device_del"
-echo "$P: device_del before the load: $NV gone"
+unplug "$NV"
+echo "$P: removed before the load: $NV gone"
 
 # --- 2. the module ---------------------------------------------------------
 insmod "$DRV_KO" own="$own" || fail "insmod vtd_remap.ko own=$own"
