@@ -108,20 +108,27 @@
  *
  * 6. Locking. vtd_dma_mutex serialises taking and giving back devices,
  *    the parsed "own" (vtd_dma_wanted) and the debugfs readers; it is
- *    taken first, then (inside the driver core) device_lock, then the
- *    unit's mutex (attach, detach). The bus notifier takes it in the
- *    thread that adds or removes a device, which may hold the PCI
- *    rescan/remove lock and, for an SR-IOV VF, the PF's device_lock
- *    (vtd_hotplug.c section 3); it then takes no device_lock itself.
- *    Taking and giving back can themselves cause notifier calls in the
- *    same thread (a PF driver unbound or probed again removes or adds
- *    VFs): vtd_dma_lock() records the holder, and vtd_dma_lock_nested()
- *    does not take the mutex again for it. vtd_dma_devs is walked with
- *    xa_for_each(), which copes with such a nested give-back erasing
- *    another record. The DMA ops take
- *    no sleeping lock: xa_load() under RCU, then the allocator's, the page
- *    table's, the pool's and the unit's invalidation spinlocks (all
- *    irq-safe), and a record's recent_lock (a leaf). The bufs xarray's
+ *    taken first, then the unit's mutex (attach, detach). It is never
+ *    held across a call into the driver core that unbinds or probes a
+ *    driver (vtd_dma_release_unlocked(), vtd_dma_reprobe()): those call
+ *    the PCI bus notifiers under the bus's notifier rwsem, and our
+ *    notifier (vtd_hotplug.c) takes vtd_dma_mutex under that rwsem, in
+ *    the thread that adds or removes a device (which may hold the PCI
+ *    rescan/remove lock and, for an SR-IOV VF, the PF's device_lock).
+ *    So device_lock is never taken under vtd_dma_mutex either, and a
+ *    PF driver that adds or removes its VFs in its probe or remove
+ *    does so while we do not hold it. While it is dropped: a device
+ *    being taken is published only after its driver is unbound, and
+ *    nothing of it is touched after its driver is probed again (it may
+ *    have been removed and given back meanwhile); a record being given
+ *    back is marked @leaving, which the notifier leaves to its giver
+ *    (a device removed meanwhile then keeps a default context entry for
+ *    its old requester ID). vtd_dma_devs is walked with xa_for_each(),
+ *    which copes with records erased while the mutex was dropped. The
+ *    DMA ops take no sleeping lock: xa_load() under RCU, then the
+ *    allocator's, the page table's, the pool's and the unit's
+ *    invalidation spinlocks (all irq-safe), and a record's recent_lock
+ *    (a leaf). The bufs xarray's
  *    own lock is taken only by allocations and frees of buffers built
  *    from separate pages, which sleep anyway (vmap, vunmap); other frees
  *    only look it up, under RCU. A record is freed only after its driver
@@ -351,6 +358,7 @@ struct vtd_dma_stats {
  * @dom:	its DMA domain, which only it is attached to.
  * @rebound:	a driver was bound when the device was taken (and was probed
  *		again through the shim).
+ * @leaving:	being given back (the mutex may be dropped meanwhile).
  * @stats:	counters.
  * @bufs:	coherent buffers built from separate pages, by the first
  *		page of their DMA address (section 9).
@@ -363,6 +371,7 @@ struct vtd_dma_dev {
 	struct vtd_unit *unit;
 	struct vtd_domain *dom;
 	bool rebound;
+	bool leaving;
 	struct vtd_dma_stats stats;
 	struct xarray bufs;
 	spinlock_t recent_lock;	/* @recent, @recent_next */
@@ -393,9 +402,6 @@ static DEFINE_XARRAY(vtd_dma_devs);
 
 /* Taking and giving back devices; debugfs readers. Taken first. */
 static DEFINE_MUTEX(vtd_dma_mutex);
-
-/* The thread holding vtd_dma_mutex through vtd_dma_lock(), or NULL. */
-static struct task_struct *vtd_dma_owner;
 
 /* "own", parsed, kept from load to unload for devices added later. */
 static struct vtd_dma_want *vtd_dma_wanted;
@@ -1611,30 +1617,17 @@ static void vtd_dma_debugfs_exit(void)
 
 /* --- taking and giving back devices ---------------------------------- */
 
-/* vtd_dma_mutex for taking and giving back, remembering its holder. */
-static void vtd_dma_lock(void)
-{
-	mutex_lock(&vtd_dma_mutex);
-	WRITE_ONCE(vtd_dma_owner, current);
-}
-
-static void vtd_dma_unlock(void)
-{
-	WRITE_ONCE(vtd_dma_owner, NULL);
-	mutex_unlock(&vtd_dma_mutex);
-}
-
 /*
- * For the bus notifier (section 6): false if this thread holds the mutex
- * already (a driver we unbind or probe adds or removes SR-IOV VFs), true
- * if it was taken here and must be released with vtd_dma_unlock().
+ * Unbind a device's driver with vtd_dma_mutex dropped (section 6): the
+ * driver core calls the bus notifiers, under the bus's notifier rwsem,
+ * and ours takes vtd_dma_mutex.
  */
-static bool vtd_dma_lock_nested(void)
+static void vtd_dma_release_unlocked(struct device *dev)
 {
-	if (READ_ONCE(vtd_dma_owner) == current)
-		return false;
-	vtd_dma_lock();
-	return true;
+	lockdep_assert_held(&vtd_dma_mutex);
+	mutex_unlock(&vtd_dma_mutex);
+	device_release_driver(dev);
+	mutex_lock(&vtd_dma_mutex);
 }
 
 /* Whether nothing the device's driver mapped is still mapped. */
@@ -1666,10 +1659,15 @@ static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
 		      VTD_DMA_IDLE_WAIT_MS);
 }
 
+/* Probe a driver again, with vtd_dma_mutex dropped (section 6). */
 static void vtd_dma_reprobe(struct pci_dev *pdev)
 {
-	int ret = device_attach(&pdev->dev);
+	int ret;
 
+	lockdep_assert_held(&vtd_dma_mutex);
+	mutex_unlock(&vtd_dma_mutex);
+	ret = device_attach(&pdev->dev);
+	mutex_lock(&vtd_dma_mutex);
 	if (ret < 0)
 		pci_warn(pdev, "dma: probing its driver again failed: %d\n",
 			 ret);
@@ -1686,16 +1684,20 @@ static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
 	kfree(dd);
 }
 
-/* Give one device back (section 2). */
+/*
+ * Give one device back (section 2). While the mutex is dropped to unbind
+ * its driver, @dd->leaving keeps the bus notifier off the record.
+ */
 static void vtd_dma_give_back(struct vtd_dma_dev *dd)
 {
-	struct pci_dev *pdev = dd->pdev;
+	struct pci_dev *pdev = pci_dev_get(dd->pdev);
 	struct device *dev = &pdev->dev;
 	bool bound = READ_ONCE(dev->driver);
 
 	lockdep_assert_held(&vtd_dma_mutex);
+	dd->leaving = true;
 	if (bound)
-		device_release_driver(dev);
+		vtd_dma_release_unlocked(dev);
 	vtd_dma_wait_idle(dd);
 	set_dma_ops(dev, NULL);
 	xa_erase(&vtd_dma_devs, vtd_dma_key(pdev));
@@ -1703,9 +1705,10 @@ static void vtd_dma_give_back(struct vtd_dma_dev *dd)
 	pci_info(pdev, "dma: given back (%lld bytes were mapped through domain %u)%s\n",
 		 (long long)atomic64_read(&dd->stats.bytes), dd->dom->did,
 		 bound ? "; probing its driver again" : "");
+	vtd_dma_dev_free(dd);
 	if (bound)
 		vtd_dma_reprobe(pdev);
-	vtd_dma_dev_free(dd);
+	pci_dev_put(pdev);
 }
 
 /* Take one device (section 2). Return: 0 or -errno, nothing taken. */
@@ -1733,14 +1736,17 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 	ret = vtd_flush_set_mode(dd->dom, mode, NULL);
 	if (ret)
 		goto out_free;
-	ret = xa_insert(&vtd_dma_devs, vtd_dma_key(pdev), dd, GFP_KERNEL);
-	if (ret)
-		goto out_free;
 
-	/* Its driver's remove frees with the ops it allocated with. */
+	/*
+	 * Its driver's remove frees with the ops it allocated with. The
+	 * record is published after the unbind, which drops the mutex.
+	 */
 	dd->rebound = READ_ONCE(dev->driver);
 	if (dd->rebound)
-		device_release_driver(dev);
+		vtd_dma_release_unlocked(dev);
+	ret = xa_insert(&vtd_dma_devs, vtd_dma_key(pdev), dd, GFP_KERNEL);
+	if (ret)
+		goto out_reprobe;
 	ret = vtd_domain_attach(dd->dom, pdev);
 	if (ret)
 		goto out_erase;
@@ -1748,12 +1754,14 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 	pci_info(pdev, "dma: DMA through the shim, domain %u on %s, %s unmap%s\n",
 		 dd->dom->did, unit->name, vtd_flush_mode_name(mode),
 		 dd->rebound ? "; probing its driver again" : "");
+	/* @dd may be given back while the mutex is dropped: not used after. */
 	if (dd->rebound)
 		vtd_dma_reprobe(pdev);
 	return 0;
 
 out_erase:
 	xa_erase(&vtd_dma_devs, vtd_dma_key(pdev));
+out_reprobe:
 	if (dd->rebound)
 		vtd_dma_reprobe(pdev);
 out_free:
@@ -1900,12 +1908,12 @@ static void vtd_dma_give_back_all(void)
 	struct vtd_dma_dev *dd;
 	unsigned long key;
 
-	vtd_dma_lock();
+	mutex_lock(&vtd_dma_mutex);
 	want = vtd_dma_wanted;
 	vtd_dma_wanted = NULL;
 	xa_for_each(&vtd_dma_devs, key, dd)
 		vtd_dma_give_back(dd);
-	vtd_dma_unlock();
+	mutex_unlock(&vtd_dma_mutex);
 	kfree(want);
 }
 
@@ -1949,16 +1957,20 @@ bool vtd_dma_device_added(struct pci_dev *pdev, struct vtd_unit *unit)
 {
 	enum vtd_unmap_mode mode;
 	struct vtd_dma_dev *dd;
-	bool locked;
 	int ret = 0;
 
-	locked = vtd_dma_lock_nested();
+	mutex_lock(&vtd_dma_mutex);
 	if (!vtd_dma_wanted ||
 	    !vtd_dma_covers(vtd_dma_wanted, pdev, unit, &mode)) {
 		ret = -ENOENT;
 		goto out;
 	}
 	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+	if (dd && dd->leaving) {
+		pci_warn(pdev, "dma: added while the record of a removed device at this address is given back: not taken\n");
+		ret = -EBUSY;
+		goto out;
+	}
 	if (dd && dd->pdev != pdev) {
 		pci_info(pdev, "dma: a stale record of a removed device at this address: given back first\n");
 		vtd_dma_give_back(dd);
@@ -1971,8 +1983,7 @@ bool vtd_dma_device_added(struct pci_dev *pdev, struct vtd_unit *unit)
 				 ret);
 	}
 out:
-	if (locked)
-		vtd_dma_unlock();
+	mutex_unlock(&vtd_dma_mutex);
 	return !ret;
 }
 
@@ -1989,14 +2000,13 @@ out:
 void vtd_dma_device_removed(struct pci_dev *pdev)
 {
 	struct vtd_dma_dev *dd;
-	bool locked;
 
-	locked = vtd_dma_lock_nested();
+	mutex_lock(&vtd_dma_mutex);
 	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
-	if (dd && dd->pdev == pdev)
+	/* A record being given back (@leaving) is finished by its giver. */
+	if (dd && dd->pdev == pdev && !dd->leaving)
 		vtd_dma_give_back(dd);
-	if (locked)
-		vtd_dma_unlock();
+	mutex_unlock(&vtd_dma_mutex);
 }
 
 int vtd_dma_init(void)
@@ -2015,14 +2025,14 @@ int vtd_dma_init(void)
 	if (ret)
 		goto out_free;
 
-	vtd_dma_lock();
+	mutex_lock(&vtd_dma_mutex);
 	/* From here on, devices added are taken by vtd_dma_device_added(). */
 	vtd_dma_wanted = want;
 	for (i = 0; i < want->nr && !ret; i++)
 		ret = vtd_dma_take_listed(want->addr[i], want->mode[i]);
 	if (!ret && (want->all || want->units))
 		vtd_dma_take_scope(want);
-	vtd_dma_unlock();
+	mutex_unlock(&vtd_dma_mutex);
 	if (ret) {
 		/* Frees @want. */
 		vtd_dma_give_back_all();

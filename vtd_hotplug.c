@@ -56,14 +56,15 @@
  * 3. Locking. The notifier runs in the thread that adds or removes the
  *    device: pciehp's, a sysfs rescan or remove (both under the PCI
  *    rescan/remove lock), or the writer of sriov_numvfs (under the PF's
- *    device_lock, then the rescan/remove lock). It takes vtd_dma_mutex (for
- *    an owned device; vtd_dma.c section 6) and the unit's mutex, in that
- *    order, never a device_lock: a device being added has no driver to
- *    unbind, a removed one has none left. Our own taking and giving back
- *    can cause events in the same thread (a PF driver unbound or probed
- *    again by the shim removes or adds its VFs): then vtd_dma_mutex is
- *    already ours and is not taken again (vtd_dma_lock_nested()).
- *
+ *    device_lock, then the rescan/remove lock), always under the PCI
+ *    bus's notifier rwsem. It takes vtd_dma_mutex (vtd_dma.c section 6)
+ *    and the unit's mutex, in that order, never a device_lock: a device
+ *    being added has no driver to unbind, a removed one has none left.
+ *    The shim never holds vtd_dma_mutex while it unbinds or probes a
+ *    driver (which calls the bus notifiers, so takes that rwsem), so the
+ *    notifier never waits for a thread that waits for the rwsem; and a
+ *    PF driver that adds or removes VFs while the shim unbinds or probes
+ *    it causes notifier calls that simply take the mutex.
  * 4. Load and unload. At load the notifier is registered once the units
  *    are up (vtd_unit_for_pci() walks their list) and before the shim
  *    takes its devices; right after registering, every device of a unit
@@ -80,11 +81,9 @@
  *    unit being freed. A device added after that has no entry until the
  *    unit is turned off a moment later (its DMA faults meanwhile); one
  *    removed after that is given back by the shim's unload, which holds a
- *    reference to it. Writing sriov_numvfs of a PF the shim is taking or
- *    giving back at that moment is not supported (the PF's device_lock
- *    and vtd_dma_mutex would be taken in both orders), as loading drivers
- *    concurrently with vtd_remap's load or unload is not (vtd_dma.c,
- *    section 2).
+ *    reference to it. Binding drivers by hand while vtd_remap loads or
+ *    unloads stays unsupported (vtd_dma.c section 2: a probe between the
+ *    shim's unbind and its install would bind without it).
  *
  * 5. Failure policy. A device whose entries cannot be written (no memory,
  *    an invalidation error) is reported; its DMA faults. A device "own"
