@@ -24,10 +24,16 @@
 # Removal: the guest removes the nvme (sysfs remove: its driver is
 # unbound, the device deleted, the bus notifier's REMOVED event), then the
 # host unplugs the now empty slot (QMP device_del) so that it can be added
-# again. Not the host's device_del of a present device: the test kernel's
-# pciehp (6.1.192) then takes the PCI rescan/remove lock and its slot's
-# reset_lock in both orders, which lockdep reports (seen without vtd_remap
-# loaded) and which turns lockdep off for the rest of the boot.
+# again. Known: the test kernel's pciehp (6.1.192) takes the PCI
+# rescan/remove lock and its slot's reset_lock in both orders (the slot's
+# disable takes the rescan lock under reset_lock; removal and hot-add drop
+# and retake reset_lock under the rescan lock), so lockdep reports a cycle
+# of pciehp's own at the first hot-add after any disable of the slot, and
+# the runner fails the boot for it even when this scenario passes. Seen on
+# main with vtd_remap not loaded yet (a host-side removal of the present
+# nvme), and again at this scenario's first add; no vtd_remap frame in
+# either report. The guest-side removal above keeps it out of the removal
+# itself; the add cannot avoid it. Lockdep is off after that report.
 
 P=hotplug
 . /scenarios/lib/pci.sh
