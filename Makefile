@@ -24,6 +24,7 @@ SOURCES := Kbuild vtd_main.c iova.c iova_rcache.c iova.h vtd_dmar.c vtd_dmar.h \
 	   vtd_debugfs.c vtd_debugfs.h vtd_edu.c vtd_irq.c vtd_irq.h \
 	   vtd_flush.c vtd_flush.h vtd_group.c vtd_group.h \
 	   vtd_shadow.c vtd_shadow.h \
+	   vtd_hotplug.c vtd_hotplug.h \
 	   kunit/Kbuild kunit/iova_kunit.c kunit/dmar_kunit.c kunit/pgtable_kunit.c \
 	   kunit/unit_kunit.c kunit/flush_kunit.c kunit/shadow_kunit.c
 

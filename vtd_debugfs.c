@@ -17,6 +17,9 @@
  *                          again (-ENOENT if it was not blocked)
  *    dmar<N>/counters      "name value" lines: invalidations by kind, queue
  *                          and write-buffer use, faults, the page pool
+ *    dmar<N>/contexts      every present context entry, one a line:
+ *                          "bus:dev.fn did D translated|pass-through|
+ *                          blocked" (devices added after load included)
  *    dmar<N>/domains       every domain: DID, type, devices, reserved
  *                          ranges, mapping counts, IOVA allocator stats
  *    dmar<N>/domain<DID>/mappings  the domain's allocated IOVA ranges and
@@ -618,6 +621,28 @@ static int domains_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(domains);
 
+static int contexts_show(struct seq_file *m, void *unused)
+{
+	struct vtd_unit *unit = m->private;
+	unsigned int sid;
+	u16 did;
+	int tt;
+
+	for (sid = 0; sid <= 0xffff; sid++) {
+		if (!(sid & 0xff) && !READ_ONCE(unit->ctx[sid >> 8])) {
+			sid += 0xff;
+			continue;
+		}
+		if (!vtd_unit_read_context(unit, sid, &did, &tt))
+			continue;
+		dbg_sid(m, sid);
+		seq_printf(m, " did %u %s\n", did, tt < 0 ? "blocked" :
+			   tt == 2 ? "pass-through" : "translated");
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(contexts);
+
 /* --- a domain's mappings --------------------------------------------- */
 
 /*
@@ -1046,6 +1071,7 @@ void vtd_debugfs_add_unit(struct vtd_unit *unit)
 	debugfs_create_file("unblock", 0200, dir, unit, &unblock_fops);
 	debugfs_create_file("counters", 0444, dir, unit, &counters_fops);
 	debugfs_create_file("domains", 0444, dir, unit, &domains_fops);
+	debugfs_create_file("contexts", 0444, dir, unit, &contexts_fops);
 	unit->debugfs = dir;
 	if (unit->default_domain)
 		dbg_add_domain_locked(unit->default_domain);

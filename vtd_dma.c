@@ -45,6 +45,15 @@
  *    - Unload: unbind the driver, wait until every range it had is freed,
  *      remove the ops, detach (the device is back on pass-through), free
  *      the domain and probe the driver again: the device works without us.
+ *    - Added after load (hotplug, a rescan, an SR-IOV VF): the PCI bus
+ *      notifier (vtd_hotplug.c) calls vtd_dma_device_added() before any
+ *      driver can probe; if "own" (parsed at load and kept until unload)
+ *      covers the device - its address, or it is an endpoint of a unit
+ *      named or of "all" - it is taken as above, with no driver to
+ *      unbind. A record still at its address (a device whose removal was
+ *      not seen) is given back first.
+ *    - Removed: vtd_dma_device_removed() from the notifier, once the
+ *      driver is unbound: as at unload, without a driver to probe again.
  *    Nothing that holds the device open may live across load or unload:
  *    unmount the disk and close it first. nvme frees its doorbell buffers
  *    only when the last reference to its controller goes, so a controller
@@ -128,12 +137,29 @@
  *    - DMA_MAPPING_ERROR (or a negative count for map_sg) is the only
  *      failure a caller ever sees; nothing is left mapped after one.
  *
- * 6. Locking. vtd_dma_mutex serialises taking and giving back devices and
- *    the debugfs readers; it is taken first, then (inside the driver core)
- *    device_lock, then the unit's mutex (attach, detach). The DMA ops take
- *    no sleeping lock: xa_load() under RCU, then the allocator's, the page
- *    table's, the pool's and the unit's invalidation spinlocks (all
- *    irq-safe), and a record's recent_lock (a leaf). The bufs xarray's
+ * 6. Locking. vtd_dma_mutex serialises taking and giving back devices,
+ *    the parsed "own" (vtd_dma_own) and the debugfs readers; it is
+ *    taken first, then the unit's mutex (attach, detach). It is never
+ *    held across a call into the driver core that unbinds or probes a
+ *    driver (vtd_dma_release_unlocked(), vtd_dma_reprobe()): those call
+ *    the PCI bus notifiers under the bus's notifier rwsem, and our
+ *    notifier (vtd_hotplug.c) takes vtd_dma_mutex under that rwsem, in
+ *    the thread that adds or removes a device (which may hold the PCI
+ *    rescan/remove lock and, for an SR-IOV VF, the PF's device_lock).
+ *    So device_lock is never taken under vtd_dma_mutex either, and a
+ *    PF driver that adds or removes its VFs in its probe or remove
+ *    does so while we do not hold it. While it is dropped: a device
+ *    being taken is published only after its driver is unbound, and
+ *    nothing of it is touched after its driver is probed again (it may
+ *    have been removed and given back meanwhile); a record being given
+ *    back is marked @leaving, which the notifier leaves to its giver
+ *    (a device removed meanwhile then keeps a default context entry for
+ *    its old requester ID). vtd_dma_devs is walked with xa_for_each(),
+ *    which copes with records erased while the mutex was dropped. The
+ *    DMA ops take no sleeping lock: xa_load() under RCU, then the
+ *    allocator's, the page table's, the pool's and the unit's
+ *    invalidation spinlocks (all irq-safe), and a record's recent_lock
+ *    (a leaf). The bufs xarray's
  *    own lock is taken only by allocations and frees of buffers built
  *    from separate pages, which sleep anyway (vmap, vunmap); other frees
  *    only look it up, under RCU. A record is freed only after its driver
@@ -398,6 +424,9 @@ struct vtd_dma_group {
  *		again through the shim).
  * @unbound:	its driver was unbound by the give-back under way.
  * @shadow:	its shadow pool if it is in shadow mode, else NULL.
+ * @leaving:	being taken or given back: the mutex may be dropped meanwhile
+ *		(to unbind or probe drivers), and the bus notifier leaves the
+ *		record alone.
  * @stats:	counters.
  * @bufs:	coherent buffers built from separate pages, by the first
  *		page of their DMA address (section 9).
@@ -413,6 +442,7 @@ struct vtd_dma_dev {
 	bool rebound;
 	bool unbound;
 	struct vtd_shadow_pool *shadow;
+	bool leaving;
 	struct vtd_dma_stats stats;
 	struct xarray bufs;
 	spinlock_t recent_lock;	/* @recent, @recent_next */
@@ -443,6 +473,9 @@ static DEFINE_XARRAY(vtd_dma_devs);
 
 /* Taking and giving back devices; debugfs readers. Taken first. */
 static DEFINE_MUTEX(vtd_dma_mutex);
+
+/* "own", parsed, kept from load to unload for devices added later. */
+static struct vtd_dma_want *vtd_dma_own;
 
 /* Largest single mapping, in bytes (section 7). */
 static size_t vtd_dma_max_map;
@@ -1914,6 +1947,19 @@ static void vtd_dma_debugfs_exit(void)
 
 /* --- taking and giving back devices ---------------------------------- */
 
+/*
+ * Unbind a device's driver with vtd_dma_mutex dropped (section 6): the
+ * driver core calls the bus notifiers, under the bus's notifier rwsem,
+ * and ours takes vtd_dma_mutex.
+ */
+static void vtd_dma_release_unlocked(struct device *dev)
+{
+	lockdep_assert_held(&vtd_dma_mutex);
+	mutex_unlock(&vtd_dma_mutex);
+	device_release_driver(dev);
+	mutex_lock(&vtd_dma_mutex);
+}
+
 /* Whether nothing the device's driver mapped is still mapped. */
 /*
  * The ranges of the shadow pools of @og's members, in its domain: they
@@ -1962,10 +2008,15 @@ static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
 		      VTD_DMA_IDLE_WAIT_MS);
 }
 
+/* Probe a driver again, with vtd_dma_mutex dropped (section 6). */
 static void vtd_dma_reprobe(struct pci_dev *pdev)
 {
-	int ret = device_attach(&pdev->dev);
+	int ret;
 
+	lockdep_assert_held(&vtd_dma_mutex);
+	mutex_unlock(&vtd_dma_mutex);
+	ret = device_attach(&pdev->dev);
+	mutex_lock(&vtd_dma_mutex);
 	if (ret < 0)
 		pci_warn(pdev, "dma: probing its driver again failed: %d\n",
 			 ret);
@@ -1999,7 +2050,9 @@ static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
  * Give back the whole group @dd is a member of (sections 1 and 2): every
  * member's driver unbound, the shared domain drained, every member's ops
  * removed, every member detached, drivers probed again, the domain freed
- * once.
+ * once. While the mutex is dropped to unbind or probe drivers, the
+ * records are marked @leaving (the bus notifier leaves them alone) and
+ * then out of vtd_dma_devs.
  */
 static void vtd_dma_give_back(struct vtd_dma_dev *dd)
 {
@@ -2014,12 +2067,12 @@ static void vtd_dma_give_back(struct vtd_dma_dev *dd)
 	for (i = 0; i < grp->nr; i++) {
 		m[n] = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
 		if (!WARN_ON_ONCE(!m[n] || m[n]->owned != og))
-			n++;
+			m[n++]->leaving = true;
 	}
 	for (i = 0; i < n; i++) {
 		m[i]->unbound = READ_ONCE(m[i]->pdev->dev.driver);
 		if (m[i]->unbound)
-			device_release_driver(&m[i]->pdev->dev);
+			vtd_dma_release_unlocked(&m[i]->pdev->dev);
 	}
 	/* The domain is shared: idle only once every member's driver is gone. */
 	vtd_dma_wait_idle(dd);
@@ -2062,6 +2115,8 @@ static int vtd_dma_dev_add(struct pci_dev *pdev, struct vtd_unit *unit,
 	dd->owned = og;
 	dd->pdev = pci_dev_get(pdev);
 	og->nr_recs++;
+	/* Until the take is done: the mutex is dropped for the drivers. */
+	dd->leaving = true;
 	if (mode == VTD_UNMAP_SHADOW) {
 		dd->shadow = vtd_shadow_pool_create(dd->dom, 0);
 		if (IS_ERR(dd->shadow)) {
@@ -2124,7 +2179,7 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 		dd = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
 		dd->rebound = READ_ONCE(dd->pdev->dev.driver);
 		if (dd->rebound)
-			device_release_driver(&dd->pdev->dev);
+			vtd_dma_release_unlocked(&dd->pdev->dev);
 	}
 	ret = vtd_group_attach(grp, og->dom);
 	if (ret)
@@ -2137,11 +2192,13 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 			 grp->id, grp->nr, og->dom->did, unit->name,
 			 vtd_flush_mode_name(mode),
 			 dd->rebound ? "; probing its driver again" : "");
+		dd->leaving = false;
 	}
+	/* The records may be given back while the mutex is dropped. */
 	for (i = 0; i < grp->nr; i++) {
 		dd = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
-		if (dd->rebound)
-			vtd_dma_reprobe(dd->pdev);
+		if (dd && dd->rebound)
+			vtd_dma_reprobe(grp->members[i]);
 	}
 	vtd_dma_group_put(og);
 	return 0;
@@ -2367,11 +2424,111 @@ static size_t vtd_dma_max_mapping(void)
 
 static void vtd_dma_give_back_all(void)
 {
+	struct vtd_dma_want *want;
 	struct vtd_dma_dev *dd;
 	unsigned long key;
 
 	mutex_lock(&vtd_dma_mutex);
+	want = vtd_dma_own;
+	vtd_dma_own = NULL;
 	xa_for_each(&vtd_dma_devs, key, dd)
+		vtd_dma_give_back(dd);
+	mutex_unlock(&vtd_dma_mutex);
+	kfree(want);
+}
+
+/* Whether @want covers @pdev of @unit; its unmap mode in @mode. */
+static bool vtd_dma_covers(const struct vtd_dma_want *want,
+			   struct pci_dev *pdev, struct vtd_unit *unit,
+			   enum vtd_unmap_mode *mode)
+{
+	unsigned int i;
+
+	for (i = 0; i < want->nr; i++) {
+		if (want->addr[i] == vtd_dma_key(pdev)) {
+			*mode = want->mode[i];
+			return true;
+		}
+	}
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL ||
+	    pdev->class >> 16 == PCI_BASE_CLASS_BRIDGE)
+		return false;
+	if (!want->all && (unit->index >= BITS_PER_LONG ||
+			   !(want->units & BIT(unit->index))))
+		return false;
+	*mode = want->scope_mode;
+	return true;
+}
+
+/**
+ * vtd_dma_device_added() - take a device that appeared after load
+ * @pdev: the device, on the bus but not probed yet (BUS_NOTIFY_ADD_DEVICE)
+ * @unit: the unit translating it
+ *
+ * If "own" covers @pdev (its address, its unit's name, or "all"), it is
+ * taken as at load (section 2): no driver is bound yet, so this is attach
+ * and ops. A record left at its address by a device whose removal was
+ * not seen is given back first.
+ *
+ * Context: process, the PCI bus notifier; sleeps.
+ * Return: whether @pdev is owned now.
+ */
+bool vtd_dma_device_added(struct pci_dev *pdev, struct vtd_unit *unit)
+{
+	enum vtd_unmap_mode mode;
+	struct vtd_dma_dev *dd;
+	int ret = 0;
+
+	mutex_lock(&vtd_dma_mutex);
+	if (!vtd_dma_own ||
+	    !vtd_dma_covers(vtd_dma_own, pdev, unit, &mode)) {
+		ret = -ENOENT;
+		goto out;
+	}
+	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+	if (dd && dd->leaving) {
+		pci_warn(pdev, "dma: added while the record of a removed device at this address is given back: not taken\n");
+		ret = -EBUSY;
+		goto out;
+	}
+	if (dd && dd->pdev != pdev) {
+		pci_info(pdev, "dma: a stale record of a removed device at this address: given back first\n");
+		vtd_dma_give_back(dd);
+		dd = NULL;
+	}
+	if (!dd) {
+		/* Its group is owned whole or not at all, as at load. */
+		ret = vtd_dma_group_check(vtd_dma_own, pdev, unit,
+					  "added after load");
+		if (!ret)
+			ret = vtd_dma_take(pdev, unit, mode);
+		if (ret)
+			pci_warn(pdev, "dma: added after load, not taken: %d\n",
+				 ret);
+	}
+out:
+	mutex_unlock(&vtd_dma_mutex);
+	return !ret;
+}
+
+/**
+ * vtd_dma_device_removed() - give back an owned device that went away
+ * @pdev: the device, its driver unbound (BUS_NOTIFY_REMOVED_DEVICE)
+ *
+ * Waits until what its driver mapped is given back (vtd_dma_wait_idle()),
+ * then removes the ops, detaches, frees the domain and the record and
+ * drops the record's reference. Nothing for a device not owned.
+ *
+ * Context: process, the PCI bus notifier; sleeps.
+ */
+void vtd_dma_device_removed(struct pci_dev *pdev)
+{
+	struct vtd_dma_dev *dd;
+
+	mutex_lock(&vtd_dma_mutex);
+	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+	/* A record being given back (@leaving) is finished by its giver. */
+	if (dd && dd->pdev == pdev && !dd->leaving)
 		vtd_dma_give_back(dd);
 	mutex_unlock(&vtd_dma_mutex);
 }
@@ -2393,14 +2550,17 @@ int vtd_dma_init(void)
 		goto out_free;
 
 	mutex_lock(&vtd_dma_mutex);
+	/* From here on, devices added are taken by vtd_dma_device_added(). */
+	vtd_dma_own = want;
 	for (i = 0; i < want->nr && !ret; i++)
 		ret = vtd_dma_take_listed(want, i);
 	if (!ret && (want->all || want->units))
 		vtd_dma_take_scope(want);
 	mutex_unlock(&vtd_dma_mutex);
 	if (ret) {
+		/* Frees @want. */
 		vtd_dma_give_back_all();
-		goto out_free;
+		return ret;
 	}
 
 	xa_for_each(&vtd_dma_devs, key, entry)
@@ -2409,6 +2569,8 @@ int vtd_dma_init(void)
 	pr_info("%u device(s) owned; largest mapping %zu KiB; %s unmap unless own= says otherwise\n",
 		n, vtd_dma_max_map / 1024,
 		vtd_flush_mode_name(vtd_flush_default_mode()));
+	return 0;
+
 out_free:
 	kfree(want);
 	return ret;

@@ -45,4 +45,9 @@ struct vtd_shadow_pool;
  */
 struct vtd_shadow_pool *vtd_dma_shadow_pool(struct pci_dev *pdev);
 
+struct vtd_unit;
+
+bool vtd_dma_device_added(struct pci_dev *pdev, struct vtd_unit *unit);
+void vtd_dma_device_removed(struct pci_dev *pdev);
+
 #endif /* VTD_DMA_H */

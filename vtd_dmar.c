@@ -1247,11 +1247,17 @@ EXPORT_SYMBOL_GPL(vtd_dmar_resolve_pci);
  * @t: a table that went through vtd_dmar_resolve_pci().
  * @pdev: the device.
  *
+ * An SR-IOV virtual function is owned by its physical function's unit:
+ * firmware lists PFs, never VFs, which exist only once sriov_numvfs is
+ * written (QEMU's q35 DMAR has no INCLUDE_PCI_ALL unit, only a scope per
+ * device present when the table was built, so a VF would match nothing).
+ *
  * Return: as vtd_dmar_find_unit(): the unit (check its ignored flag) or NULL.
  */
 const struct vtd_dmar_drhd *
 vtd_dmar_unit_for_pci(const struct vtd_dmar_table *t, struct pci_dev *pdev)
 {
+	pdev = pci_physfn(pdev);
 	return vtd_dmar_find_unit(t, pci_domain_nr(pdev->bus),
 				  pdev->bus->number, pdev->devfn);
 }

@@ -5,7 +5,10 @@
  * every DMA domain must keep (the MSI/APIC window), the firmware's DMAR
  * table (parsed and matched to the PCI devices present), the unmap modes
  * (parameters, the CPU-hotplug callback of the deferred queues), debugfs,
- * the hardware units (translation on), and the DMA-API shim.
+ * the hardware units (translation on), the PCI bus notifier (devices added
+ * or removed after load, vtd_hotplug.c: registered before the shim takes
+ * its devices, unregistered before it gives them back) and the DMA-API
+ * shim.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -18,6 +21,7 @@
 #include "vtd_dma.h"
 #include "vtd_dmar.h"
 #include "vtd_flush.h"
+#include "vtd_hotplug.h"
 #include "vtd_unit.h"
 
 /*
@@ -98,12 +102,17 @@ static int __init vtd_init(void)
 		if (ret)
 			goto out_units_exit;
 	}
-	ret = vtd_dma_init();
+	ret = vtd_hotplug_init();
 	if (ret)
 		goto out_units_exit;
+	ret = vtd_dma_init();
+	if (ret)
+		goto out_hotplug_exit;
 	pr_info("loaded; an IOVA range costs %zu bytes\n", vtd_iova_node_bytes());
 	return 0;
 
+out_hotplug_exit:
+	vtd_hotplug_exit();
 out_units_exit:
 	/* debugfs first: its files may be open while the module loads. */
 	vtd_debugfs_exit();
@@ -120,6 +129,7 @@ out_iova_exit:
 
 static void __exit vtd_exit(void)
 {
+	vtd_hotplug_exit();
 	vtd_dma_exit();
 	vtd_debugfs_exit();
 	vtd_units_exit();

@@ -36,12 +36,21 @@
  * 3. Invariants.
  *    - A root entry is present iff @ctx[bus] is non-NULL, and it points
  *      at @ctx[bus].
- *    - Once translation is on, every source ID of every PCI device the
- *      module found in the unit's scope at load has a present context
- *      entry: its attached domain's, or the default domain's, or the
- *      blocking entry. A source ID several devices share points at a DMA
- *      domain only while every one of them that is not a bridge is
- *      attached to that domain (vtd_domain.c section 3).
+ *    - Once translation is on, every source ID of every PCI device in the
+ *      unit's scope has a present context entry: its attached domain's,
+ *      or the default domain's, or the blocking entry. For the devices
+ *      found at load the unit's bring-up writes them; a device that
+ *      appears later (hotplug, rescan, an SR-IOV VF) gets them from the
+ *      PCI bus notifier (vtd_hotplug.c, vtd_unit_add_device()) before
+ *      its driver can probe. Only a device that appears after the unit's
+ *      scan and before the notifier is registered (module load) has
+ *      none until vtd_hotplug_init()'s sweep right after; its DMA faults
+ *      meanwhile (recorded, nothing reaches memory). A source ID no
+ *      present device uses, attached to no domain and not blocked, has
+ *      no entry once its device's removal was notified
+ *      (vtd_unit_remove_device()). A source ID several devices share
+ *      points at a DMA domain only while every one of them that is not a
+ *      bridge is attached to that domain (vtd_domain.c section 3).
  *    - A source ID's context entry is the blocking entry iff its bit in
  *      @blocked is set (vtd_unit_set_context() writes it whatever domain
  *      it is given): present, Fault Processing Disable set, an all-zero
@@ -74,7 +83,8 @@
  *
  * 4. Locking. Lock order: @mutex, then @ctx_lock, then @inv_lock; the
  *    fault lock and the allocators' locks are leaves. @mutex (sleeping)
- *    covers attach, detach and the domain list, so context entries change
+ *    covers attach, detach, the default entries of devices added and
+ *    removed after load, and the domain list, so context entries change
  *    one at a time; @ctx_lock (spinning) covers the table memory; @inv_lock
  *    (irq-safe spinning) covers the invalidation hardware, which is driven
  *    from any context because DMA unmaps happen in interrupt handlers.
@@ -1056,6 +1066,36 @@ int vtd_unit_set_context(struct vtd_unit *unit, u16 sid,
 	return ret;
 }
 
+/**
+ * vtd_unit_read_context() - the context entry of a source ID, as it is now
+ * @unit: the unit
+ * @sid: the source ID
+ * @did: its domain ID, if present
+ * @tt: its translation type (VT-d 9.3: 0 translated, 2 pass-through),
+ *	or -1 for the blocking entry (fault storm), if present
+ *
+ * Context: any; takes @unit->ctx_lock.
+ * Return: whether the entry is present.
+ */
+bool vtd_unit_read_context(struct vtd_unit *unit, u16 sid, u16 *did, int *tt)
+{
+	unsigned int bus = sid >> 8;
+	u64 lo = 0, hi = 0;
+
+	spin_lock(&unit->ctx_lock);
+	if (unit->ctx[bus]) {
+		lo = READ_ONCE(unit->ctx[bus][(sid & 0xff) * 2]);
+		hi = READ_ONCE(unit->ctx[bus][(sid & 0xff) * 2 + 1]);
+	}
+	spin_unlock(&unit->ctx_lock);
+	if (!(lo & VTD_CTX_P))
+		return false;
+	*did = FIELD_GET(VTD_CTX_DID, hi);
+	*tt = lo & VTD_CTX_FPD ? -1 : (int)FIELD_GET(VTD_CTX_TT, lo);
+	return true;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_read_context);
+
 /* Faults, VT-d 7.1. */
 
 static const char * const vtd_fault_reasons[] = {
@@ -1815,25 +1855,126 @@ static int vtd_unit_choose_inv(struct vtd_unit *unit)
 	return has_qi ? vtd_qi_enable(unit) : 0;
 }
 
-/* Give every device in the unit's scope its default context entry. */
-static int vtd_unit_default_contexts(struct vtd_unit *unit)
+/**
+ * vtd_unit_add_device() - give a device its default context entries
+ * @unit: the unit translating @pdev (vtd_unit_for_pci())
+ * @pdev: a device found at load, or one that appeared later (hotplug,
+ *	  rescan, an SR-IOV virtual function: the bus notifier, vtd_hotplug.c)
+ *
+ * Every source ID of @pdev that has no present context entry and is not
+ * attached to a domain gets the default domain's entry (pass-through or
+ * identity). Entries already present are left as they are: a source ID
+ * shared with another device (a PCIe-to-PCI bridge's alias), one attached
+ * to a DMA domain, one blocked by a fault storm. So calling it twice, or
+ * for a device the unit already covers, changes nothing.
+ *
+ * Context: process; sleeps; takes @unit->mutex.
+ * Return: 0, -ENOMEM, or an invalidation error (the entries written so far
+ * stay: each is complete).
+ */
+int vtd_unit_add_device(struct vtd_unit *unit, struct pci_dev *pdev)
+{
+	int i, n, ret = 0, tt;
+	u16 *sids, did;
+
+	n = vtd_pci_sids(pdev, &sids);
+	if (n < 0)
+		return n;
+	mutex_lock(&unit->mutex);
+	for (i = 0; i < n && !ret; i++) {
+		if (xa_load(&unit->devices, sids[i]) ||
+		    vtd_unit_read_context(unit, sids[i], &did, &tt))
+			continue;
+		ret = vtd_unit_set_context(unit, sids[i], unit->default_domain);
+	}
+	mutex_unlock(&unit->mutex);
+	kfree(sids);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_unit_add_device);
+
+/*
+ * Whether a device of @unit other than @gone still sends as @sid (true
+ * also when that cannot be told: the entry then stays).
+ */
+static bool vtd_unit_sid_in_use(struct vtd_unit *unit, struct pci_dev *gone,
+				u16 sid)
 {
 	struct pci_dev *pdev = NULL;
-	int i, n, ret = 0;
+	bool found = false;
+	int i, n;
 	u16 *sids;
 
 	for_each_pci_dev(pdev) {
-		if (vtd_unit_for_pci(pdev) != unit)
+		if (pdev == gone || vtd_unit_for_pci(pdev) != unit)
 			continue;
 		n = vtd_pci_sids(pdev, &sids);
 		if (n < 0) {
 			pci_dev_put(pdev);
-			return n;
+			return true;
 		}
-		for (i = 0; i < n && !ret; i++)
-			ret = vtd_unit_set_context(unit, sids[i],
-						   unit->default_domain);
+		for (i = 0; i < n && !found; i++)
+			found = sids[i] == sid;
 		kfree(sids);
+		if (found) {
+			pci_dev_put(pdev);
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * vtd_unit_remove_device() - clear the entries of a device that went away
+ * @unit: the unit that translated @pdev
+ * @pdev: a device removed from the bus (its driver unbound)
+ *
+ * Each source ID of @pdev whose entry is the default domain's is made not
+ * present, unless another device still uses it (an alias), it is attached
+ * to a domain (whoever attached it detaches it), or it is blocked (a fault
+ * storm; it stays blocked until unblocked).
+ *
+ * Context: process; sleeps; takes @unit->mutex.
+ */
+void vtd_unit_remove_device(struct vtd_unit *unit, struct pci_dev *pdev)
+{
+	int i, n, ret;
+	u16 *sids;
+
+	n = vtd_pci_sids(pdev, &sids);
+	if (n < 0) {
+		pci_warn(pdev, "%s: its context entries stay: %d\n",
+			 unit->name, n);
+		return;
+	}
+	mutex_lock(&unit->mutex);
+	for (i = 0; i < n; i++) {
+		if (xa_load(&unit->devices, sids[i]) ||
+		    test_bit(sids[i], unit->blocked) ||
+		    vtd_unit_sid_in_use(unit, pdev, sids[i]))
+			continue;
+		ret = vtd_unit_set_context(unit, sids[i], NULL);
+		if (ret)
+			pci_warn(pdev, "%s: context entry of %02x:%02x.%d not cleared: %d\n",
+				 unit->name, sids[i] >> 8,
+				 PCI_SLOT(sids[i] & 0xff),
+				 PCI_FUNC(sids[i] & 0xff), ret);
+	}
+	mutex_unlock(&unit->mutex);
+	kfree(sids);
+}
+EXPORT_SYMBOL_GPL(vtd_unit_remove_device);
+
+/* Give every device in the unit's scope its default context entry. */
+static int vtd_unit_default_contexts(struct vtd_unit *unit)
+{
+	struct pci_dev *pdev = NULL;
+	int ret;
+
+	for_each_pci_dev(pdev) {
+		if (vtd_unit_for_pci(pdev) != unit)
+			continue;
+		ret = vtd_unit_add_device(unit, pdev);
 		if (ret) {
 			pci_dev_put(pdev);
 			return ret;

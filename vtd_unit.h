@@ -373,6 +373,9 @@ int vtd_pci_segment(int domain);
 bool vtd_pci_is_bridge(struct pci_dev *pdev);
 int vtd_pci_sids(struct pci_dev *pdev, u16 **sids);
 u64 vtd_unit_context_aw(u64 cap, unsigned int aw_bits, bool passthrough);
+int vtd_unit_add_device(struct vtd_unit *unit, struct pci_dev *pdev);
+void vtd_unit_remove_device(struct vtd_unit *unit, struct pci_dev *pdev);
+bool vtd_unit_read_context(struct vtd_unit *unit, u16 sid, u16 *did, int *tt);
 const char *vtd_fault_reason(u8 reason);
 unsigned int vtd_unit_poll_faults(struct vtd_unit *unit);
 bool vtd_unit_find_fault(struct vtd_unit *unit, u16 sid, u64 addr,

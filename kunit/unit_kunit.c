@@ -71,6 +71,7 @@ struct ut_ctx {
 	unsigned int nr_doms;
 	struct pci_dev *pdev;		/* the edu device, referenced */
 	struct vtd_domain *attached;	/* where the case attached @pdev */
+	bool readd;			/* @pdev's entries may be cleared */
 	struct page *pages;
 	unsigned int order;
 };
@@ -97,6 +98,8 @@ static void ut_exit(struct kunit *test)
 		ut_clear_inject(ctx->unit);
 	if (ctx->attached)
 		vtd_domain_detach(ctx->attached, ctx->pdev);
+	if (ctx->readd)
+		vtd_unit_add_device(ctx->unit, ctx->pdev);
 	while (ctx->nr_doms)
 		vtd_domain_free(ctx->doms[--ctx->nr_doms]);
 	if (ctx->pages)
@@ -749,6 +752,71 @@ static void ut_test_attach(struct kunit *test)
 	vtd_domain_detach(b, pdev);
 	ctx->attached = NULL;
 	KUNIT_EXPECT_NULL(test, vtd_domain_of(pdev));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&unit->stats.inv_failed), 0);
+}
+
+/*
+ * The bus notifier's unit calls (vtd_hotplug.c): a device that goes loses
+ * its default entry, one that comes gets it back, twice changes nothing,
+ * and neither touches a device attached to a domain.
+ */
+static void ut_test_device_added_removed(struct kunit *test)
+{
+	struct ut_ctx *ctx = test->priv;
+	struct vtd_unit *unit = ut_unit(test);
+	int tt, want_tt;
+	struct pci_dev *pdev;
+	struct vtd_domain *a;
+	u64 cc_before;
+	u16 sid, did;
+
+	pdev = pci_get_device(UT_EDU_VENDOR, UT_EDU_DEVICE, NULL);
+	if (!pdev)
+		kunit_skip(test, "no edu device (qemu-boot.sh --devices edu)");
+	ctx->pdev = pdev;
+	if (vtd_domain_of(pdev))
+		kunit_skip(test, "%s is in a domain already", pci_name(pdev));
+	sid = pci_dev_id(pdev);
+	want_tt = unit->default_domain->type == VTD_DOMAIN_PASSTHROUGH ? 2 : 0;
+
+	/* Found at load: the default domain's entry. */
+	KUNIT_ASSERT_TRUE(test, vtd_unit_read_context(unit, sid, &did, &tt));
+	KUNIT_EXPECT_EQ(test, did, unit->default_domain->did);
+	KUNIT_EXPECT_EQ(test, tt, want_tt);
+
+	/* Removed: no entry. */
+	ctx->readd = true;
+	vtd_unit_remove_device(unit, pdev);
+	KUNIT_EXPECT_FALSE(test, vtd_unit_read_context(unit, sid, &did, &tt));
+
+	/* Added again: the default entry, made visible to the unit. */
+	cc_before = ut_inv(unit, VTD_INV_CC_DEVICE);
+	KUNIT_ASSERT_EQ(test, vtd_unit_add_device(unit, pdev), 0);
+	KUNIT_ASSERT_TRUE(test, vtd_unit_read_context(unit, sid, &did, &tt));
+	KUNIT_EXPECT_EQ(test, did, unit->default_domain->did);
+	KUNIT_EXPECT_EQ(test, tt, want_tt);
+	KUNIT_EXPECT_GT(test, ut_inv(unit, VTD_INV_CC_DEVICE), cc_before);
+
+	/* Twice: nothing written, nothing invalidated. */
+	cc_before = ut_inv(unit, VTD_INV_CC_DEVICE);
+	KUNIT_EXPECT_EQ(test, vtd_unit_add_device(unit, pdev), 0);
+	KUNIT_EXPECT_EQ(test, ut_inv(unit, VTD_INV_CC_DEVICE), cc_before);
+
+	/* Attached: its domain's entry stays through both. */
+	a = ut_domain(test);
+	KUNIT_ASSERT_EQ(test, vtd_domain_attach(a, pdev), 0);
+	ctx->attached = a;
+	vtd_unit_remove_device(unit, pdev);
+	KUNIT_ASSERT_TRUE(test, vtd_unit_read_context(unit, sid, &did, &tt));
+	KUNIT_EXPECT_EQ(test, did, a->did);
+	KUNIT_EXPECT_EQ(test, vtd_unit_add_device(unit, pdev), 0);
+	KUNIT_ASSERT_TRUE(test, vtd_unit_read_context(unit, sid, &did, &tt));
+	KUNIT_EXPECT_EQ(test, did, a->did);
+	KUNIT_EXPECT_EQ(test, tt, 0);
+	vtd_domain_detach(a, pdev);
+	ctx->attached = NULL;
+	KUNIT_ASSERT_TRUE(test, vtd_unit_read_context(unit, sid, &did, &tt));
+	KUNIT_EXPECT_EQ(test, did, unit->default_domain->did);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&unit->stats.inv_failed), 0);
 }
 
@@ -1656,6 +1724,7 @@ static struct kunit_case ut_cases[] = {
 	KUNIT_CASE(ut_test_atomic_map),
 	KUNIT_CASE(ut_test_attach),
 	KUNIT_CASE(ut_test_attach_own_bars),
+	KUNIT_CASE(ut_test_device_added_removed),
 	KUNIT_CASE(ut_test_walk),
 	KUNIT_CASE(ut_test_debugfs),
 	KUNIT_CASE(ut_test_storm_account),

@@ -14,12 +14,16 @@
 # invalidation paths do real DMA, and one with passthrough=0 (the other
 # devices in an identity domain). --full: every combination, 64 boots per
 # kernel. Then, without --scenarios, one boot per kernel of the scenarios
-# that need a topology of their own (aliases). Ends with one line: "N
-# passed, N failed".
+# that need a topology of their own (aliases). With the sanitizer kernel,
+# three more boots follow: devices that appear and go after load (the PCI
+# bus notifier): hotplug (an nvme behind a PCIe root port, QMP
+# device_del/device_add), rescan (sysfs remove and rescan of an owned
+# nvme) and sriov (nvme VFs); --pci-only runs just those. Ends with one
+# line: "N passed, N failed".
 #
 # usage: scripts/scenario-matrix.sh [--full] [--kernel stock|test|both]
 #                                   [--scenarios LIST] [--count N]
-#                                   [--dry-run]
+#                                   [--pci-only] [--dry-run]
 
 set -uo pipefail
 
@@ -32,9 +36,10 @@ kernels="stock test"
 scenarios=edu-dma,edu-fault,isolation,load-unload
 count=50
 dry=0
+pci_only=0
 
 usage() {
-	sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -63,6 +68,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--dry-run) dry=1 ;;
+	--pci-only) pci_only=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -119,7 +125,34 @@ fi
 passed=0
 failed=0
 start=$(date +%s)
-for k in $kernels; do
+
+# run NAME CMD...: one boot, its verdict counted and added to the summary.
+run() {
+	local name=$1 t0 rc secs verdict line
+	shift
+	if [ $dry -eq 1 ]; then
+		# Quoted for the shell: each line can be run as it is.
+		printf '%q ' "$@"
+		echo
+		return
+	fi
+	t0=$(date +%s)
+	"$@" > "$logdir/$name.out" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - t0))
+	verdict=$(tail -n 1 "$logdir/$name.out")
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		line="PASS $name ($secs s)"
+	else
+		failed=$((failed + 1))
+		line="FAIL $name ($secs s): $verdict"
+	fi
+	echo "$line" | tee -a "$summary"
+}
+
+[ $pci_only -eq 0 ] || kernels_pairwise=
+for k in ${kernels_pairwise-$kernels}; do
 	if [ $full -eq 1 ]; then configs=$(every); else configs=$(pairwise); fi
 	while read -r aw cm smp mem params; do
 		args="load-unload.count=$count"
@@ -139,56 +172,35 @@ for k in $kernels; do
 		case ",$scenarios," in
 		*,disk-integrity,*) cmd+=(--devices nvme,virtio-blk) ;;
 		esac
-		if [ $dry -eq 1 ]; then
-			# Quoted for the shell: each line can be run as it is.
-			printf '%q ' "${cmd[@]}"
-			echo
-			continue
-		fi
-		t0=$(date +%s)
-		"${cmd[@]}" > "$logdir/$name.out" 2>&1
-		rc=$?
-		secs=$(($(date +%s) - t0))
-		verdict=$(tail -n 1 "$logdir/$name.out")
-		if [ $rc -eq 0 ]; then
-			passed=$((passed + 1))
-			line="PASS $name ($secs s)"
-		else
-			failed=$((failed + 1))
-			line="FAIL $name ($secs s): $verdict"
-		fi
-		echo "$line" | tee -a "$summary"
+		run "$name" "${cmd[@]}"
 	done <<< "$configs"
 done
 # Scenarios that need a PCI topology of their own, once per kernel (not
-# with --scenarios): aliases (two edus behind a PCIe-to-PCI bridge owned as
-# one group, a third on the root bus isolated from them).
-if [ "$scenarios" = edu-dma,edu-fault,isolation,load-unload ]; then
+# with --scenarios or --pci-only): aliases (two edus behind a PCIe-to-PCI
+# bridge owned as one group, a third on the root bus isolated from them).
+if [ "$scenarios" = edu-dma,edu-fault,isolation,load-unload ] &&
+	[ $pci_only -eq 0 ]; then
 	for k in $kernels; do
-		name=$k-aliases-pcie-pci-bridge
-		log=$logdir/$name.log
-		cmd=(scripts/qemu-boot.sh --no-build --kernel "$k" --smp 2 --mem 1G
-			--topology pcie-pci-bridge --devices edu --scenario aliases
-			--log "$log")
-		if [ $dry -eq 1 ]; then
-			printf '%q ' "${cmd[@]}"
-			echo
-			continue
-		fi
-		t0=$(date +%s)
-		"${cmd[@]}" > "$logdir/$name.out" 2>&1
-		rc=$?
-		secs=$(($(date +%s) - t0))
-		if [ $rc -eq 0 ]; then
-			passed=$((passed + 1))
-			line="PASS $name ($secs s)"
-		else
-			failed=$((failed + 1))
-			line="FAIL $name ($secs s): $(tail -n 1 "$logdir/$name.out")"
-		fi
-		echo "$line" | tee -a "$summary"
+		run "$k-aliases-pcie-pci-bridge" scripts/qemu-boot.sh --no-build \
+			--kernel "$k" --smp 2 --mem 1G --topology pcie-pci-bridge \
+			--devices edu --scenario aliases \
+			--log "$logdir/$k-aliases-pcie-pci-bridge.log"
 	done
 fi
+
+# Devices added and removed after load (vtd_hotplug.c), sanitizer kernel:
+# one scenario a boot, each on the topology it needs.
+case " $kernels " in
+*" test "*)
+	pci=(scripts/qemu-boot.sh --no-build --kernel test --smp 2 --mem 1G)
+	run test-hotplug "${pci[@]}" --topology pcie-root-port --devices none \
+		--scenario hotplug --timeout 900 --log "$logdir/test-hotplug.log"
+	run test-rescan "${pci[@]}" --devices nvme --scenario rescan \
+		--timeout 900 --log "$logdir/test-rescan.log"
+	run test-sriov "${pci[@]}" --topology nvme-sriov --devices none \
+		--scenario sriov --timeout 900 --log "$logdir/test-sriov.log"
+	;;
+esac
 [ $dry -eq 1 ] && exit 0
 echo "$me: $(($(date +%s) - start)) s; logs in ${logdir#"$top"/}/" | tee -a "$summary"
 echo "$passed passed, $failed failed" | tee -a "$summary"
