@@ -4,9 +4,11 @@
 #
 # Args: seed=N is passed to every test module as its "seed" parameter;
 # remap=P1,P2 are vtd_remap.ko parameters (remap=invalidation=register).
-# Test failures are judged on the host from the KTAP between the
-# VTD-KTAP-BEGIN/END lines; this script fails only if a step fails
-# (insmod, rmmod, no test modules, no results).
+# Test failures are judged in detail on the host from the KTAP between
+# the VTD-KTAP-BEGIN/END lines (scripts/ktap.py, make check); this script
+# fails too if a step fails (insmod, rmmod, no test modules, no results)
+# or a result says "not ok", so that a boot of this scenario alone never
+# passes with a failed case.
 
 ko=/modules/vtd_remap.ko
 params=
@@ -56,6 +58,11 @@ for d in /sys/kernel/debug/kunit/*/; do
 	cat "$d/results"
 	echo "VTD-KTAP-END $s"
 	n=$((n + 1))
+	bad=$(grep -c '^[[:space:]]*not ok ' "$d/results")
+	if [ "$bad" -gt 0 ]; then
+		echo "kunit: FAIL: suite $s: $bad result(s) not ok"
+		status=1
+	fi
 done
 if [ $n -eq 0 ]; then
 	echo "kunit: FAIL: no results under /sys/kernel/debug/kunit (a kernel without KUnit debugfs? use --kernel test)"
