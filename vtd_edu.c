@@ -1267,6 +1267,14 @@ static int vtd_edu_test_api_page(struct vtd_edu_ctx *ctx)
 	for (k = 0; k < ARRAY_SIZE(npages); k++) {
 		sy.size = npages[k] * PAGE_SIZE;
 		attrs = k ? DMA_ATTR_SKIP_CPU_SYNC : 0;
+		/*
+		 * A range freed earlier in this domain (another test, or
+		 * another member of the device's group) may wait in a flush
+		 * queue or a per-CPU cache, still allocated in the tree: give
+		 * them back so that this map's range shows in the count.
+		 */
+		vtd_flush_domain_all(ctx->edu->dom);
+		vtd_iova_cache_flush(&ctx->edu->dom->iova);
 		before = vtd_edu_iova_frames(ctx->edu);
 		dma = dma_map_page_attrs(dev, page, 0, sy.size,
 					 DMA_BIDIRECTIONAL, attrs);
