@@ -49,9 +49,10 @@
  *      notifier (vtd_hotplug.c) calls vtd_dma_device_added() before any
  *      driver can probe; if "own" (parsed at load and kept until unload)
  *      covers the device - its address, or it is an endpoint of a unit
- *      named or of "all" - it is taken as above, with no driver to
- *      unbind. A record still at its address (a device whose removal was
- *      not seen) is given back first.
+ *      named or of "all" - it is taken as above with its group (if own=
+ *      covers every member and none is in a domain already, as at
+ *      load), with no driver to unbind. A record still at its address (a
+ *      device whose removal was not seen) is given back first.
  *    - Removed: vtd_dma_device_removed() from the notifier, once the
  *      driver is unbound: as at unload, without a driver to probe again.
  *    Nothing that holds the device open may live across load or unload:
@@ -148,13 +149,16 @@
  *    rescan/remove lock and, for an SR-IOV VF, the PF's device_lock).
  *    So device_lock is never taken under vtd_dma_mutex either, and a
  *    PF driver that adds or removes its VFs in its probe or remove
- *    does so while we do not hold it. While it is dropped: a device
- *    being taken is published only after its driver is unbound, and
- *    nothing of it is touched after its driver is probed again (it may
- *    have been removed and given back meanwhile); a record being given
- *    back is marked @leaving, which the notifier leaves to its giver
- *    (a device removed meanwhile then keeps a default context entry for
- *    its old requester ID). vtd_dma_devs is walked with xa_for_each(),
+ *    does so while we do not hold it. While it is dropped: the records
+ *    of a group being taken are published before its drivers are
+ *    unbound but marked @leaving until its ops are installed, and after
+ *    its drivers are probed again a member is reached only by a fresh
+ *    lookup (it may have been removed and given back meanwhile; the
+ *    take's own reference keeps the group and its devices); a record
+ *    being given back is marked @leaving too. The notifier leaves a
+ *    @leaving record to the thread that marked it (a device removed
+ *    meanwhile then keeps a default context entry for its old requester
+ *    ID; one added at its address is not taken). vtd_dma_devs is walked with xa_for_each(),
  *    which copes with records erased while the mutex was dropped. The
  *    DMA ops take no sleeping lock: xa_load() under RCU, then the
  *    allocator's, the page table's, the pool's and the unit's
