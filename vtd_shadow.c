@@ -877,6 +877,23 @@ static struct vtd_shadow_slot *vtd_shadow_find(struct vtd_shadow_pool *pool,
 	return s;
 }
 
+/*
+ * The live shadow holding [@addr, @addr + @size), with @addr's offset in
+ * its data in @from; ERR_PTR(-ENOENT) if @addr is no shadow's, or
+ * vtd_shadow_find()'s error.
+ */
+static struct vtd_shadow_slot *vtd_shadow_lookup(struct vtd_shadow_pool *pool,
+						 dma_addr_t addr, size_t size,
+						 size_t *from)
+{
+	struct vtd_shadow_slot *s;
+
+	rcu_read_lock();
+	s = vtd_shadow_find(pool, addr, size, from);
+	rcu_read_unlock();
+	return s ?: ERR_PTR(-ENOENT);
+}
+
 /**
  * vtd_shadow_unmap() - copy a shadow back and return it, no invalidation
  * @pool: the device's pool
@@ -896,11 +913,7 @@ int vtd_shadow_unmap(struct vtd_shadow_pool *pool, dma_addr_t addr,
 	struct vtd_shadow_slot *s;
 	size_t from;
 
-	rcu_read_lock();
-	s = vtd_shadow_find(pool, addr, size, &from);
-	rcu_read_unlock();
-	if (!s)
-		return -ENOENT;
+	s = vtd_shadow_lookup(pool, addr, size, &from);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	if (copy && vtd_shadow_dir_out(s->dir))
@@ -928,11 +941,7 @@ int vtd_shadow_sync(struct vtd_shadow_pool *pool, dma_addr_t addr,
 	struct vtd_shadow_slot *s;
 	size_t from;
 
-	rcu_read_lock();
-	s = vtd_shadow_find(pool, addr, size, &from);
-	rcu_read_unlock();
-	if (!s)
-		return -ENOENT;
+	s = vtd_shadow_lookup(pool, addr, size, &from);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	if (for_cpu && vtd_shadow_dir_out(dir))

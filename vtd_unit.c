@@ -28,8 +28,9 @@
  *    second-level table; high qword bits 2:0 address width, bits 23:8
  *    domain ID). The address width is the depth of the table the entry
  *    points at; a pass-through entry names the largest width SAGAW
- *    offers (VT-d 9.3), whatever depth the unit's tables use. @devices maps a source ID to the DMA or identity domain it
- *    is attached to; a source ID absent from it uses @default_domain.
+ *    offers (VT-d 9.3), whatever depth the unit's tables use. @devices
+ *    maps a source ID to the DMA or identity domain it is attached to; a
+ *    source ID absent from it uses @default_domain.
  *    @blocked is a bitmap of the source IDs a fault storm got blocked;
  *    @storm counts the recent faults of up to VTD_STORM_SOURCES sources.
  *

@@ -33,6 +33,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* The kernel's spelling, for the userspace build. */
+#define __aligned(x)		__attribute__((aligned(x)))
+
 #define OPC_IDENTIFY		0x06
 #define OPC_VIRT_MGMT		0x1c
 #define CNS_CTRL		0x01
@@ -82,7 +85,7 @@ static uint16_t le16(const uint8_t *p)
 /* The primary controller's CNTLID (Identify Controller, bytes 79:78). */
 static int primary_cntlid(uint16_t *id)
 {
-	static uint8_t buf[4096] __attribute__((aligned(4096)));
+	static uint8_t buf[4096] __aligned(4096);
 
 	if (admin(OPC_IDENTIFY, CNS_CTRL, 0, buf, sizeof(buf),
 		  "identify controller"))
@@ -109,7 +112,7 @@ static int virt_mgmt(unsigned int act, unsigned int rt, uint16_t cntlid,
 
 static int cmd_list(void)
 {
-	static uint8_t buf[4096] __attribute__((aligned(4096)));
+	static uint8_t buf[4096] __aligned(4096);
 	int n, i;
 
 	n = sec_list(buf);
@@ -146,7 +149,7 @@ static int cmd_release(void)
 
 static int cmd_online(unsigned int vfn, unsigned int nvq, unsigned int nvi)
 {
-	static uint8_t buf[4096] __attribute__((aligned(4096)));
+	static uint8_t buf[4096] __aligned(4096);
 	int n, i;
 
 	n = sec_list(buf);
@@ -174,7 +177,7 @@ static int cmd_online(unsigned int vfn, unsigned int nvq, unsigned int nvi)
 	return 1;
 }
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr, "usage: nvme-virt DEV list|release|online VFN NVQ NVI\n");
 	exit(2);
@@ -183,7 +186,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3)
-		usage();
+		print_usage();
 	dev = argv[1];
 	fd = open(dev, O_RDWR);
 	if (fd < 0) {
@@ -198,6 +201,6 @@ int main(int argc, char **argv)
 		return cmd_online(strtoul(argv[3], NULL, 0),
 				  strtoul(argv[4], NULL, 0),
 				  strtoul(argv[5], NULL, 0));
-	usage();
+	print_usage();
 	return 2;
 }
