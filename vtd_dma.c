@@ -42,9 +42,24 @@
  *      device_attach() probes the driver again, now through the shim. The
  *      disk disappears and comes back (nvme scans its namespaces
  *      asynchronously: wait for the block device).
- *    - Unload: unbind the driver, wait until every range it had is freed,
- *      remove the ops, detach (the device is back on pass-through), free
- *      the domain and probe the driver again: the device works without us.
+ *    - In use: the ops are this module's code, so while a driver is bound
+ *      through them the module is in use, and so it stays after the
+ *      driver is unbound while ranges it mapped are live (nvme frees its
+ *      doorbell buffers when its controller's last reference goes, which
+ *      a process holding the disk open delays past the remove). Each
+ *      owned group holds one module reference while either is true
+ *      (vtd_dma_group_use(): the bus notifier's bound and unbound calls,
+ *      then a poll every VTD_DMA_BUSY_POLL_MS until the ranges are
+ *      freed). So rmmod fails ("in use") until the owned devices' drivers
+ *      are unbound and what they mapped is freed; it never goes on under
+ *      a driver. The unload refused, everything keeps working through
+ *      the shim.
+ *    - Unload (nothing in use, or a driver bound while the module was
+ *      already going, which gets no reference): unbind a driver still
+ *      bound, wait until every range is freed, remove the ops, detach
+ *      (the device is back on pass-through), free the domain and probe
+ *      every member's driver again, the ones unbound by hand before
+ *      rmmod too: the device works without us.
  *    - Added after load (hotplug, a rescan, an SR-IOV VF): the PCI bus
  *      notifier (vtd_hotplug.c) calls vtd_dma_device_added() before any
  *      driver can probe; if "own" (parsed at load and kept until unload)
@@ -55,14 +70,13 @@
  *      device whose removal was not seen) is given back first.
  *    - Removed: vtd_dma_device_removed() from the notifier, once the
  *      driver is unbound: as at unload, without a driver to probe again.
- *    Nothing that holds the device open may live across load or unload:
- *    unmount the disk and close it first. nvme frees its doorbell buffers
- *    only when the last reference to its controller goes, so a controller
- *    kept open past its remove would free them with the wrong ops; unload
- *    waits VTD_DMA_IDLE_WAIT_MS for that and then warns loudly, and goes
- *    on: the later free then oopses (scenarios/unload-busy.sh). Loading
- *    drivers concurrently with vtd_remap's load or unload is not supported
- *    (a probe between our unbind and our install would bind without us).
+ *    A load rebinds drivers of devices in use: unmount and close them
+ *    first. A device removed while its driver's ranges are live (hot
+ *    unplug of a disk held open) is given back after VTD_DMA_IDLE_WAIT_MS
+ *    with a warning: a later free through the old ops would be wrong (not
+ *    handled). Loading drivers concurrently with vtd_remap's load or
+ *    unload is not supported (a probe between our unbind and our install
+ *    would bind without us). scenarios/unload-busy.sh shows the refusals.
  *
  * 3. Data structures. A struct vtd_dma_dev per owned device, in the
  *    xarray vtd_dma_devs keyed by segment << 16 | bus << 8 | devfn (dense
@@ -146,8 +160,11 @@
  *    the PCI bus notifiers under the bus's notifier rwsem, and our
  *    notifier (vtd_hotplug.c) takes vtd_dma_mutex under that rwsem, in
  *    the thread that adds or removes a device (which may hold the PCI
- *    rescan/remove lock and, for an SR-IOV VF, the PF's device_lock).
- *    So device_lock is never taken under vtd_dma_mutex either, and a
+ *    rescan/remove lock and, for an SR-IOV VF, the PF's device_lock) or
+ *    binds or unbinds a driver (under the device's device_lock). So
+ *    device_lock is never taken under vtd_dma_mutex either (debugfs
+ *    reads the driver's name the notifier recorded, not dev->driver), a
+ *    module reference is taken and dropped under vtd_dma_mutex, and a
  *    PF driver that adds or removes its VFs in its probe or remove
  *    does so while we do not hold it. While it is dropped: the records
  *    of a group being taken are published before its drivers are
@@ -302,11 +319,18 @@ static_assert(PAGE_SIZE == VTD_PAGE_SIZE);
 static_assert((VTD_DMA_RECENT & (VTD_DMA_RECENT - 1)) == 0);
 
 /*
- * How long unload waits, after unbinding a driver, for the ranges it still
- * had: nvme frees its doorbell buffers when its controller's last
- * reference goes, which is at once unless something holds it open.
+ * How long a give-back waits, after unbinding a driver (an unload racing a
+ * probe) or after a removal, for the ranges it still had: nvme frees its
+ * doorbell buffers when its controller's last reference goes, which is at
+ * once unless something holds it open.
  */
 #define VTD_DMA_IDLE_WAIT_MS	5000
+
+/*
+ * How often a group whose drivers are all unbound while ranges they mapped
+ * are still live is looked at again, to stop holding vtd_remap in use.
+ */
+#define VTD_DMA_BUSY_POLL_MS	100
 
 /* Devices named by address in "own": more is a typo, not a machine. */
 #define VTD_DMA_MAX_LISTED	32
@@ -410,11 +434,17 @@ struct vtd_dma_stats {
  * @dom:	the one DMA domain all its members are attached to.
  * @nr_recs:	member records pointing here; the last one freed frees
  *		@dom and @grp.
+ * @nr_bound:	members with a driver bound through the shim.
+ * @in_use:	the group holds a reference to this module (section 2):
+ *		while @nr_bound, and after it drops to 0 until nothing its
+ *		drivers mapped is left.
  */
 struct vtd_dma_group {
 	struct vtd_group *grp;
 	struct vtd_domain *dom;
 	unsigned int nr_recs;
+	unsigned int nr_bound;
+	bool in_use;
 };
 
 /**
@@ -427,6 +457,9 @@ struct vtd_dma_group {
  * @rebound:	a driver was bound when the device was taken (and was probed
  *		again through the shim).
  * @unbound:	its driver was unbound by the give-back under way.
+ * @driver:	the name of the driver bound through the shim, or NULL; set
+ *		and cleared by the bus notifier's bound and unbound calls
+ *		(the driver cannot go while it is bound).
  * @shadow:	its shadow pool if it is in shadow mode, else NULL.
  * @leaving:	being taken or given back: the mutex may be dropped meanwhile
  *		(to unbind or probe drivers), and the bus notifier leaves the
@@ -445,6 +478,7 @@ struct vtd_dma_dev {
 	struct vtd_dma_group *owned;
 	bool rebound;
 	bool unbound;
+	const char *driver;
 	struct vtd_shadow_pool *shadow;
 	bool leaving;
 	struct vtd_dma_stats stats;
@@ -1803,19 +1837,22 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 	struct vtd_flush_stats fs;
 	struct vtd_iova_stats is;
 	unsigned long shadow_chunks = 0;
-	const char *drv;
 
 	if (dd->shadow)
 		shadow_chunks = vtd_shadow_chunks(dd->shadow);
 	vtd_iova_get_stats(&dd->dom->iova, &is);
 	vtd_iova_cache_get_stats(&dd->dom->iova, &cs);
 	vtd_flush_get_stats(dd->dom, &fs);
-	device_lock(dev);
-	drv = dev->driver ? dev->driver->name : "-";
+	/* Under vtd_dma_mutex, which the notifier takes to set @driver. */
 	seq_printf(m, "%s driver %s%s: %s domain %u\n", pci_name(dd->pdev),
-		   drv, dd->rebound ? " (re-probed at load)" : "",
+		   dd->driver ?: "-",
+		   dd->rebound ? " (re-probed at load)" : "",
 		   dd->unit->name, dd->dom->did);
-	device_unlock(dev);
+	if (dd->owned->in_use)
+		seq_printf(m, "  in use: keeps vtd_remap loaded (%u driver(s) of group %u bound%s)\n",
+			   dd->owned->nr_bound, dd->owned->grp->id,
+			   dd->owned->nr_bound ? "" :
+			   "; ranges they mapped still live");
 	seq_printf(m, "  masks: dma %#llx coherent %#llx; segment boundary %#lx, max segment %u\n",
 		   dma_get_mask(dev), dev->coherent_dma_mask,
 		   dma_get_seg_boundary(dev), dma_get_max_seg_size(dev));
@@ -1964,7 +2001,6 @@ static void vtd_dma_release_unlocked(struct device *dev)
 	mutex_lock(&vtd_dma_mutex);
 }
 
-/* Whether nothing the device's driver mapped is still mapped. */
 /*
  * The ranges of the shadow pools of @og's members, in its domain: they
  * stay until the pools go (vtd_dma_dev_free()).
@@ -1983,7 +2019,8 @@ static unsigned long vtd_dma_group_shadow_chunks(struct vtd_dma_group *og)
 	return n;
 }
 
-static bool vtd_dma_idle(struct vtd_dma_dev *dd)
+/* Whether nothing the drivers of @og's members mapped is still mapped. */
+static bool vtd_dma_idle(struct vtd_dma_group *og)
 {
 	struct vtd_iova_stats st;
 
@@ -1991,11 +2028,11 @@ static bool vtd_dma_idle(struct vtd_dma_dev *dd)
 	 * Deferred unmaps hold their ranges until a flush, the per-CPU
 	 * caches until they give them back; quarantined ones forever.
 	 */
-	vtd_flush_domain_all(dd->dom);
-	vtd_iova_cache_flush(&dd->dom->iova);
-	vtd_iova_get_stats(&dd->dom->iova, &st);
-	return st.nr_allocated <= vtd_flush_quarantined_ranges(dd->dom) +
-				  vtd_dma_group_shadow_chunks(dd->owned);
+	vtd_flush_domain_all(og->dom);
+	vtd_iova_cache_flush(&og->dom->iova);
+	vtd_iova_get_stats(&og->dom->iova, &st);
+	return st.nr_allocated <= vtd_flush_quarantined_ranges(og->dom) +
+				  vtd_dma_group_shadow_chunks(og);
 }
 
 static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
@@ -2003,17 +2040,77 @@ static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
 	unsigned long deadline = jiffies +
 				 msecs_to_jiffies(VTD_DMA_IDLE_WAIT_MS);
 
-	while (!vtd_dma_idle(dd) && time_before(jiffies, deadline))
+	while (!vtd_dma_idle(dd->owned) && time_before(jiffies, deadline))
 		msleep(20);
 	/* The domain goes now; a later free through other ops would be wrong. */
-	dev_WARN_ONCE(&dd->pdev->dev, !vtd_dma_idle(dd),
+	dev_WARN_ONCE(&dd->pdev->dev, !vtd_dma_idle(dd->owned),
 		      "dma: %lld bytes still mapped %u ms after the driver was unbound (device held open?)\n",
 		      (long long)atomic64_read(&dd->dom->mapped_bytes),
 		      VTD_DMA_IDLE_WAIT_MS);
 }
 
-/* Probe a driver again, with vtd_dma_mutex dropped (section 6). */
-static void vtd_dma_reprobe(struct pci_dev *pdev)
+static void vtd_dma_busy_poll(struct work_struct *work);
+static DECLARE_DELAYED_WORK(vtd_dma_busy_work, vtd_dma_busy_poll);
+
+/*
+ * Section 2: make @og hold a reference to this module exactly while it
+ * keeps vtd_remap in use - a member's driver is bound through the shim,
+ * or none is but ranges they mapped are still live (a driver that frees
+ * after its remove: nvme's controller held open). A driver bound while
+ * the module is going gets no reference (the unload's give-back unbinds
+ * it). Return: whether @og is in use with no driver bound, to be looked
+ * at again (vtd_dma_busy_poll()).
+ */
+static bool vtd_dma_group_use(struct vtd_dma_group *og)
+{
+	bool busy;
+
+	lockdep_assert_held(&vtd_dma_mutex);
+	/* Idle is asked only with no driver bound: it drains the caches. */
+	busy = og->nr_bound || !vtd_dma_idle(og);
+	if (busy && !og->in_use) {
+		og->in_use = try_module_get(THIS_MODULE);
+	} else if (!busy && og->in_use) {
+		og->in_use = false;
+		module_put(THIS_MODULE);
+	}
+	return og->in_use && !og->nr_bound;
+}
+
+/*
+ * Look again at the groups whose drivers are gone but whose ranges were
+ * not (vtd_dma_group_use()), every VTD_DMA_BUSY_POLL_MS until none is
+ * left. Unload cancels it: the last module_put() may come from here.
+ */
+static void vtd_dma_busy_poll(struct work_struct *work)
+{
+	struct vtd_dma_group *og;
+	struct vtd_dma_dev *dd;
+	unsigned long key;
+	bool again = false;
+
+	mutex_lock(&vtd_dma_mutex);
+	xa_for_each(&vtd_dma_devs, key, dd) {
+		og = dd->owned;
+		if (dd->leaving || !og->in_use || og->nr_bound)
+			continue;
+		if (vtd_dma_group_use(og))
+			again = true;
+		else
+			pci_info(dd->pdev, "dma: what its driver left mapped is freed: group %u no longer keeps vtd_remap loaded\n",
+				 og->grp->id);
+	}
+	mutex_unlock(&vtd_dma_mutex);
+	if (again)
+		schedule_delayed_work(&vtd_dma_busy_work,
+				      msecs_to_jiffies(VTD_DMA_BUSY_POLL_MS));
+}
+
+/*
+ * Probe a driver again, with vtd_dma_mutex dropped (section 6); @had_one:
+ * we unbound one, so none taking it is worth a warning.
+ */
+static void vtd_dma_reprobe(struct pci_dev *pdev, bool had_one)
 {
 	int ret;
 
@@ -2024,7 +2121,7 @@ static void vtd_dma_reprobe(struct pci_dev *pdev)
 	if (ret < 0)
 		pci_warn(pdev, "dma: probing its driver again failed: %d\n",
 			 ret);
-	else if (!ret)
+	else if (!ret && had_one)
 		pci_warn(pdev, "dma: no driver took it back\n");
 }
 
@@ -2033,6 +2130,9 @@ static void vtd_dma_group_put(struct vtd_dma_group *og)
 {
 	if (--og->nr_recs)
 		return;
+	/* Given back (unload, removal): the drivers are gone. */
+	if (og->in_use)
+		module_put(THIS_MODULE);
 	vtd_domain_free(og->dom);
 	vtd_group_free(og->grp);
 	kfree(og);
@@ -2054,11 +2154,13 @@ static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
  * Give back the whole group @dd is a member of (sections 1 and 2): every
  * member's driver unbound, the shared domain drained, every member's ops
  * removed, every member detached, drivers probed again, the domain freed
- * once. While the mutex is dropped to unbind or probe drivers, the
- * records are marked @leaving (the bus notifier leaves them alone) and
- * then out of vtd_dma_devs.
+ * once. The members whose drivers it unbound are probed again, and with
+ * @probe_all every member (unload: a driver unbound by hand before
+ * rmmod comes back without us). While the mutex is dropped to unbind or
+ * probe drivers, the records are marked @leaving (the bus notifier
+ * leaves them alone) and then out of vtd_dma_devs.
  */
-static void vtd_dma_give_back(struct vtd_dma_dev *dd)
+static void vtd_dma_give_back(struct vtd_dma_dev *dd, bool probe_all)
 {
 	struct vtd_dma_group *og = dd->owned;
 	struct vtd_group *grp = og->grp;
@@ -2090,8 +2192,8 @@ static void vtd_dma_give_back(struct vtd_dma_dev *dd)
 			 grp->id, (long long)atomic64_read(&m[i]->stats.bytes),
 			 og->dom->did,
 			 m[i]->unbound ? "; probing its driver again" : "");
-		if (m[i]->unbound)
-			vtd_dma_reprobe(m[i]->pdev);
+		if (m[i]->unbound || probe_all)
+			vtd_dma_reprobe(m[i]->pdev, m[i]->unbound);
 	}
 	for (i = 0; i < n; i++)
 		vtd_dma_dev_free(m[i]);
@@ -2202,7 +2304,7 @@ static int vtd_dma_take(struct pci_dev *pdev, struct vtd_unit *unit,
 	for (i = 0; i < grp->nr; i++) {
 		dd = xa_load(&vtd_dma_devs, vtd_dma_key(grp->members[i]));
 		if (dd && dd->rebound)
-			vtd_dma_reprobe(grp->members[i]);
+			vtd_dma_reprobe(grp->members[i], true);
 	}
 	vtd_dma_group_put(og);
 	return 0;
@@ -2216,7 +2318,7 @@ out_erase:
 		rebound = dd->rebound;
 		vtd_dma_dev_free(dd);
 		if (rebound)
-			vtd_dma_reprobe(grp->members[i]);
+			vtd_dma_reprobe(grp->members[i], true);
 	}
 	/* Our own reference: frees the domain and the group. */
 	vtd_dma_group_put(og);
@@ -2426,7 +2528,7 @@ static size_t vtd_dma_max_mapping(void)
 	return size;
 }
 
-static void vtd_dma_give_back_all(void)
+static void vtd_dma_give_back_all(bool probe_all)
 {
 	struct vtd_dma_want *want;
 	struct vtd_dma_dev *dd;
@@ -2436,7 +2538,7 @@ static void vtd_dma_give_back_all(void)
 	want = vtd_dma_own;
 	vtd_dma_own = NULL;
 	xa_for_each(&vtd_dma_devs, key, dd)
-		vtd_dma_give_back(dd);
+		vtd_dma_give_back(dd, probe_all);
 	mutex_unlock(&vtd_dma_mutex);
 	kfree(want);
 }
@@ -2497,7 +2599,7 @@ bool vtd_dma_device_added(struct pci_dev *pdev, struct vtd_unit *unit)
 	}
 	if (dd && dd->pdev != pdev) {
 		pci_info(pdev, "dma: a stale record of a removed device at this address: given back first\n");
-		vtd_dma_give_back(dd);
+		vtd_dma_give_back(dd, false);
 		dd = NULL;
 	}
 	if (!dd) {
@@ -2533,7 +2635,7 @@ void vtd_dma_device_removed(struct pci_dev *pdev)
 	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
 	/* A record being given back (@leaving) is finished by its giver. */
 	if (dd && dd->pdev == pdev && !dd->leaving)
-		vtd_dma_give_back(dd);
+		vtd_dma_give_back(dd, false);
 	mutex_unlock(&vtd_dma_mutex);
 }
 
@@ -2563,7 +2665,7 @@ int vtd_dma_init(void)
 	mutex_unlock(&vtd_dma_mutex);
 	if (ret) {
 		/* Frees @want. */
-		vtd_dma_give_back_all();
+		vtd_dma_give_back_all(false);
 		return ret;
 	}
 
@@ -2580,8 +2682,67 @@ out_free:
 	return ret;
 }
 
+/**
+ * vtd_dma_driver_bound() - a driver was bound to a device (section 2)
+ * @pdev: the device (BUS_NOTIFY_BOUND_DRIVER, under its device_lock)
+ *
+ * If the device is owned, its group keeps vtd_remap loaded from now on,
+ * until its drivers are unbound and what they mapped is freed.
+ *
+ * Context: process, the PCI bus notifier; sleeps.
+ */
+void vtd_dma_driver_bound(struct pci_dev *pdev)
+{
+	struct vtd_dma_dev *dd;
+
+	mutex_lock(&vtd_dma_mutex);
+	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+	if (dd && dd->pdev == pdev && !dd->leaving && !dd->driver &&
+	    pdev->dev.driver) {
+		dd->driver = pdev->dev.driver->name;
+		dd->owned->nr_bound++;
+		vtd_dma_group_use(dd->owned);
+	}
+	mutex_unlock(&vtd_dma_mutex);
+}
+
+/**
+ * vtd_dma_driver_unbound() - a driver was unbound from a device
+ * @pdev: the device (BUS_NOTIFY_UNBOUND_DRIVER, under its device_lock)
+ *
+ * The last driver of an owned group gone, the group stops keeping
+ * vtd_remap loaded once nothing they mapped is left: at once, or when
+ * vtd_dma_busy_poll() finds the ranges freed. A record being given back
+ * (@leaving) keeps its reference until it is freed.
+ *
+ * Context: process, the PCI bus notifier; sleeps.
+ */
+void vtd_dma_driver_unbound(struct pci_dev *pdev)
+{
+	struct vtd_dma_group *og;
+	struct vtd_dma_dev *dd;
+
+	mutex_lock(&vtd_dma_mutex);
+	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
+	if (!dd || dd->pdev != pdev || !dd->driver)
+		goto out;
+	og = dd->owned;
+	dd->driver = NULL;
+	og->nr_bound--;
+	if (dd->leaving || og->nr_bound || !vtd_dma_group_use(og))
+		goto out;
+	pci_warn(pdev, "dma: its driver is unbound with %lld bytes still mapped (device held open?): vtd_remap stays loaded until they are freed\n",
+		 (long long)atomic64_read(&og->dom->mapped_bytes));
+	schedule_delayed_work(&vtd_dma_busy_work,
+			      msecs_to_jiffies(VTD_DMA_BUSY_POLL_MS));
+out:
+	mutex_unlock(&vtd_dma_mutex);
+}
+
 void vtd_dma_exit(void)
 {
+	/* No group holds a reference now; the poll may be finishing. */
+	cancel_delayed_work_sync(&vtd_dma_busy_work);
 	vtd_dma_debugfs_exit();
-	vtd_dma_give_back_all();
+	vtd_dma_give_back_all(true);
 }

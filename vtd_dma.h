@@ -49,5 +49,7 @@ struct vtd_unit;
 
 bool vtd_dma_device_added(struct pci_dev *pdev, struct vtd_unit *unit);
 void vtd_dma_device_removed(struct pci_dev *pdev);
+void vtd_dma_driver_bound(struct pci_dev *pdev);
+void vtd_dma_driver_unbound(struct pci_dev *pdev);
 
 #endif /* VTD_DMA_H */

@@ -36,6 +36,10 @@
  *      its record freed and its reference dropped; then its default
  *      entries are cleared, except a source ID another device still uses
  *      (an alias), one attached to another domain, or a blocked one.
+ *    - BUS_NOTIFY_BOUND_DRIVER and BUS_NOTIFY_UNBOUND_DRIVER come after a
+ *      driver's probe succeeded and after its remove, under the device's
+ *      device_lock: the shim counts the drivers bound to its devices,
+ *      which keep the module loaded (vtd_dma.c section 2).
  *    - Which unit: vtd_unit_for_pci(), the DRHD scope match of
  *      vtd_dmar.c, computed from bus numbers at each call, so it holds for
  *      a device that did not exist at load when it is under an
@@ -57,9 +61,11 @@
  *    device: pciehp's, a sysfs rescan or remove (both under the PCI
  *    rescan/remove lock), or the writer of sriov_numvfs (under the PF's
  *    device_lock, then the rescan/remove lock), always under the PCI
- *    bus's notifier rwsem. It takes vtd_dma_mutex (vtd_dma.c section 6)
- *    and the unit's mutex, in that order, never a device_lock: a device
- *    being added has no driver to unbind, a removed one has none left.
+ *    bus's notifier rwsem; for a driver's bind or unbind, in the thread
+ *    that binds or unbinds it, under the device's device_lock too. It
+ *    takes vtd_dma_mutex (vtd_dma.c section 6) and the unit's mutex, in
+ *    that order, never a device_lock: a device being added has no driver
+ *    to unbind, a removed one has none left.
  *    The shim never holds vtd_dma_mutex while it unbinds or probes a
  *    driver (which calls the bus notifiers, so takes that rwsem), so the
  *    notifier never waits for a thread that waits for the rwsem; and a
@@ -143,6 +149,12 @@ static int vtd_hotplug_notify(struct notifier_block *nb,
 		break;
 	case BUS_NOTIFY_REMOVED_DEVICE:
 		vtd_hotplug_removed(to_pci_dev(dev));
+		break;
+	case BUS_NOTIFY_BOUND_DRIVER:
+		vtd_dma_driver_bound(to_pci_dev(dev));
+		break;
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+		vtd_dma_driver_unbound(to_pci_dev(dev));
 		break;
 	default:
 		return NOTIFY_DONE;

@@ -66,7 +66,7 @@ dmesg -c > /dev/null
 if insmod "$VTD_KO" own="$a" $EDU_REMAP_PARAMS; then
 	fail "own=$a (one member of a two-member group) was accepted"
 	[ -r "$GROUPS_DBG" ] && sed "s/^/$P:   groups: /" "$GROUPS_DBG"
-	rmmod vtd_remap || fail "rmmod vtd_remap"
+	vtd_unload || fail "rmmod vtd_remap"
 else
 	msg=$(dmesg | grep -E 'dma: .*group' | head -n 3)
 	echo "$msg" | sed "s/^/$P:   /"

@@ -64,7 +64,7 @@ fail() {
 	echo "$P: FAIL: $*"
 	dmesg | grep -E 'vtd_remap|nvme|virtio|ata|scsi|sd |usb|megaraid|sym|DMA-API' |
 		tail -n 25 | sed "s/^/$P: dmesg: /"
-	[ "$loaded" = yes ] || ! grep -q '^vtd_remap ' /proc/modules || rmmod vtd_remap
+	[ "$loaded" = yes ] || ! grep -q '^vtd_remap ' /proc/modules || vtd_unload
 	exit 1
 }
 
@@ -436,7 +436,7 @@ sed "s/^/$P:   /" "$DBG/dma/devices"
 # --- 7. give the disks back and read them once more -------------------------
 if [ "$loaded" = no ]; then
 	t0=$(now)
-	rmmod vtd_remap || fail "rmmod vtd_remap"
+	vtd_unload || fail "rmmod vtd_remap"
 	wait_all 60 || fail "the disks below $LATE did not come back after rmmod"
 	echo "$P: rmmod: the drivers were probed again without remapping in $(secs "$t0") s"
 fi

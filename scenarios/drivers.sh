@@ -62,7 +62,7 @@ done
 fail() {
 	echo "$P: FAIL: $*"
 	drv_dmesg_tail 'vtd_remap|DMA-API'
-	! drv_loaded || rmmod vtd_remap
+	! drv_loaded || vtd_unload
 	exit 1
 }
 
@@ -134,14 +134,14 @@ if [ "$mode" != all ]; then
 		# shellcheck disable=SC2086
 		sh /scenarios/disk-integrity.sh kinds="$k" mib="$mib" $remap
 		result "$k" $?
-		! drv_loaded || rmmod vtd_remap
+		! drv_loaded || vtd_unload
 	done
 	if [ -n "$hda" ]; then
 		echo "$P: --- hda alone through the shim ---"
 		# shellcheck disable=SC2086
 		sh /scenarios/hda-play.sh secs="${secs:-5}" $remap
 		result hda $?
-		! drv_loaded || rmmod vtd_remap
+		! drv_loaded || vtd_unload
 	fi
 fi
 
@@ -198,7 +198,7 @@ if [ "$mode" != each ]; then
 		[ "${bad:-0}" -eq 0 ] || { echo "$P: $pci: $bad bad unmap(s)"; st=1; }
 	done
 	[ $pst -eq 0 ] || st=1
-	rmmod vtd_remap || { echo "$P: rmmod vtd_remap failed"; st=1; }
+	vtd_unload || { echo "$P: rmmod vtd_remap failed"; st=1; }
 	for k in $kinds; do
 		for pci in $(drv_disk_pcis "$k"); do
 			drv_wait_blk "$pci" 60 > /dev/null ||

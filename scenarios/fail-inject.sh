@@ -95,7 +95,7 @@ fail() {
 	echo "$P: FAIL: $*"
 	injection_off
 	drv_dmesg_tail 'vtd_remap|nvme|virtio|ata|scsi|sd |usb|megaraid|sym|DMA-API|FAULT_INJECTION'
-	! drv_loaded || rmmod vtd_remap
+	! drv_loaded || vtd_unload
 	exit 1
 }
 
@@ -279,7 +279,7 @@ esac
 echo "$P: $failed failed map(s) in the shim, failslab $injected_slab, fail_page_alloc $injected_page failure(s) injected; no DMA fault, no bad unmap"
 
 # --- 6. without the shim -------------------------------------------------------------
-rmmod vtd_remap || fail "rmmod vtd_remap"
+vtd_unload || fail "rmmod vtd_remap"
 for pci in $PCIS; do
 	drv_wait_blk "$pci" 60 > /dev/null || fail "the disk below $pci did not come back after rmmod"
 done

@@ -57,7 +57,7 @@ case "$secs" in '' | *[!0-9]*) echo "$P: secs= wants a number"; exit 2 ;; esac
 fail() {
 	echo "$P: FAIL: $*"
 	drv_dmesg_tail 'vtd_remap|snd|hda|HDA|DMA-API'
-	[ "$loaded" = yes ] || ! drv_loaded || rmmod vtd_remap
+	[ "$loaded" = yes ] || ! drv_loaded || vtd_unload
 	exit 1
 }
 
@@ -140,7 +140,7 @@ echo "$P: no DMA fault during the playback (faults: $f1)"
 
 # --- 6. give it back ------------------------------------------------------------
 if [ "$loaded" = no ]; then
-	rmmod vtd_remap || fail "rmmod vtd_remap"
+	vtd_unload || fail "rmmod vtd_remap"
 	drv_wait_pcm "$hda" 30 > /dev/null || fail "the PCM did not come back after rmmod"
 	echo "$P: rmmod: snd-hda-intel probed again without remapping"
 fi

@@ -59,7 +59,7 @@ NVME=1b36:0010
 fail() {
 	echo "$P: FAIL: $*"
 	drv_dmesg_tail 'vtd_remap|nvme|pcieport|pciehp|DMA'
-	drv_loaded && rmmod vtd_remap
+	drv_loaded && vtd_unload
 	exit 1
 }
 
@@ -178,7 +178,7 @@ host_device_add nvme,id=hp-nvme,bus=hp-port,drive=hp-disk,serial=vtdhp
 added "$f0" "second add"
 
 # --- 7. unload ----------------------------------------------------------------
-rmmod vtd_remap || fail "rmmod vtd_remap"
+vtd_unload || fail "rmmod vtd_remap"
 drv_wait_blk "$NV" 60 || fail "no disk below $NV after rmmod"
 echo "$P: rmmod: $NV given back, its driver probed again"
 echo "$P: PASS: nvme hot-added after the load owned through the shim twice, ${mib} MiB verified each time, removed while idle without a stale record"

@@ -35,7 +35,7 @@ done
 fail() {
 	echo "$P: FAIL: $*"
 	drv_dmesg_tail 'vtd_remap|nvme|DMA'
-	drv_loaded && rmmod vtd_remap
+	drv_loaded && vtd_unload
 	exit 1
 }
 
@@ -102,7 +102,7 @@ sh /scenarios/disk-integrity.sh loaded=yes kinds=nvme mib="$mib" ||
 [ "$(drv_faults)" -eq "$f0" ] || fail "$(($(drv_faults) - f0)) DMA fault(s)"
 
 # --- 5. unload ------------------------------------------------------------------------
-rmmod vtd_remap || fail "rmmod vtd_remap"
+vtd_unload || fail "rmmod vtd_remap"
 drv_wait_blk "$NV" 60 || fail "no disk below $NV after rmmod"
 echo "$P: PASS: owned nvme removed and rescanned: no stale record, owned again, ${mib} MiB verified through the shim"
 exit 0

@@ -38,7 +38,7 @@ done
 fail() {
 	echo "$P: FAIL: $*"
 	drv_dmesg_tail 'vtd_remap|nvme|DMA|iov'
-	drv_loaded && rmmod vtd_remap
+	drv_loaded && vtd_unload
 	exit 1
 }
 
@@ -159,7 +159,7 @@ for v in $VFS; do
 	[ -z "$(ctx_of "${v#*:}")" ] || fail "VF $v: context entry left: $(ctx_of "${v#*:}")"
 done
 echo "$P: sriov_numvfs=0: VFs gone with their records and context entries"
-rmmod vtd_remap || fail "rmmod vtd_remap"
+vtd_unload || fail "rmmod vtd_remap"
 drv_wait_blk "$PF" 60 || fail "no disk below $PF after rmmod"
 echo "$P: PASS: 2 VFs created after load, owned, online, DMA through their own context entries, removed cleanly"
 exit 0

@@ -6,6 +6,8 @@
 # records and fault counters, the ALSA playback device of an HDA
 # controller. The caller sets P to its name first.
 
+. /scenarios/lib/vtd.sh
+
 # shellcheck disable=SC2034 # used by the scenarios
 DRV_KO=/modules/vtd_remap.ko
 DRV_DBG=/sys/kernel/debug/vtd_remap

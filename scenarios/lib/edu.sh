@@ -14,6 +14,8 @@
 #   result  what the last run found, a "PASS|FAIL <test>: ..." line per test
 #   info    "key value" lines: device, source_id, unit, domain, runs, ...
 
+. /scenarios/lib/vtd.sh
+
 VTD_KO=/modules/vtd_remap.ko
 EDU_KO=/modules/vtd_edu.ko
 EDU_DBG=/sys/kernel/debug/vtd_edu
@@ -136,7 +138,7 @@ edu_load() {
 	fi
 	if ! insmod "$EDU_KO"; then
 		echo "$P: FAIL: insmod $EDU_KO"
-		rmmod vtd_remap
+		vtd_unload
 		return 1
 	fi
 	edu_count_pci
@@ -160,7 +162,7 @@ edu_unload() {
 		echo "$P: FAIL: rmmod vtd_edu"
 		st=1
 	fi
-	if edu_loaded vtd_remap && ! rmmod vtd_remap; then
+	if edu_loaded vtd_remap && ! vtd_unload; then
 		echo "$P: FAIL: rmmod vtd_remap"
 		st=1
 	fi

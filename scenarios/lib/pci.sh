@@ -11,6 +11,8 @@
 # Shell builtins where a scenario may loop (forks cost about 0.3 s each on
 # the sanitizer kernel).
 
+. /scenarios/lib/vtd.sh
+
 PCI_SYS=/sys/bus/pci/devices
 
 # pci_id_norm ID: "1234", "0x1234" or "0X1234" as sysfs prints it, "0x1234".
