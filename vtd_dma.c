@@ -130,8 +130,8 @@
  *    xarray lookup by chunk); an address in no chunk is a zero-copy range
  *    and released as above. vtd_dma_release() never sees a chunk's
  *    address, so it never unmaps a chunk. Shadows are counted in the
- *    device's maps but not recorded in the recent-maps ring, whose lock
- *    is shared by the device's CPUs (the pool's debugfs lines show them).
+ *    device's maps but not recorded in the recent-maps rings (the pool's
+ *    debugfs lines show them).
  *
  * 5. Invariants.
  *    - dev->dma_ops is &vtd_dma_ops or &vtd_dma_shadow_ops (the latter iff
@@ -179,8 +179,10 @@
  *    which copes with records erased while the mutex was dropped. The
  *    DMA ops take no sleeping lock: xa_load() under RCU, then the
  *    allocator's, the page table's, the pool's and the unit's
- *    invalidation spinlocks (all irq-safe), and a record's recent_lock
- *    (a leaf). The bufs xarray's
+ *    invalidation spinlocks (all irq-safe), and the lock of this CPU's
+ *    ring of recent maps (a leaf, which only debugfs readers share); the
+ *    record's counters are per CPU, so a map or an unmap writes only
+ *    this CPU's counters (and a map this CPU's ring). The bufs xarray's
  *    own lock is taken only by allocations and frees of buffers built
  *    from separate pages, which sleep anyway (vmap, vunmap); other frees
  *    only look it up, under RCU. A record is freed only after its driver
@@ -395,7 +397,8 @@ static const char * const vtd_dma_kind_name[VTD_DMA_NR_KINDS] = {
  * @nents:	CPU segments (1 except for map_sg).
  * @kind:	enum vtd_dma_kind.
  * @dir:	enum dma_data_direction.
- * @live:	not unmapped yet (as far as the ring knows).
+ *
+ * Whether it is still mapped is read from the page table when shown.
  */
 struct vtd_dma_event {
 	u64 alloc;
@@ -405,11 +408,23 @@ struct vtd_dma_event {
 	u32 nents;
 	u8 kind;
 	u8 dir;
-	bool live;
 };
 
 /**
- * struct vtd_dma_stats - what the shim did for one device
+ * struct vtd_dma_ring - the last maps of a device made on one CPU
+ * @lock:	taken by that CPU's maps, interrupts off, and by debugfs
+ *		readers: no other CPU's map takes it.
+ * @next:	maps recorded; the next slot is this modulo VTD_DMA_RECENT.
+ * @ev:		the last VTD_DMA_RECENT of them.
+ */
+struct vtd_dma_ring {
+	spinlock_t lock;	/* @next, @ev */
+	unsigned int next;
+	struct vtd_dma_event ev[VTD_DMA_RECENT];
+};
+
+/**
+ * struct vtd_dma_stats - what the shim did for one device on one CPU
  * @maps:	successful maps, by kind.
  * @unmaps:	unmaps, by kind.
  * @bytes:	bytes mapped so far, all kinds.
@@ -419,13 +434,13 @@ struct vtd_dma_event {
  * @bad_unmaps:	unmaps of addresses the shim never handed out.
  */
 struct vtd_dma_stats {
-	atomic64_t maps[VTD_DMA_NR_KINDS];
-	atomic64_t unmaps[VTD_DMA_NR_KINDS];
-	atomic64_t bytes;
-	atomic64_t sg_in;
-	atomic64_t sg_out;
-	atomic64_t errors;
-	atomic64_t bad_unmaps;
+	u64 maps[VTD_DMA_NR_KINDS];
+	u64 unmaps[VTD_DMA_NR_KINDS];
+	u64 bytes;
+	u64 sg_in;
+	u64 sg_out;
+	u64 errors;
+	u64 bad_unmaps;
 };
 
 /**
@@ -464,12 +479,10 @@ struct vtd_dma_group {
  * @leaving:	being taken or given back: the mutex may be dropped meanwhile
  *		(to unbind or probe drivers), and the bus notifier leaves the
  *		record alone.
- * @stats:	counters.
+ * @stats:	counters, per CPU (the map path shares no cache line).
  * @bufs:	coherent buffers built from separate pages, by the first
  *		page of their DMA address (section 9).
- * @recent_lock: protects @recent and @recent_next.
- * @recent_next: total maps recorded; the next slot is this modulo the size.
- * @recent:	the last VTD_DMA_RECENT maps.
+ * @recent:	the last VTD_DMA_RECENT maps made on each CPU.
  */
 struct vtd_dma_dev {
 	struct pci_dev *pdev;
@@ -481,11 +494,9 @@ struct vtd_dma_dev {
 	const char *driver;
 	struct vtd_shadow_pool *shadow;
 	bool leaving;
-	struct vtd_dma_stats stats;
+	struct vtd_dma_stats __percpu *stats;
 	struct xarray bufs;
-	spinlock_t recent_lock;	/* @recent, @recent_next */
-	unsigned int recent_next;
-	struct vtd_dma_event recent[VTD_DMA_RECENT];
+	struct vtd_dma_ring __percpu *recent;
 };
 
 /**
@@ -583,36 +594,39 @@ static bool vtd_dma_seg_ok(u64 start, u64 len, unsigned long boundary,
 static void vtd_dma_recent_add(struct vtd_dma_dev *dd,
 			       const struct vtd_dma_event *ev)
 {
+	struct vtd_dma_ring *r;
 	unsigned long flags;
 
-	spin_lock_irqsave(&dd->recent_lock, flags);
-	dd->recent[dd->recent_next++ & (VTD_DMA_RECENT - 1)] = *ev;
-	spin_unlock_irqrestore(&dd->recent_lock, flags);
-}
-
-static void vtd_dma_recent_gone(struct vtd_dma_dev *dd, u64 alloc)
-{
-	unsigned long flags;
-	unsigned int i;
-
-	spin_lock_irqsave(&dd->recent_lock, flags);
-	for (i = 0; i < VTD_DMA_RECENT; i++)
-		if (dd->recent[i].live && dd->recent[i].alloc == alloc)
-			dd->recent[i].live = false;
-	spin_unlock_irqrestore(&dd->recent_lock, flags);
+	local_irq_save(flags);
+	r = this_cpu_ptr(dd->recent);
+	spin_lock(&r->lock);
+	r->ev[r->next++ & (VTD_DMA_RECENT - 1)] = *ev;
+	spin_unlock(&r->lock);
+	local_irq_restore(flags);
 }
 
 static void vtd_dma_count_map(struct vtd_dma_dev *dd, enum vtd_dma_kind kind,
 			      u64 bytes)
 {
-	atomic64_inc(&dd->stats.maps[kind]);
-	atomic64_add(bytes, &dd->stats.bytes);
+	this_cpu_inc(dd->stats->maps[kind]);
+	this_cpu_add(dd->stats->bytes, bytes);
+}
+
+/* Bytes @dd's driver mapped so far, all kinds, summed over the CPUs. */
+static u64 vtd_dma_bytes(struct vtd_dma_dev *dd)
+{
+	unsigned int cpu;
+	u64 n = 0;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu_ptr(dd->stats, cpu)->bytes);
+	return n;
 }
 
 static void vtd_dma_map_failed(struct vtd_dma_dev *dd, const char *what,
 			       u64 size, int err)
 {
-	atomic64_inc(&dd->stats.errors);
+	this_cpu_inc(dd->stats->errors);
 	/* -ENOMEM in atomic context is expected under load; callers retry. */
 	if (err != -ENOMEM)
 		dev_warn_ratelimited(&dd->pdev->dev,
@@ -696,7 +710,7 @@ static int vtd_dma_release(struct vtd_dma_dev *dd, u64 addr, u64 len,
 	if (vtd_iova_find(&dd->dom->iova, pfn, &r) || r.reserved ||
 	    (at_start && r.pfn_lo != pfn) ||
 	    vtd_domain_lookup(dd->dom, (u64)r.pfn_lo << PAGE_SHIFT, &phys)) {
-		atomic64_inc(&dd->stats.bad_unmaps);
+		this_cpu_inc(dd->stats->bad_unmaps);
 		dev_WARN_ONCE(&dd->pdev->dev, 1,
 			      "dma: unmap of %#llx, which the shim did not map\n",
 			      addr);
@@ -708,7 +722,6 @@ static int vtd_dma_release(struct vtd_dma_dev *dd, u64 addr, u64 len,
 		      "dma: unmap of %llu bytes at %#llx, past its range [%#llx, %#llx)\n",
 		      len, addr, start, start + size);
 	vtd_dma_unmap_range(dd, start, size >> PAGE_SHIFT);
-	vtd_dma_recent_gone(dd, start);
 	if (out)
 		*out = r;
 	return 0;
@@ -755,7 +768,7 @@ static dma_addr_t vtd_dma_map_one(struct device *dev, phys_addr_t phys,
 	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
 	struct vtd_dma_event ev = {
 		.phys = phys, .size = size, .nents = 1, .kind = kind,
-		.dir = dir, .live = true,
+		.dir = dir,
 	};
 	int ret;
 
@@ -781,7 +794,7 @@ static void vtd_dma_unmap_one(struct device *dev, dma_addr_t addr,
 	if (!dd)
 		return;
 	if (!vtd_dma_release(dd, addr, size, true, NULL))
-		atomic64_inc(&dd->stats.unmaps[kind]);
+		this_cpu_inc(dd->stats->unmaps[kind]);
 }
 
 /* --- scatter-gather -------------------------------------------------- */
@@ -1062,7 +1075,7 @@ static int vtd_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
 	struct vtd_dma_event ev = {
 		.phys = sg_phys(sgl), .nents = nents, .kind = VTD_DMA_SG,
-		.dir = dir, .live = true,
+		.dir = dir,
 	};
 	struct scatterlist *s;
 	int i, prot, ret;
@@ -1089,8 +1102,8 @@ static int vtd_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 		return ret == -EINVAL ? -EINVAL : -ENOMEM;
 	}
 	vtd_dma_count_map(dd, ev.kind, ev.size);
-	atomic64_add(nents, &dd->stats.sg_in);
-	atomic64_add(ret, &dd->stats.sg_out);
+	this_cpu_add(dd->stats->sg_in, nents);
+	this_cpu_add(dd->stats->sg_out, ret);
 	vtd_dma_recent_add(dd, &ev);
 	return ret;
 }
@@ -1104,7 +1117,7 @@ static void vtd_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	if (!dd)
 		return;
 	vtd_dma_sg_release(dd, sgl, nents);
-	atomic64_inc(&dd->stats.unmaps[VTD_DMA_SG]);
+	this_cpu_inc(dd->stats->unmaps[VTD_DMA_SG]);
 }
 
 /* --- shadow mode (vtd_shadow.c) -------------------------------------- */
@@ -1144,7 +1157,7 @@ static int vtd_dma_shadow_release(struct vtd_dma_dev *dd, dma_addr_t addr,
 	if (ret == -ENOENT)
 		return vtd_dma_release(dd, addr, size, true, NULL);
 	if (ret)
-		atomic64_inc(&dd->stats.bad_unmaps);
+		this_cpu_inc(dd->stats->bad_unmaps);
 	return ret;
 }
 
@@ -1175,7 +1188,7 @@ static void vtd_dma_shadow_unmap_page(struct device *dev, dma_addr_t addr,
 	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
 
 	if (dd && !vtd_dma_shadow_release(dd, addr, size, dir, attrs))
-		atomic64_inc(&dd->stats.unmaps[VTD_DMA_PAGE]);
+		this_cpu_inc(dd->stats->unmaps[VTD_DMA_PAGE]);
 }
 
 /* Release the segments of a shadow-mode list up to the first empty one. */
@@ -1239,8 +1252,8 @@ static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
 		bytes += s->length;
 	}
 	vtd_dma_count_map(dd, VTD_DMA_SG, bytes);
-	atomic64_add(nents, &dd->stats.sg_in);
-	atomic64_add(nents, &dd->stats.sg_out);
+	this_cpu_add(dd->stats->sg_in, nents);
+	this_cpu_add(dd->stats->sg_out, nents);
 	return nents;
 }
 
@@ -1254,7 +1267,7 @@ static void vtd_dma_shadow_unmap_sg(struct device *dev,
 	if (!dd)
 		return;
 	vtd_dma_shadow_sg_release(dd, sgl, nents, dir, attrs);
-	atomic64_inc(&dd->stats.unmaps[VTD_DMA_SG]);
+	this_cpu_inc(dd->stats->unmaps[VTD_DMA_SG]);
 }
 
 /* Syncs copy a shadow's data one way; zero-copy mappings need nothing. */
@@ -1484,7 +1497,7 @@ static void *vtd_dma_alloc(struct device *dev, size_t size,
 			!(attrs & DMA_ATTR_FORCE_CONTIGUOUS);
 	struct vtd_dma_event ev = {
 		.size = size, .nents = 1, .kind = VTD_DMA_COHERENT,
-		.dir = DMA_BIDIRECTIONAL, .live = true,
+		.dir = DMA_BIDIRECTIONAL,
 	};
 	const int prot = VTD_PGT_READ | VTD_PGT_WRITE;
 	struct vtd_dma_pages *rec;
@@ -1556,7 +1569,7 @@ static void vtd_dma_free(struct device *dev, size_t size, void *vaddr,
 	/* Not ours: leak it rather than free pages we cannot vouch for. */
 	if (vtd_dma_release(dd, handle, PAGE_ALIGN(size), true, NULL))
 		return;
-	atomic64_inc(&dd->stats.unmaps[VTD_DMA_COHERENT]);
+	this_cpu_inc(dd->stats->unmaps[VTD_DMA_COHERENT]);
 	if (!rec) {
 		free_pages((unsigned long)vaddr, get_order(size));
 		return;
@@ -1627,7 +1640,7 @@ static struct page *vtd_dma_alloc_pages(struct device *dev, size_t size,
 	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
 	struct vtd_dma_event ev = {
 		.size = size, .nents = 1, .kind = VTD_DMA_PAGES,
-		.dir = dir, .live = true,
+		.dir = dir,
 	};
 	struct page *page;
 
@@ -1654,7 +1667,7 @@ static void vtd_dma_free_pages(struct device *dev, size_t size,
 	if (!dd || vtd_dma_release(dd, handle, PAGE_ALIGN(size), true, NULL))
 		return;
 	__free_pages(page, get_order(size));
-	atomic64_inc(&dd->stats.unmaps[VTD_DMA_PAGES]);
+	this_cpu_inc(dd->stats->unmaps[VTD_DMA_PAGES]);
 }
 
 /*
@@ -1673,7 +1686,7 @@ static struct sg_table *vtd_dma_alloc_noncontiguous(struct device *dev,
 	unsigned long count = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	struct vtd_dma_event ev = {
 		.size = size, .nents = count, .kind = VTD_DMA_NONCONTIG,
-		.dir = dir, .live = true,
+		.dir = dir,
 	};
 	struct dma_sgt_handle *sh;
 	int prot;
@@ -1723,7 +1736,7 @@ static void vtd_dma_free_noncontiguous(struct device *dev, size_t size,
 	if (!dd || vtd_dma_release(dd, sg_dma_address(sgt->sgl),
 				   PAGE_ALIGN(size), true, NULL))
 		return;
-	atomic64_inc(&dd->stats.unmaps[VTD_DMA_NONCONTIG]);
+	this_cpu_inc(dd->stats->unmaps[VTD_DMA_NONCONTIG]);
 	sg_free_table(sgt);
 	vtd_dma_pages_free(sh->pages, PAGE_ALIGN(size) >> PAGE_SHIFT);
 	kfree(sh);
@@ -1829,14 +1842,31 @@ static const char *vtd_dma_dir_name(u8 dir)
 	}
 }
 
+/* @dd's counters, summed over the CPUs (a moment's, not a snapshot). */
+static void vtd_dma_stats_sum(struct vtd_dma_dev *dd, struct vtd_dma_stats *sum)
+{
+	const u64 *c;
+	u64 *t = (u64 *)sum;
+	unsigned int i, cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		c = (const u64 *)per_cpu_ptr(dd->stats, cpu);
+		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+			t[i] += READ_ONCE(c[i]);
+	}
+}
+
 static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 {
 	struct device *dev = &dd->pdev->dev;
-	struct vtd_dma_stats *st = &dd->stats;
+	struct vtd_dma_stats sum, *st = &sum;
 	struct vtd_iova_cache_stats cs;
 	struct vtd_flush_stats fs;
 	struct vtd_iova_stats is;
 	unsigned long shadow_chunks = 0;
+
+	vtd_dma_stats_sum(dd, st);
 
 	if (dd->shadow)
 		shadow_chunks = vtd_shadow_chunks(dd->shadow);
@@ -1873,25 +1903,25 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 		   is.nr_allocated, is.allocated_frames, cs.cached_ranges,
 		   fs.queued);
 	seq_printf(m, "  maps: page %lld sg %lld (one range) + %lld (per segment), %lld segments -> %lld, coherent %lld, resource %lld, pages %lld, noncontig %lld; %lld bytes in all\n",
-		   (long long)atomic64_read(&st->maps[VTD_DMA_PAGE]),
-		   (long long)atomic64_read(&st->maps[VTD_DMA_SG]),
-		   (long long)atomic64_read(&st->maps[VTD_DMA_SG_EACH]),
-		   (long long)atomic64_read(&st->sg_in),
-		   (long long)atomic64_read(&st->sg_out),
-		   (long long)atomic64_read(&st->maps[VTD_DMA_COHERENT]),
-		   (long long)atomic64_read(&st->maps[VTD_DMA_RESOURCE]),
-		   (long long)atomic64_read(&st->maps[VTD_DMA_PAGES]),
-		   (long long)atomic64_read(&st->maps[VTD_DMA_NONCONTIG]),
-		   (long long)atomic64_read(&st->bytes));
+		   (long long)st->maps[VTD_DMA_PAGE],
+		   (long long)st->maps[VTD_DMA_SG],
+		   (long long)st->maps[VTD_DMA_SG_EACH],
+		   (long long)st->sg_in,
+		   (long long)st->sg_out,
+		   (long long)st->maps[VTD_DMA_COHERENT],
+		   (long long)st->maps[VTD_DMA_RESOURCE],
+		   (long long)st->maps[VTD_DMA_PAGES],
+		   (long long)st->maps[VTD_DMA_NONCONTIG],
+		   (long long)st->bytes);
 	seq_printf(m, "  unmaps: page %lld sg %lld coherent %lld resource %lld pages %lld noncontig %lld; failed maps %lld, bad unmaps %lld\n",
-		   (long long)atomic64_read(&st->unmaps[VTD_DMA_PAGE]),
-		   (long long)atomic64_read(&st->unmaps[VTD_DMA_SG]),
-		   (long long)atomic64_read(&st->unmaps[VTD_DMA_COHERENT]),
-		   (long long)atomic64_read(&st->unmaps[VTD_DMA_RESOURCE]),
-		   (long long)atomic64_read(&st->unmaps[VTD_DMA_PAGES]),
-		   (long long)atomic64_read(&st->unmaps[VTD_DMA_NONCONTIG]),
-		   (long long)atomic64_read(&st->errors),
-		   (long long)atomic64_read(&st->bad_unmaps));
+		   (long long)st->unmaps[VTD_DMA_PAGE],
+		   (long long)st->unmaps[VTD_DMA_SG],
+		   (long long)st->unmaps[VTD_DMA_COHERENT],
+		   (long long)st->unmaps[VTD_DMA_RESOURCE],
+		   (long long)st->unmaps[VTD_DMA_PAGES],
+		   (long long)st->unmaps[VTD_DMA_NONCONTIG],
+		   (long long)st->errors,
+		   (long long)st->bad_unmaps);
 	if (dd->shadow)
 		vtd_shadow_show(m, dd->shadow);
 }
@@ -1925,33 +1955,40 @@ static void vtd_dma_show_event(struct seq_file *m, struct vtd_dma_dev *dd,
 		table = "maps to phys";
 	else
 		table = "remapped since";	/* unmapped and reused */
-	seq_printf(m, "  dma %#014llx -> phys %#014llx %10llu bytes %3u seg %-8s %-8s %-4s table: %s\n",
+	seq_printf(m, "  dma %#014llx -> phys %#014llx %10llu bytes %3u seg %-8s %-8s table: %s\n",
 		   ev->dma, ev->phys, ev->size, ev->nents,
 		   vtd_dma_kind_name[ev->kind], vtd_dma_dir_name(ev->dir),
-		   ev->live ? "live" : "gone", table);
+		   table);
 }
 
 static int vtd_dma_mappings_show(struct seq_file *m, void *unused)
 {
 	struct vtd_dma_event ring[VTD_DMA_RECENT];
+	unsigned int next, n, i, cpu;
+	struct vtd_dma_ring *r;
 	struct vtd_dma_dev *dd;
 	unsigned long key, flags;
-	unsigned int next, n, i;
 
 	mutex_lock(&vtd_dma_mutex);
 	xa_for_each(&vtd_dma_devs, key, dd) {
-		spin_lock_irqsave(&dd->recent_lock, flags);
-		memcpy(ring, dd->recent, sizeof(ring));
-		next = dd->recent_next;
-		spin_unlock_irqrestore(&dd->recent_lock, flags);
-		n = min_t(unsigned int, next, VTD_DMA_RECENT);
-		seq_printf(m, "%s domain %u: %lld bytes mapped now; the last %u of %u maps, newest first:\n",
+		seq_printf(m, "%s domain %u: %lld bytes mapped now\n",
 			   pci_name(dd->pdev), dd->dom->did,
-			   (long long)atomic64_read(&dd->dom->mapped_bytes),
-			   n, next);
-		for (i = 1; i <= n; i++)
-			vtd_dma_show_event(m, dd,
-					   &ring[(next - i) & (VTD_DMA_RECENT - 1)]);
+			   (long long)atomic64_read(&dd->dom->mapped_bytes));
+		for_each_possible_cpu(cpu) {
+			r = per_cpu_ptr(dd->recent, cpu);
+			spin_lock_irqsave(&r->lock, flags);
+			memcpy(ring, r->ev, sizeof(ring));
+			next = r->next;
+			spin_unlock_irqrestore(&r->lock, flags);
+			if (!next)
+				continue;
+			n = min_t(unsigned int, next, VTD_DMA_RECENT);
+			seq_printf(m, " cpu %u: the last %u of %u maps, newest first:\n",
+				   cpu, n, next);
+			for (i = 1; i <= n; i++)
+				vtd_dma_show_event(m, dd,
+						   &ring[(next - i) & (VTD_DMA_RECENT - 1)]);
+		}
 	}
 	mutex_unlock(&vtd_dma_mutex);
 	return 0;
@@ -2146,6 +2183,8 @@ static void vtd_dma_dev_free(struct vtd_dma_dev *dd)
 	xa_destroy(&dd->bufs);
 	vtd_shadow_pool_destroy(dd->shadow);
 	pci_dev_put(dd->pdev);
+	free_percpu(dd->stats);
+	free_percpu(dd->recent);
 	kfree(dd);
 	vtd_dma_group_put(og);
 }
@@ -2189,7 +2228,7 @@ static void vtd_dma_give_back(struct vtd_dma_dev *dd, bool probe_all)
 	vtd_group_detach(grp, og->dom);
 	for (i = 0; i < n; i++) {
 		pci_info(m[i]->pdev, "dma: given back with group %u (%lld bytes were mapped through domain %u)%s\n",
-			 grp->id, (long long)atomic64_read(&m[i]->stats.bytes),
+			 grp->id, (long long)vtd_dma_bytes(m[i]),
 			 og->dom->did,
 			 m[i]->unbound ? "; probing its driver again" : "");
 		if (m[i]->unbound || probe_all)
@@ -2209,12 +2248,22 @@ static int vtd_dma_dev_add(struct pci_dev *pdev, struct vtd_unit *unit,
 			   struct vtd_dma_group *og, enum vtd_unmap_mode mode)
 {
 	struct vtd_dma_dev *dd;
+	unsigned int cpu;
 	int ret;
 
 	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
 	if (!dd)
 		return -ENOMEM;
-	spin_lock_init(&dd->recent_lock);
+	dd->stats = alloc_percpu(struct vtd_dma_stats);
+	dd->recent = alloc_percpu(struct vtd_dma_ring);
+	if (!dd->stats || !dd->recent) {
+		free_percpu(dd->stats);
+		free_percpu(dd->recent);
+		kfree(dd);
+		return -ENOMEM;
+	}
+	for_each_possible_cpu(cpu)
+		spin_lock_init(&per_cpu_ptr(dd->recent, cpu)->lock);
 	xa_init(&dd->bufs);
 	dd->unit = unit;
 	dd->dom = og->dom;
