@@ -16,8 +16,10 @@
 # kernel. Then, without --scenarios, one boot per kernel of the scenarios
 # that need a topology of their own (aliases). With the sanitizer kernel,
 # three more boots follow: devices that appear and go after load (the PCI
-# bus notifier): hotplug (an nvme behind a PCIe root port, QMP
-# device_del/device_add), rescan (sysfs remove and rescan of an owned
+# bus notifier): hotplug (an nvme behind a PCIe root port, removed in
+# sysfs and added by the host into the slot the guest switched off and on,
+# without pciehp: scenarios/hotplug.sh says why), rescan (sysfs remove and
+# rescan of an owned
 # nvme) and sriov (nvme VFs); --pci-only runs just those. Ends with one
 # line: "N passed, N failed".
 #
