@@ -591,11 +591,13 @@ static void dbg_domain(struct seq_file *m, struct vtd_domain *dom)
 						      "");
 	dbg_domain_devices(m, dom);
 	if (dom->type != VTD_DOMAIN_PASSTHROUGH) {
+		struct vtd_domain_stats st;
+
+		vtd_domain_get_stats(dom, &st);
 		seq_puts(m, "  mapped: ");
-		dbg_size(m, atomic64_read(&dom->mapped_bytes));
-		seq_printf(m, " now, %lld map(s), %lld unmap(s), %ld table page(s), %u-level\n",
-			   (s64)atomic64_read(&dom->nr_maps),
-			   (s64)atomic64_read(&dom->nr_unmaps),
+		dbg_size(m, st.mapped > 0 ? st.mapped : 0);
+		seq_printf(m, " now, %llu map(s), %llu unmap(s), %ld table page(s), %u-level\n",
+			   st.maps, st.unmaps,
 			   atomic_long_read(&dom->pgt.nr_tables),
 			   dom->pgt.levels);
 		seq_printf(m, "  unmap: %s, %lu range(s) quarantined\n",
@@ -787,7 +789,7 @@ static int mappings_show(struct seq_file *m, void *v)
 		vtd_iova_get_stats(&dom->iova, &st);
 		seq_printf(m, ": %lu allocated IOVA range(s), %lu page(s); ",
 			   st.nr_allocated, st.allocated_frames);
-		dbg_size(m, atomic64_read(&dom->mapped_bytes));
+		dbg_size(m, vtd_domain_mapped_bytes(dom));
 		seq_puts(m, " mapped\n");
 		if (dom->type == VTD_DOMAIN_IDENTITY)
 			seq_puts(m, "identity domain: RAM and RMRRs are mapped 1:1 without IOVA ranges (see pgtable)\n");

@@ -1897,7 +1897,7 @@ static void vtd_dma_show_dev(struct seq_file *m, struct vtd_dma_dev *dd)
 		   is.nr_allocated - min(is.nr_allocated,
 					 cs.cached_ranges + fs.queued +
 					 shadow_chunks),
-		   (long long)atomic64_read(&dd->dom->mapped_bytes) -
+		   (long long)vtd_domain_mapped_bytes(dd->dom) -
 		   (long long)shadow_chunks * VTD_SHADOW_CHUNK_SIZE);
 	seq_printf(m, "  iova: %lu ranges (%lu pages) allocated in the tree, of which %lu in per-CPU caches and %lu in flush queues\n",
 		   is.nr_allocated, is.allocated_frames, cs.cached_ranges,
@@ -1973,7 +1973,7 @@ static int vtd_dma_mappings_show(struct seq_file *m, void *unused)
 	xa_for_each(&vtd_dma_devs, key, dd) {
 		seq_printf(m, "%s domain %u: %lld bytes mapped now\n",
 			   pci_name(dd->pdev), dd->dom->did,
-			   (long long)atomic64_read(&dd->dom->mapped_bytes));
+			   (long long)vtd_domain_mapped_bytes(dd->dom));
 		for_each_possible_cpu(cpu) {
 			r = per_cpu_ptr(dd->recent, cpu);
 			spin_lock_irqsave(&r->lock, flags);
@@ -2082,7 +2082,7 @@ static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
 	/* The domain goes now; a later free through other ops would be wrong. */
 	dev_WARN_ONCE(&dd->pdev->dev, !vtd_dma_idle(dd->owned),
 		      "dma: %lld bytes still mapped %u ms after the driver was unbound (device held open?)\n",
-		      (long long)atomic64_read(&dd->dom->mapped_bytes),
+		      (long long)vtd_domain_mapped_bytes(dd->dom),
 		      VTD_DMA_IDLE_WAIT_MS);
 }
 
@@ -2781,7 +2781,7 @@ void vtd_dma_driver_unbound(struct pci_dev *pdev)
 	if (dd->leaving || og->nr_bound || !vtd_dma_group_use(og))
 		goto out;
 	pci_warn(pdev, "dma: its driver is unbound with %lld bytes still mapped (device held open?): vtd_remap stays loaded until they are freed\n",
-		 (long long)atomic64_read(&og->dom->mapped_bytes));
+		 (long long)vtd_domain_mapped_bytes(og->dom));
 	schedule_delayed_work(&vtd_dma_busy_work,
 			      msecs_to_jiffies(VTD_DMA_BUSY_POLL_MS));
 out:

@@ -320,6 +320,7 @@ static void vtd_domain_release(struct vtd_domain *dom)
 	}
 	vtd_iova_cache_destroy(&dom->iova);
 	vtd_iova_domain_destroy(&dom->iova);
+	free_percpu(dom->stats);
 	kfree(dom);
 }
 
@@ -373,9 +374,12 @@ struct vtd_domain *vtd_domain_alloc(struct vtd_unit *unit,
 	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
 	if (!dom)
 		return ERR_PTR(-ENOMEM);
-	ret = vtd_iova_alloc(&unit->dids, 1, unit->nr_domain_ids - 1, 1,
-			     GFP_KERNEL, &did);
+	dom->stats = alloc_percpu(struct vtd_domain_stats);
+	ret = dom->stats ? vtd_iova_alloc(&unit->dids, 1,
+					  unit->nr_domain_ids - 1, 1,
+					  GFP_KERNEL, &did) : -ENOMEM;
 	if (ret) {
+		free_percpu(dom->stats);
 		kfree(dom);
 		return ERR_PTR(ret);
 	}
@@ -835,8 +839,8 @@ int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 	}
 	if (!vtd_unit_caching_mode(dom->unit))
 		vtd_unit_flush_write_buffer(dom->unit);
-	atomic64_add(size, &dom->mapped_bytes);
-	atomic64_inc(&dom->nr_maps);
+	this_cpu_add(dom->stats->mapped, size);
+	this_cpu_inc(dom->stats->maps);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vtd_domain_map);
@@ -884,8 +888,8 @@ static u64 vtd_domain_clear(struct vtd_domain *dom, u64 iova, u64 size,
 
 	vtd_pgtable_gather_init(gather);
 	unmapped = vtd_pgtable_unmap(&dom->pgt, iova, size, gfp, NULL, gather);
-	atomic64_sub(unmapped, &dom->mapped_bytes);
-	atomic64_inc(&dom->nr_unmaps);
+	this_cpu_sub(dom->stats->mapped, unmapped);
+	this_cpu_inc(dom->stats->unmaps);
 	return unmapped;
 }
 
@@ -984,6 +988,45 @@ int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys)
 	return vtd_pgtable_lookup(&dom->pgt, iova, phys);
 }
 EXPORT_SYMBOL_GPL(vtd_domain_lookup);
+
+/**
+ * vtd_domain_get_stats() - a domain's counters, summed over the CPUs
+ * @dom: the domain
+ * @st: filled in
+ *
+ * A sum of per-CPU counters read one after another: exact when no map or
+ * unmap runs meanwhile, otherwise a moment's approximation.
+ * Context: any.
+ */
+void vtd_domain_get_stats(struct vtd_domain *dom, struct vtd_domain_stats *st)
+{
+	const struct vtd_domain_stats *c;
+	unsigned int cpu;
+
+	memset(st, 0, sizeof(*st));
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(dom->stats, cpu);
+		st->mapped += READ_ONCE(c->mapped);
+		st->maps += READ_ONCE(c->maps);
+		st->unmaps += READ_ONCE(c->unmaps);
+	}
+}
+EXPORT_SYMBOL_GPL(vtd_domain_get_stats);
+
+/**
+ * vtd_domain_mapped_bytes() - bytes mapped in a domain now
+ * @dom: the domain
+ *
+ * Context: any. Return: the sum of vtd_domain_get_stats(), never negative.
+ */
+u64 vtd_domain_mapped_bytes(struct vtd_domain *dom)
+{
+	struct vtd_domain_stats st;
+
+	vtd_domain_get_stats(dom, &st);
+	return st.mapped > 0 ? st.mapped : 0;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_mapped_bytes);
 
 /* Sizes the per-CPU range caches serve: powers of two up to 32 pages. */
 static bool vtd_domain_cached_size(unsigned long pages)

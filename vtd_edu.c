@@ -1221,6 +1221,15 @@ static unsigned long vtd_edu_iova_frames(struct vtd_edu *edu)
 	return st.allocated_frames;
 }
 
+/* Map calls made in a domain so far. */
+static u64 vtd_edu_dom_maps(struct vtd_domain *dom)
+{
+	struct vtd_domain_stats st;
+
+	vtd_domain_get_stats(dom, &st);
+	return st.maps;
+}
+
 /* IOTLB invalidation requests the device's unit has completed. */
 static u64 vtd_edu_iotlb_invs(struct vtd_edu *edu)
 {
@@ -1337,7 +1346,7 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 	 * first, so that only the map's own invalidations are counted.
 	 */
 	vtd_flush_domain_all(ctx->edu->dom);
-	maps = atomic64_read(&ctx->edu->dom->nr_maps);
+	maps = vtd_edu_dom_maps(ctx->edu->dom);
 	invs = vtd_edu_iotlb_invs(ctx->edu);
 	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
 	if (ret) {
@@ -1345,7 +1354,7 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 				     what, ret);
 		goto out_free;
 	}
-	maps = atomic64_read(&ctx->edu->dom->nr_maps) - maps;
+	maps = vtd_edu_dom_maps(ctx->edu->dom) - maps;
 	invs = vtd_edu_iotlb_invs(ctx->edu) - invs;
 	/* Caching mode invalidates once per map_sg, whatever its runs. */
 	want_invs = vtd_unit_caching_mode(ctx->edu->unit) ? 1 : 0;

@@ -298,6 +298,19 @@ enum vtd_domain_type {
 };
 
 /**
+ * struct vtd_domain_stats - a domain's counters (one CPU's, or summed)
+ * @mapped:	bytes mapped minus bytes unmapped (one CPU's may be negative:
+ *		a range may be unmapped on another CPU than it was mapped on).
+ * @maps:	successful map calls.
+ * @unmaps:	unmap calls.
+ */
+struct vtd_domain_stats {
+	s64 mapped;
+	u64 maps;
+	u64 unmaps;
+};
+
+/**
  * struct vtd_domain - an address space on one unit
  * @unit:	the unit.
  * @node:	on @unit->domains.
@@ -308,9 +321,9 @@ enum vtd_domain_type {
  * @pgt:	the second-level table (not for pass-through).
  * @nr_devices:	attached devices (protected by @unit->mutex).
  * @devices:	struct vtd_domain_dev list (protected by @unit->mutex).
- * @mapped_bytes: bytes mapped now.
- * @nr_maps:	successful map calls.
- * @nr_unmaps:	unmap calls.
+ * @stats:	mapped bytes and map/unmap calls, per CPU so that maps and
+ *		unmaps on different CPUs share no counter; read them with
+ *		vtd_domain_get_stats().
  * @stale:	a context entry taken from this domain could not be
  *		invalidated, so the unit may still walk its table with its
  *		domain ID: freeing it keeps both (protected by @unit->mutex).
@@ -326,9 +339,7 @@ struct vtd_domain {
 	struct vtd_pgtable pgt;
 	unsigned int nr_devices;
 	struct list_head devices;
-	atomic64_t mapped_bytes;
-	atomic64_t nr_maps;
-	atomic64_t nr_unmaps;
+	struct vtd_domain_stats __percpu *stats;
 	bool stale;
 	struct vtd_flush_domain flush;
 	struct dentry *debugfs;
@@ -403,6 +414,8 @@ u64 vtd_domain_unmap(struct vtd_domain *dom, u64 iova, u64 size, gfp_t gfp);
 int vtd_domain_unmap_free(struct vtd_domain *dom, u64 iova, u64 size,
 			  gfp_t gfp);
 int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys);
+void vtd_domain_get_stats(struct vtd_domain *dom, struct vtd_domain_stats *st);
+u64 vtd_domain_mapped_bytes(struct vtd_domain *dom);
 int vtd_domain_alloc_iova(struct vtd_domain *dom, u64 size, u64 dma_limit,
 			  gfp_t gfp, u64 *iova);
 void vtd_domain_free_iova(struct vtd_domain *dom, u64 iova, u64 size);

@@ -271,7 +271,7 @@ static void ut_test_domain_alloc_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dom->pgt.aw_bits, unit->aw_bits);
 	KUNIT_EXPECT_EQ(test, dom->pgt.levels, unit->aw_bits == 48 ? 4U : 3U);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&dom->pgt.nr_tables), 1);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->mapped_bytes), 0);
+	KUNIT_EXPECT_EQ(test, vtd_domain_mapped_bytes(dom), 0);
 
 	/* The IOVA space: nothing allocated, the MSI window a hole. */
 	vtd_iova_get_stats(&dom->iova, &st);
@@ -342,6 +342,7 @@ static void ut_test_map_lookup_unmap(struct kunit *test)
 	struct vtd_domain *dom = ut_domain(test);
 	phys_addr_t phys = ut_pages(test, 2), got;
 	u64 iova, size = 4 * SZ_4K, off, pte;
+	struct vtd_domain_stats st;
 	struct vtd_iova_range r;
 	unsigned int level;
 
@@ -370,8 +371,9 @@ static void ut_test_map_lookup_unmap(struct kunit *test)
 			0);
 	KUNIT_EXPECT_EQ(test, level, 1U);
 	KUNIT_EXPECT_EQ(test, pte & (UT_PTE_R | UT_PTE_W), UT_PTE_R | UT_PTE_W);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->mapped_bytes), size);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->nr_maps), 1);
+	KUNIT_EXPECT_EQ(test, vtd_domain_mapped_bytes(dom), size);
+	vtd_domain_get_stats(dom, &st);
+	KUNIT_EXPECT_EQ(test, st.maps, 1);
 	KUNIT_EXPECT_EQ(test, vtd_pgtable_check(&dom->pgt), 0);
 
 	/* Read-only: the leaf says so. */
@@ -388,7 +390,7 @@ static void ut_test_map_lookup_unmap(struct kunit *test)
 	for (off = 0; off < size; off += SZ_4K)
 		KUNIT_EXPECT_EQ(test, vtd_domain_lookup(dom, iova + off, &got),
 				-ENOENT);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->mapped_bytes), 0);
+	KUNIT_EXPECT_EQ(test, vtd_domain_mapped_bytes(dom), 0);
 	/* Unmapping nothing unmaps nothing. */
 	KUNIT_EXPECT_EQ(test, vtd_domain_unmap(dom, iova, size, GFP_KERNEL),
 			0);
@@ -427,7 +429,7 @@ static void ut_test_map_errors(struct kunit *test)
 			-ENOENT);
 	KUNIT_ASSERT_EQ(test, vtd_domain_lookup(dom, iova, &got), 0);
 	KUNIT_EXPECT_EQ(test, (u64)got, (u64)phys);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->mapped_bytes), SZ_4K);
+	KUNIT_EXPECT_EQ(test, vtd_domain_mapped_bytes(dom), SZ_4K);
 
 	/* Beyond the address width: -ERANGE; its last page is fine. */
 	KUNIT_EXPECT_EQ(test, vtd_domain_map(dom, top, phys, SZ_4K, rw,
