@@ -70,11 +70,14 @@
  *      device whose removal was not seen) is given back first.
  *    - Removed: vtd_dma_device_removed() from the notifier, once the
  *      driver is unbound: as at unload, without a driver to probe again.
+ *      If ranges its driver mapped are still live (a disk held open
+ *      across a hot unplug: nvme frees later) and no member of its group
+ *      has a driver, the group keeps its ops, domain and module reference
+ *      and is given back by the poll once they are freed (@gone); a device
+ *      added at its address before then finds a stale record, given back
+ *      at once after VTD_DMA_IDLE_WAIT_MS with a warning.
  *    A load rebinds drivers of devices in use: unmount and close them
- *    first. A device removed while its driver's ranges are live (hot
- *    unplug of a disk held open) is given back after VTD_DMA_IDLE_WAIT_MS
- *    with a warning: a later free through the old ops would be wrong (not
- *    handled). Loading drivers concurrently with vtd_remap's load or
+ *    first. Loading drivers concurrently with vtd_remap's load or
  *    unload is not supported (a probe between our unbind and our install
  *    would bind without us). scenarios/unload-busy.sh shows the refusals.
  *
@@ -453,6 +456,8 @@ struct vtd_dma_stats {
  * @in_use:	the group holds a reference to this module (section 2):
  *		while @nr_bound, and after it drops to 0 until nothing its
  *		drivers mapped is left.
+ * @gone:	a member was removed while ranges its driver mapped were
+ *		live: the group is given back once they are freed.
  */
 struct vtd_dma_group {
 	struct vtd_group *grp;
@@ -460,6 +465,7 @@ struct vtd_dma_group {
 	unsigned int nr_recs;
 	unsigned int nr_bound;
 	bool in_use;
+	bool gone;
 };
 
 /**
@@ -472,6 +478,8 @@ struct vtd_dma_group {
  * @rebound:	a driver was bound when the device was taken (and was probed
  *		again through the shim).
  * @unbound:	its driver was unbound by the give-back under way.
+ * @removed:	removed from the bus while its group was busy (@owned->gone):
+ *		its entries are cleared when the group is given back.
  * @driver:	the name of the driver bound through the shim, or NULL; set
  *		and cleared by the bus notifier's bound and unbound calls
  *		(the driver cannot go while it is bound).
@@ -491,6 +499,7 @@ struct vtd_dma_dev {
 	struct vtd_dma_group *owned;
 	bool rebound;
 	bool unbound;
+	bool removed;
 	const char *driver;
 	struct vtd_shadow_pool *shadow;
 	bool leaving;
@@ -2088,6 +2097,7 @@ static void vtd_dma_wait_idle(struct vtd_dma_dev *dd)
 
 static void vtd_dma_busy_poll(struct work_struct *work);
 static DECLARE_DELAYED_WORK(vtd_dma_busy_work, vtd_dma_busy_poll);
+static void vtd_dma_give_back(struct vtd_dma_dev *dd, bool probe_all);
 
 /*
  * Section 2: make @og hold a reference to this module exactly while it
@@ -2131,11 +2141,17 @@ static void vtd_dma_busy_poll(struct work_struct *work)
 		og = dd->owned;
 		if (dd->leaving || !og->in_use || og->nr_bound)
 			continue;
-		if (vtd_dma_group_use(og))
+		if (og->gone && vtd_dma_idle(og)) {
+			pci_info(dd->pdev, "dma: what its removed member's driver left mapped is freed: group %u given back\n",
+				 og->grp->id);
+			/* Its last record drops the module reference. */
+			vtd_dma_give_back(dd, false);
+		} else if (vtd_dma_group_use(og)) {
 			again = true;
-		else
+		} else {
 			pci_info(dd->pdev, "dma: what its driver left mapped is freed: group %u no longer keeps vtd_remap loaded\n",
 				 og->grp->id);
+		}
 	}
 	mutex_unlock(&vtd_dma_mutex);
 	if (again)
@@ -2226,6 +2242,10 @@ static void vtd_dma_give_back(struct vtd_dma_dev *dd, bool probe_all)
 		xa_erase(&vtd_dma_devs, vtd_dma_key(m[i]->pdev));
 	}
 	vtd_group_detach(grp, og->dom);
+	/* Removed while busy: their default entries go now, as at removal. */
+	for (i = 0; i < n; i++)
+		if (m[i]->removed)
+			vtd_unit_remove_device(m[i]->unit, m[i]->pdev);
 	for (i = 0; i < n; i++) {
 		pci_info(m[i]->pdev, "dma: given back with group %u (%lld bytes were mapped through domain %u)%s\n",
 			 grp->id, (long long)vtd_dma_bytes(m[i]),
@@ -2670,9 +2690,11 @@ out:
  * vtd_dma_device_removed() - give back an owned device that went away
  * @pdev: the device, its driver unbound (BUS_NOTIFY_REMOVED_DEVICE)
  *
- * Waits until what its driver mapped is given back (vtd_dma_wait_idle()),
- * then removes the ops, detaches, frees the domain and the record and
- * drops the record's reference. Nothing for a device not owned.
+ * Gives back its group (vtd_dma_give_back()): removes the ops, detaches,
+ * frees the domain and the records and drops their references. If its
+ * driver left ranges mapped (freed only when something holding the device
+ * open lets go) and no member has a driver, the group stays as it is until
+ * vtd_dma_busy_poll() finds them freed. Nothing for a device not owned.
  *
  * Context: process, the PCI bus notifier; sleeps.
  */
@@ -2680,11 +2702,30 @@ void vtd_dma_device_removed(struct pci_dev *pdev)
 {
 	struct vtd_dma_dev *dd;
 
+	struct vtd_dma_group *og;
+
 	mutex_lock(&vtd_dma_mutex);
 	dd = xa_load(&vtd_dma_devs, vtd_dma_key(pdev));
 	/* A record being given back (@leaving) is finished by its giver. */
-	if (dd && dd->pdev == pdev && !dd->leaving)
-		vtd_dma_give_back(dd, false);
+	if (!dd || dd->pdev != pdev || dd->leaving)
+		goto out;
+	og = dd->owned;
+	/*
+	 * Its driver is gone but what it mapped is not (a disk held open):
+	 * freed later through these ops, so they stay until then, and the
+	 * group's module reference with them (vtd_dma_busy_poll()).
+	 */
+	if (!og->nr_bound && og->in_use && !vtd_dma_idle(og)) {
+		og->gone = true;
+		dd->removed = true;
+		pci_warn(pdev, "dma: removed with %lld bytes still mapped (device held open?): given back once they are freed\n",
+			 (long long)vtd_domain_mapped_bytes(og->dom));
+		schedule_delayed_work(&vtd_dma_busy_work,
+				      msecs_to_jiffies(VTD_DMA_BUSY_POLL_MS));
+		goto out;
+	}
+	vtd_dma_give_back(dd, false);
+out:
 	mutex_unlock(&vtd_dma_mutex);
 }
 

@@ -31,11 +31,13 @@
  *      unbound it earlier still, in pci_stop_dev()); BUS_NOTIFY_DEL_DEVICE
  *      comes before it, when a device_del() not preceded by a stop could
  *      still have its driver bound. So at REMOVED the driver is gone: an
- *      owned device is given back once what its driver mapped is given
- *      back (vtd_dma_wait_idle(), as at unload), its ops removed, detached,
- *      its record freed and its reference dropped; then its default
- *      entries are cleared, except a source ID another device still uses
- *      (an alias), one attached to another domain, or a blocked one.
+ *      owned device is given back with its group, its ops removed,
+ *      detached, its record freed and its reference dropped (or, if what
+ *      its driver mapped is still mapped, all that later, once it is
+ *      freed: vtd_dma.c section 2); then its default entries are cleared,
+ *      except a source ID another device still uses (an alias), one
+ *      attached to another domain (a group given back later clears them
+ *      then), or a blocked one.
  *    - BUS_NOTIFY_BOUND_DRIVER and BUS_NOTIFY_UNBOUND_DRIVER come after a
  *      driver's probe succeeded and after its remove, under the device's
  *      device_lock: the shim counts the drivers bound to its devices,
