@@ -35,6 +35,10 @@ P=unload-busy
 
 unbind=no
 for a in "$@"; do
+	case "${a%%=*}" in
+	"$P".*) a=${a#"$P".} ;;
+	*.*) continue ;;
+	esac
 	case "$a" in
 	unbind=yes | unbind=no) unbind=${a#unbind=} ;;
 	*) echo "$P: FAIL: unknown argument $a (unbind=yes|no)"; exit 1 ;;
