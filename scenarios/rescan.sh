@@ -19,7 +19,7 @@
 # record, its ops and its context entry (a warning says so) until the
 # disk is closed, then give it back within 10 s (not on the sanitizer
 # kernel: its DMA-API debug reports nvme's pending buffers at the unbind,
-# with or without vtd_remap; run it with --kernel bench).
+# with or without vtd_remap; run it on the stock or the bench kernel).
 
 P=rescan
 . /scenarios/lib/pci.sh

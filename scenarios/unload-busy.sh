@@ -20,7 +20,7 @@
 #     closed they are freed through the shim and the module must stop
 #     being in use within 10 s. (The sanitizer kernel's DMA-API debug
 #     reports nvme's buffers pending at its unbind, with or without
-#     vtd_remap: run this step on the bench kernel, --kernel bench.)
+#     vtd_remap: run this step on the stock or the bench kernel.)
 #  5. the disk closed: vtd_unload (unbind the owned devices' drivers,
 #     rmmod) must succeed; nvme is probed again without remapping and the
 #     disk must hold the pattern.

@@ -9,7 +9,7 @@
 #   2. the guest: KUnit suites and the scenarios (edu DMA, faults,
 #      isolation, disk integrity through the shim, load/unload) in the test
 #      kernel in QEMU, two boots of different shapes; then the main job on
-#      the stock kernel
+#      the stock kernel, and a stock boot with an owned disk held open
 #   3. static: checkpatch --strict, sparse (C=2), W=1 builds
 #
 # Environment: VTD_CHECK_ONLY=userspace|guest|static runs one layer
@@ -90,8 +90,9 @@ fi
 # matrix): 64 MiB per disk with deferred unmaps in the first, 32 MiB per
 # disk through shadow buffers (unmap=shadow) in the second.
 # The first boot's shim devices unmap deferred (unmap=deferred), and it
-# shows the deferred window on QEMU's IOTLB (deferred-window) and a fault
-# storm blocked (fault-storm). Both run every DMA-API operation through
+# shows the deferred window on QEMU's IOTLB (deferred-window), a fault
+# storm blocked (fault-storm) and rmmod refused while an owned disk is held
+# open (unload-busy). Both run every DMA-API operation through
 # the shim on edu (dma-api); the second also has an intel-hda controller
 # playing through a dma_mmap_coherent buffer (hda-play). The fields of a
 # run: tag | runner options | scenarios | scenario arguments | devices.
@@ -99,7 +100,7 @@ fi
 # boot's time limit is qemu-boot.sh's estimate for it (it prints the
 # figure and how it was reached).
 guest_runs=(
-	"aw39-cmoff-smp1|--aw-bits 39 --caching-mode off --smp 1 --mem 1G|kunit,dma-api,edu-dma,edu-fault,isolation,fault-storm,disk-integrity,load-unload,deferred-window|remap=invalidation=register,unmap=deferred load-unload.count=50 disk-integrity.mib=64 disk-integrity.after=no|edu edu nvme,virtio-blk"
+	"aw39-cmoff-smp1|--aw-bits 39 --caching-mode off --smp 1 --mem 1G|kunit,dma-api,edu-dma,edu-fault,isolation,fault-storm,disk-integrity,load-unload,deferred-window,unload-busy|remap=invalidation=register,unmap=deferred load-unload.count=50 disk-integrity.mib=64 disk-integrity.after=no|edu edu nvme,virtio-blk"
 	"aw48-cmon-smp4|--aw-bits 48 --caching-mode on --smp 4 --mem 5G|kunit,dma-api,edu-dma,edu-fault,isolation,hda-play,disk-integrity,load-unload|load-unload.count=10 disk-integrity.remap=unmap=shadow disk-integrity.mib=32 disk-integrity.after=no|edu edu nvme,virtio-blk hda"
 )
 if want kunit || want guest; then
@@ -145,6 +146,17 @@ if want guest || want kunit; then
 		rc=$?
 		tail -n 1 "$logs/main-job.out" | sed 's/^/      /'
 		record "main job: scripts/qemu-boot.sh on the stock kernel" $rc "$logs/main-job.log"
+		# Drivers that free after their remove (nvme held open): on the
+		# stock kernel, whose lack of DMA-API debug lets nvme be unbound
+		# and removed with its disk open (the test kernel reports nvme's
+		# pending buffers at the unbind, with or without vtd_remap).
+		scripts/qemu-boot.sh --no-build --devices nvme \
+			--scenario unload-busy,rescan \
+			--scenario-args "unload-busy.unbind=yes rescan.hold=yes rescan.mib=8" \
+			--log "$logs/held-open.log" > "$logs/held-open.out" 2>&1
+		rc=$?
+		tail -n 1 "$logs/held-open.out" | sed 's/^/      /'
+		record "held open on the stock kernel: unload-busy unbind=yes, rescan hold=yes" $rc "$logs/held-open.log"
 	else
 		record "build against the stock headers" 1 "$logs/stock-modules.log"
 	fi
