@@ -9,7 +9,8 @@
 #   2. the guest: KUnit suites and the scenarios (edu DMA, faults,
 #      isolation, disk integrity through the shim, load/unload) in the test
 #      kernel in QEMU, two boots of different shapes; then the main job on
-#      the stock kernel, and a stock boot with an owned disk held open
+#      the stock kernel, and stock boots with an owned disk held open and
+#      with an nvme hot-added through pciehp
 #   3. static: checkpatch --strict, sparse (C=2), W=1 builds
 #
 # Environment: VTD_CHECK_ONLY=userspace|guest|static runs one layer
@@ -157,6 +158,15 @@ if want guest || want kunit; then
 		rc=$?
 		tail -n 1 "$logs/held-open.out" | sed 's/^/      /'
 		record "held open on the stock kernel: unload-busy unbind=yes, rescan hold=yes" $rc "$logs/held-open.log"
+		# Hot-add and removal through pciehp itself (the test kernel's
+		# lockdep reports pciehp's own lock order: scenarios/hotplug.sh).
+		scripts/qemu-boot.sh --no-build --topology pcie-root-port \
+			--devices none --scenario hotplug \
+			--scenario-args "via=pciehp mib=8" \
+			--log "$logs/hotplug-pciehp.log" > "$logs/hotplug-pciehp.out" 2>&1
+		rc=$?
+		tail -n 1 "$logs/hotplug-pciehp.out" | sed 's/^/      /'
+		record "hotplug through pciehp on the stock kernel" $rc "$logs/hotplug-pciehp.log"
 	else
 		record "build against the stock headers" 1 "$logs/stock-modules.log"
 	fi
