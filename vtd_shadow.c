@@ -116,6 +116,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
+#include <linux/instrumented.h>
 #include <linux/log2.h>
 #include <linux/memremap.h>
 #include <linux/module.h>
@@ -751,6 +752,47 @@ static void vtd_shadow_give(struct vtd_shadow_pool *pool,
 	local_irq_restore(flags);
 }
 
+/*
+ * Copy @len bytes from @src to @dst (section 9). Where both lie at the
+ * same offset in their pages (a page-aligned buffer in a slot of 4 KiB
+ * or more; any buffer of a device whose min_align_mask is 4 KiB - 1), the
+ * whole pages go through copy_page() and only the partial pages at the
+ * ends through memcpy(). The reason is the emulated machine: QEMU's TCG
+ * "max" CPU advertises ERMS (and REP_GOOD), so memcpy() is "rep movsb",
+ * which TCG runs one byte per step, while copy_page() is "rep movsq",
+ * eight bytes a step (an unrolled register loop without REP_GOOD).
+ * Measured in the bench kernel (QEMU 7.2 TCG, 1 vCPU, no other guest;
+ * a throwaway module timing 21 rounds of 200 copies, median): 4 KiB
+ * memcpy() 8.8 us, copy_page() 1.1 us (7.7x); 16 KiB 35.0 us against
+ * 4.6 us; 512 bytes by memcpy() 1.15 us (copy_page() cannot serve it).
+ * On hardware, copy_page() is the kernel's own choice for copying a page
+ * (fast-string "rep movsq" on every REP_GOOD CPU), at the speed of
+ * memcpy() for a whole page. copy_page() is not instrumented:
+ * instrument_read() and instrument_write() keep KASAN's checks.
+ */
+static void vtd_shadow_copy_bytes(void *dst, const void *src, size_t len)
+{
+	size_t head = (PAGE_SIZE - offset_in_page(dst)) & ~PAGE_MASK;
+
+	if (offset_in_page(dst) != offset_in_page(src) ||
+	    len < head + PAGE_SIZE) {
+		memcpy(dst, src, len);
+		return;
+	}
+	memcpy(dst, src, head);
+	dst += head;
+	src += head;
+	len -= head;
+	instrument_read(src, len & PAGE_MASK);
+	instrument_write(dst, len & PAGE_MASK);
+	for (; len >= PAGE_SIZE; len -= PAGE_SIZE) {
+		copy_page(dst, (void *)src);
+		dst += PAGE_SIZE;
+		src += PAGE_SIZE;
+	}
+	memcpy(dst, src, len);
+}
+
 static void vtd_shadow_copy(struct vtd_shadow_pool *pool,
 			    struct vtd_shadow_slot *s, size_t from,
 			    size_t len, bool in)
@@ -759,11 +801,11 @@ static void vtd_shadow_copy(struct vtd_shadow_pool *pool,
 	void *orig = phys_to_virt(s->orig + from);
 
 	if (in) {
-		memcpy(shadow, orig, len);
+		vtd_shadow_copy_bytes(shadow, orig, len);
 		this_cpu_inc(pool->pcpu->copies_in);
 		this_cpu_add(pool->pcpu->bytes_in, len);
 	} else {
-		memcpy(orig, shadow, len);
+		vtd_shadow_copy_bytes(orig, shadow, len);
 		this_cpu_inc(pool->pcpu->copies_out);
 		this_cpu_add(pool->pcpu->bytes_out, len);
 	}
