@@ -109,7 +109,9 @@
  *    must come back as the driver left them, not as whatever the slot
  *    held (another buffer's data), which a zero-copy mapping would never
  *    do. That costs one copy per read; swiotlb pays it for the same
- *    reason.
+ *    reason. Where the buffer and its shadow lie at the same offset in
+ *    their pages, whole pages are copied by copy_page() and the rest by
+ *    memcpy() (vtd_shadow_copy_bytes(), with why).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": shadow: " fmt
