@@ -141,21 +141,31 @@ static_assert(VTD_SHADOW_MAX_SHIFT <= VTD_SHADOW_CHUNK_SHIFT);
 /*
  * shadow_max: mappings above it go zero-copy and strict. Measured (make
  * bench's ours-shadow boot, QEMU TCG, 2 vCPUs, other guests running;
- * dma_map_benchmark -t 1 -s 2, bidirectional, map + unmap, raw us):
- *	pages	copied (shadow_max=65536)	zero-copy strict (shadow_max=0)
- *	1	 20.8				 6.5
- *	2	 40.3				 6.4
- *	4	 86.8				 6.9
- *	8	151.2				 7.4
- *	16	325.4				10.7
- * Under TCG a copy in and out costs ~5 ns a byte (emulated memcpy), so the
- * copy is the slower at every size measured; the break-even extrapolates
- * to ~1 KiB. The default, 16 KiB, is therefore NOT the speed optimum here:
- * it is kept so that the buffers that need the protection most (sub-page
- * and 4 KiB block buffers) get it; shadow_max=1024 is the speed choice on
- * this emulated machine. On hardware (memcpy at GB/s against an
- * invalidation of microseconds) the break-even is far higher; measure it
- * there with the same boot ("VTD-BENCH-NOTE ours-shadow threshold" lines).
+ * dma_map_benchmark -t 1 -s 2, bidirectional, map + unmap, raw us; the
+ * "VTD-BENCH-NOTE ours-shadow threshold" lines of
+ * VTD_GUEST_WRAPPER=/work/guest-slot.sh BENCH_QUICK=1 scripts/bench.sh
+ * --only dma --configs ours-deferred,ours-shadow,ours-strict):
+ *	pages	copied (shadow_max=65536)	zero-copy strict
+ *		memcpy()	copy_page()	(shadow_max=0)
+ *	1	 25.0		 5.0		 7.5 -  9.7
+ *	2	 47.8		 7.4		 6.3 -  9.0
+ *	4	 80.2		11.6		 9.0 - 10.4
+ *	8	192.0		28.7		17.0 - 20.7
+ *	16	562.5		66.5		14.8 - 19.2
+ * (memcpy(): before whole pages went through copy_page(); the strict
+ * column gives both boots' figures; runs vary by 2x with the load.)
+ * Under TCG memcpy() is "rep movsb", run a byte a step: ~2.2 ns a byte
+ * each way; copy_page() moves 8 bytes a step, ~0.28 ns a byte
+ * (vtd_shadow_copy_bytes()). So a page-aligned 4 KiB buffer is now
+ * cheaper to copy than to invalidate strictly; the break-even lies
+ * between one and two pages (4-8 KiB) here, and shadow_max=4096 is the
+ * speed choice on this emulated machine. The default, 16 KiB, keeps the
+ * protection for 8 and 16 KiB buffers too, at ~1.1-1.3x strict's cost
+ * there. A sub-page buffer, or one whose shadow sits at another page
+ * offset, is still copied by memcpy() (~1.1 us each way for 512 bytes
+ * here). On hardware (copies at GB/s against an invalidation of
+ * microseconds) the break-even is far higher; measure it there with the
+ * same boot.
  */
 static unsigned int shadow_max = SZ_16K;
 module_param(shadow_max, uint, 0644);
