@@ -147,20 +147,21 @@ static_assert(VTD_SHADOW_MAX_SHIFT <= VTD_SHADOW_CHUNK_SHIFT);
  * --only dma --configs ours-deferred,ours-shadow,ours-strict):
  *	pages	copied (shadow_max=65536)	zero-copy strict
  *		memcpy()	copy_page()	(shadow_max=0)
- *	1	 25.0		 5.0		 7.5 -  9.7
- *	2	 47.8		 7.4		 6.3 -  9.0
- *	4	 80.2		11.6		 9.0 - 10.4
- *	8	192.0		28.7		17.0 - 20.7
- *	16	562.5		66.5		14.8 - 19.2
- * (memcpy(): before whole pages went through copy_page(); the strict
- * column gives both boots' figures; runs vary by 2x with the load.)
+ *	1	 25.0 -  36.0	 5.0 -  5.3	 7.5 - 11.4
+ *	2	 47.8 -  78.9	 7.1 -  7.4	 6.3 -  9.1
+ *	4	 80.2 - 134.2	11.6 - 12.3	 7.2 - 12.5
+ *	8	192.0 - 315.7	28.7 - 31.2	 9.8 - 20.7
+ *	16	514.2 - 562.5	66.5 - 74.0	12.7 - 19.2
+ * (two boots each; memcpy(): before whole pages went through
+ * copy_page(); strict: all four boots; runs vary by up to 2x with the
+ * machine's load.)
  * Under TCG memcpy() is "rep movsb", run a byte a step: ~2.2 ns a byte
  * each way; copy_page() moves 8 bytes a step, ~0.28 ns a byte
  * (vtd_shadow_copy_bytes()). So a page-aligned 4 KiB buffer is now
  * cheaper to copy than to invalidate strictly; the break-even lies
  * between one and two pages (4-8 KiB) here, and shadow_max=4096 is the
  * speed choice on this emulated machine. The default, 16 KiB, keeps the
- * protection for 8 and 16 KiB buffers too, at ~1.1-1.3x strict's cost
+ * protection for 8 and 16 KiB buffers too, at ~1-1.7x strict's cost
  * there. A sub-page buffer, or one whose shadow sits at another page
  * offset, is still copied by memcpy() (~1.1 us each way for 512 bytes
  * here). On hardware (copies at GB/s against an invalidation of
@@ -770,16 +771,19 @@ static void vtd_shadow_give(struct vtd_shadow_pool *pool,
  * or more; any buffer of a device whose min_align_mask is 4 KiB - 1), the
  * whole pages go through copy_page() and only the partial pages at the
  * ends through memcpy(). The reason is the emulated machine: QEMU's TCG
- * "max" CPU advertises ERMS (and REP_GOOD), so memcpy() is "rep movsb",
+ * "max" CPU advertises ERMS and REP_GOOD (QEMU 7.2: no FSRM; the guest
+ * kernel sees an AMD family 0xf), so memcpy() is "rep movsb",
  * which TCG runs one byte per step, while copy_page() is "rep movsq",
  * eight bytes a step (an unrolled register loop without REP_GOOD).
  * Measured in the bench kernel (QEMU 7.2 TCG, 1 vCPU, no other guest;
- * a throwaway module timing 21 rounds of 200 copies, median): 4 KiB
+ * a throwaway module, not kept, timing 21 rounds of 200 copies of each
+ * candidate side by side, interrupts off, ktime, median): 4 KiB
  * memcpy() 8.8 us, copy_page() 1.1 us (7.7x); 16 KiB 35.0 us against
  * 4.6 us; 512 bytes by memcpy() 1.15 us (copy_page() cannot serve it).
  * On hardware, copy_page() is the kernel's own choice for copying a page
- * (fast-string "rep movsq" on every REP_GOOD CPU), at the speed of
- * memcpy() for a whole page. copy_page() is not instrumented:
+ * (fast-string "rep movsq" on every REP_GOOD CPU), so no slower than
+ * memcpy() for a whole page is expected there (not measured on hardware
+ * here). copy_page() is not instrumented:
  * instrument_read() and instrument_write() keep KASAN's checks.
  */
 static void vtd_shadow_copy_bytes(void *dst, const void *src, size_t len)
