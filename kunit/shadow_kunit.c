@@ -5,7 +5,8 @@
  * up by vtd_remap.ko, which must be loaded first): a shadow is the pool's
  * memory, aligned to its class and holding a copy of the buffer; copies
  * follow the direction and DMA_ATTR_SKIP_CPU_SYNC (the "copy" argument)
- * and syncs copy part of a shadow; sub-page shadows share
+ * and syncs copy part of a shadow; whole pages (copy_page()) and the
+ * partial pages around them come through intact; sub-page shadows share
  * IOVA pages only with other shadows; min_align_mask is kept; the bound
  * makes the pool refuse (a fallback, counted) until a slot comes back; a
  * slot given back on a CPU is that CPU's next take; trimming unmaps every
@@ -236,6 +237,77 @@ static void st_test_align_mask(struct kunit *test)
 					       true), 0);
 }
 
+/* Bytes of ctx->buf (64 KiB) not as st_fill() left them, outside [o, o + len). */
+static size_t st_bad_outside(struct st_ctx *ctx, size_t o, size_t len)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < SZ_64K; i++)
+		if ((i < o || i >= o + len) && ctx->buf[i] != (u8)(i * 7 + 3))
+			bad++;
+	return bad;
+}
+
+/*
+ * Copies of whole pages (copy_page() where buffer and shadow share their
+ * page offset, memcpy() for the partial pages at the ends and for
+ * everything else): every byte goes in at map, comes back at unmap and
+ * at a sync across pages, and no byte around the buffer changes.
+ */
+static void st_test_page_copies(struct kunit *test)
+{
+	static const struct {
+		size_t off, len;
+		u64 mask;
+	} c[] = {
+		{ 0, 4096, 0 },			/* one page */
+		{ 0x234, 3 * 4096, 0xfff },	/* head, two pages, tail */
+		{ 4096, 2 * 4096 + 100, 0 },	/* two pages, tail */
+		{ 0x234, 2 * 4096, 0 },		/* offsets differ */
+	};
+	struct vtd_shadow_pool *pool = st_pool(test, 0);
+	struct st_ctx *ctx = test->priv;
+	size_t i, j, bad, n;
+	dma_addr_t dma;
+	u8 *sh;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		u8 *b = ctx->buf + c[i].off;
+
+		/* Up to two pages from byte 100, short of the end. */
+		n = min_t(size_t, c[i].len - 200, 8192);
+
+		for (j = 0; j < SZ_64K; j++)
+			ctx->buf[j] = j * 7 + 3;
+		KUNIT_ASSERT_EQ(test, st_map(pool, b, c[i].len, c[i].mask,
+					     DMA_BIDIRECTIONAL, true, &dma),
+				0);
+		sh = st_shadow_cpu(test, dma);
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(sh, b, c[i].len), 0,
+				    "case %zu: copy in", i);
+		for (j = 0; j < c[i].len; j++)
+			sh[j] = j * 13 + 1;
+		KUNIT_ASSERT_EQ(test, vtd_shadow_sync(pool, dma + 100, n,
+						      DMA_BIDIRECTIONAL, true),
+				0);
+		for (bad = 0, j = 0; j < c[i].len; j++)
+			if (b[j] != (u8)(j >= 100 && j < 100 + n ?
+					 j * 13 + 1 : (c[i].off + j) * 7 + 3))
+				bad++;
+		KUNIT_EXPECT_EQ_MSG(test, bad, 0, "case %zu: sync", i);
+		KUNIT_ASSERT_EQ(test, vtd_shadow_unmap(pool, dma, c[i].len,
+						       DMA_BIDIRECTIONAL,
+						       true), 0);
+		for (bad = 0, j = 0; j < c[i].len; j++)
+			if (b[j] != (u8)(j * 13 + 1))
+				bad++;
+		KUNIT_EXPECT_EQ_MSG(test, bad, 0, "case %zu: copy back", i);
+		KUNIT_EXPECT_EQ_MSG(test, st_bad_outside(ctx, c[i].off,
+							 c[i].len), 0,
+				    "case %zu: bytes around", i);
+	}
+}
+
 /* A one-chunk pool: 128 shadows of 512, then refusals until one is back. */
 static void st_test_bound(struct kunit *test)
 {
@@ -334,6 +406,7 @@ static struct kunit_case st_cases[] = {
 	KUNIT_CASE(st_test_directions),
 	KUNIT_CASE(st_test_subpage_packing),
 	KUNIT_CASE(st_test_align_mask),
+	KUNIT_CASE(st_test_page_copies),
 	KUNIT_CASE(st_test_bound),
 	KUNIT_CASE(st_test_percpu_magazine),
 	KUNIT_CASE(st_test_trim),
