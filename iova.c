@@ -121,6 +121,8 @@ static struct kmem_cache *iova_node_cache;
  * @sub_gap:	largest @own_gap in the subtree rooted here.
  * @sub_fit:	[j - 1]: largest iova_gap_fit() at order j of a gap in the
  *		subtree rooted here, saturated at U32_MAX (section 2).
+ * @sub_orders:	how many leading entries of @sub_fit are not 0; the rest
+ *		are 0 (a fit never grows with the order).
  * @reserved:	the range is a hole, not an allocation.
  */
 struct vtd_iova_node {
@@ -133,10 +135,11 @@ struct vtd_iova_node {
 	unsigned long own_gap;
 	unsigned long sub_gap;
 	u32 sub_fit[VTD_IOVA_FIT_ORDERS];
+	u8 sub_orders;
 	bool reserved;
 };
 
-/* 24 (rb) + 4 * 8 + 32 * 4 + 1, padded to 8: 192 bytes, three cache lines. */
+/* 24 (rb) + 4 * 8 + 32 * 4 + 2, padded to 8: 192 bytes, three cache lines. */
 static_assert(sizeof(struct vtd_iova_node) <= VTD_IOVA_NODE_BYTES);
 
 /*
@@ -177,7 +180,11 @@ static u32 iova_sat32(unsigned long v)
 	return v > U32_MAX ? U32_MAX : v;
 }
 
-/* Subtree maxima of @node from its own gap and its children's maxima. */
+/*
+ * Subtree maxima of @node from its own gap and its children's maxima, the
+ * plain way (every order, a temporary): the checker's reference for
+ * iova_sub_update().
+ */
 static void iova_sub_max(const struct vtd_iova_node *node, unsigned long *gap,
 			 u32 *fit)
 {
@@ -202,18 +209,70 @@ static void iova_sub_max(const struct vtd_iova_node *node, unsigned long *gap,
 	}
 }
 
-/* Recompute @node's subtree maxima; return true if they did not change. */
+/*
+ * How many orders j = 1, 2, ... have a non-zero fit in the gap
+ * [lo, lo + len - 1], capped at VTD_IOVA_FIT_ORDERS: the largest j such
+ * that a multiple of 2^j lies in the gap. If lo - 1 and hi first differ
+ * (from the top) at bit b, hi with its bits below b cleared is such a
+ * multiple of 2^b, and no multiple of 2^(b + 1) lies in (lo - 1, hi].
+ */
+static unsigned int iova_gap_orders(unsigned long lo, unsigned long len)
+{
+	if (!len)
+		return 0;
+	if (!lo)
+		return VTD_IOVA_FIT_ORDERS;
+	return min_t(unsigned int, fls_long((lo - 1) ^ (lo + len - 1)) - 1,
+		     VTD_IOVA_FIT_ORDERS);
+}
+
+static const u32 iova_no_fit[VTD_IOVA_FIT_ORDERS];
+
+/*
+ * Recompute @node's subtree maxima in place from its own gap and its
+ * children's; return true if they did not change. The hot loop of every
+ * insert, erase and rotation, so it only visits the orders that are not 0
+ * in the node or a child (sub_orders), reads an absent child as zeros and
+ * computes the own gap's fits only where they are not 0.
+ */
 static bool iova_sub_update(struct vtd_iova_node *node)
 {
-	u32 fit[VTD_IOVA_FIT_ORDERS];
-	unsigned long gap;
+	const struct vtd_iova_node *l = iova_node(node->rb.rb_left);
+	const struct vtd_iova_node *r = iova_node(node->rb.rb_right);
+	const u32 *lf = l ? l->sub_fit : iova_no_fit;
+	const u32 *rf = r ? r->sub_fit : iova_no_fit;
+	unsigned long len = node->own_gap, gap = len;
+	unsigned long neg_lo = -(node->pfn_lo - len);
+	unsigned int own = iova_gap_orders(node->pfn_lo - len, len);
+	unsigned int orders = own, top, j;
+	unsigned long changed;
+	u32 v;
 
-	iova_sub_max(node, &gap, fit);
-	if (gap == node->sub_gap && !memcmp(fit, node->sub_fit, sizeof(fit)))
-		return true;
+	if (l) {
+		gap = max(gap, l->sub_gap);
+		orders = max_t(unsigned int, orders, l->sub_orders);
+	}
+	if (r) {
+		gap = max(gap, r->sub_gap);
+		orders = max_t(unsigned int, orders, r->sub_orders);
+	}
+	top = max_t(unsigned int, orders, node->sub_orders);
+	changed = (gap ^ node->sub_gap) | (orders ^ node->sub_orders);
 	node->sub_gap = gap;
-	memcpy(node->sub_fit, fit, sizeof(fit));
-	return false;
+	node->sub_orders = orders;
+	/* Below @own, order j + 1's waste (-lo mod 2^(j + 1)) is < len. */
+	for (j = 0; j < own; j++) {
+		v = iova_sat32(len - (neg_lo & ((2UL << j) - 1)));
+		v = max(v, max(lf[j], rf[j]));
+		changed |= v ^ node->sub_fit[j];
+		node->sub_fit[j] = v;
+	}
+	for (; j < top; j++) {
+		v = max(lf[j], rf[j]);
+		changed |= v ^ node->sub_fit[j];
+		node->sub_fit[j] = v;
+	}
+	return !changed;
 }
 
 /* Set @node's own gap to the free span [gap_lo, node->pfn_lo). */
@@ -236,6 +295,7 @@ static void iova_aug_propagate(struct rb_node *rb, struct rb_node *stop)
 static void iova_aug_copy(struct rb_node *from, struct rb_node *to)
 {
 	iova_node(to)->sub_gap = iova_node(from)->sub_gap;
+	iova_node(to)->sub_orders = iova_node(from)->sub_orders;
 	memcpy(iova_node(to)->sub_fit, iova_node(from)->sub_fit,
 	       sizeof(iova_node(to)->sub_fit));
 }
@@ -501,6 +561,7 @@ static int iova_check_node(struct vtd_iova_domain *dom,
 	unsigned long gap_lo = prev ? prev->pfn_last + 1 : dom->start_pfn;
 	u32 sub_fit[VTD_IOVA_FIT_ORDERS];
 	unsigned long sub_gap;
+	unsigned int j;
 
 	if (n->pfn_lo > n->pfn_last)
 		return iova_check_fail(n, "inverted");
@@ -516,6 +577,10 @@ static int iova_check_node(struct vtd_iova_domain *dom,
 	if (n->sub_gap != sub_gap ||
 	    memcmp(n->sub_fit, sub_fit, sizeof(sub_fit)))
 		return iova_check_fail(n, "stale subtree maximum");
+	for (j = 0; j < VTD_IOVA_FIT_ORDERS && sub_fit[j]; j++)
+		;
+	if (n->sub_orders != j)
+		return iova_check_fail(n, "stale count of fitting orders");
 	return 0;
 }
 
