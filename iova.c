@@ -123,6 +123,7 @@ static struct kmem_cache *iova_node_cache;
  *		subtree rooted here, saturated at U32_MAX (section 2).
  * @sub_orders:	how many leading entries of @sub_fit are not 0; the rest
  *		are 0 (a fit never grows with the order).
+ * @sub_sat:	how many leading entries of @sub_fit are U32_MAX.
  * @reserved:	the range is a hole, not an allocation.
  */
 struct vtd_iova_node {
@@ -136,10 +137,11 @@ struct vtd_iova_node {
 	unsigned long sub_gap;
 	u32 sub_fit[VTD_IOVA_FIT_ORDERS];
 	u8 sub_orders;
+	u8 sub_sat;
 	bool reserved;
 };
 
-/* 24 (rb) + 4 * 8 + 32 * 4 + 2, padded to 8: 192 bytes, three cache lines. */
+/* 24 (rb) + 4 * 8 + 32 * 4 + 3, padded to 8: 192 bytes, three cache lines. */
 static_assert(sizeof(struct vtd_iova_node) <= VTD_IOVA_NODE_BYTES);
 
 /*
@@ -226,13 +228,34 @@ static unsigned int iova_gap_orders(unsigned long lo, unsigned long len)
 		     VTD_IOVA_FIT_ORDERS);
 }
 
+/*
+ * How many orders j = 1, 2, ... saturate the fit of the gap
+ * [lo, lo + len - 1] at U32_MAX: len - (-lo mod 2^j) >= U32_MAX. The waste
+ * grows with j, so they are the first ones.
+ */
+static unsigned int iova_gap_sat(unsigned long lo, unsigned long len)
+{
+	unsigned long neg_lo = -lo;
+	unsigned int j;
+
+	if (len < U32_MAX)
+		return 0;
+	if (len - U32_MAX >= (neg_lo & ((2UL << (VTD_IOVA_FIT_ORDERS - 1)) - 1)))
+		return VTD_IOVA_FIT_ORDERS;
+	for (j = 0; len - U32_MAX >= (neg_lo & ((2UL << j) - 1)); j++)
+		;
+	return j;
+}
+
 static const u32 iova_no_fit[VTD_IOVA_FIT_ORDERS];
 
 /*
  * Recompute @node's subtree maxima in place from its own gap and its
  * children's; return true if they did not change. The hot loop of every
- * insert, erase and rotation, so it only visits the orders that are not 0
- * in the node or a child (sub_orders), reads an absent child as zeros and
+ * insert, erase and rotation, so it visits only the orders whose maximum
+ * is neither U32_MAX nor 0 in the node or in a source (sub_sat and
+ * sub_orders: the gaps at the top of the space saturate every order, the
+ * small ones leave most orders at 0), reads an absent child as zeros and
  * computes the own gap's fits only where they are not 0.
  */
 static bool iova_sub_update(struct vtd_iova_node *node)
@@ -242,26 +265,36 @@ static bool iova_sub_update(struct vtd_iova_node *node)
 	const u32 *lf = l ? l->sub_fit : iova_no_fit;
 	const u32 *rf = r ? r->sub_fit : iova_no_fit;
 	unsigned long len = node->own_gap, gap = len;
-	unsigned long neg_lo = -(node->pfn_lo - len);
-	unsigned int own = iova_gap_orders(node->pfn_lo - len, len);
-	unsigned int orders = own, top, j;
+	unsigned long lo = node->pfn_lo - len, neg_lo = -lo;
+	unsigned int own = iova_gap_orders(lo, len);
+	unsigned int orders = own, sat = iova_gap_sat(lo, len), top, j;
 	unsigned long changed;
 	u32 v;
 
 	if (l) {
 		gap = max(gap, l->sub_gap);
 		orders = max_t(unsigned int, orders, l->sub_orders);
+		sat = max_t(unsigned int, sat, l->sub_sat);
 	}
 	if (r) {
 		gap = max(gap, r->sub_gap);
 		orders = max_t(unsigned int, orders, r->sub_orders);
+		sat = max_t(unsigned int, sat, r->sub_sat);
 	}
 	top = max_t(unsigned int, orders, node->sub_orders);
-	changed = (gap ^ node->sub_gap) | (orders ^ node->sub_orders);
+	/* Entries below both the old and the new count are U32_MAX already. */
+	j = min_t(unsigned int, sat, node->sub_sat);
+	changed = (gap ^ node->sub_gap) | (orders ^ node->sub_orders) |
+		  (sat ^ node->sub_sat);
 	node->sub_gap = gap;
 	node->sub_orders = orders;
+	node->sub_sat = sat;
+	for (; j < sat; j++) {
+		changed |= U32_MAX ^ node->sub_fit[j];
+		node->sub_fit[j] = U32_MAX;
+	}
 	/* Below @own, order j + 1's waste (-lo mod 2^(j + 1)) is < len. */
-	for (j = 0; j < own; j++) {
+	for (; j < own; j++) {
 		v = iova_sat32(len - (neg_lo & ((2UL << j) - 1)));
 		v = max(v, max(lf[j], rf[j]));
 		changed |= v ^ node->sub_fit[j];
@@ -296,6 +329,7 @@ static void iova_aug_copy(struct rb_node *from, struct rb_node *to)
 {
 	iova_node(to)->sub_gap = iova_node(from)->sub_gap;
 	iova_node(to)->sub_orders = iova_node(from)->sub_orders;
+	iova_node(to)->sub_sat = iova_node(from)->sub_sat;
 	memcpy(iova_node(to)->sub_fit, iova_node(from)->sub_fit,
 	       sizeof(iova_node(to)->sub_fit));
 }
@@ -313,20 +347,9 @@ static const struct rb_augment_callbacks iova_aug_cb = {
 };
 
 /* First free frame above @node's predecessor: where @node's gap starts. */
-static unsigned long iova_gap_lo(struct vtd_iova_domain *dom,
-				 struct vtd_iova_node *node)
+static unsigned long iova_gap_lo(struct vtd_iova_node *node)
 {
-	struct vtd_iova_node *prev = iova_node(rb_prev(&node->rb));
-
-	return prev ? prev->pfn_last + 1 : dom->start_pfn;
-}
-
-/* Recompute @node's own gap after its predecessor changed, and propagate. */
-static void iova_gap_update(struct vtd_iova_domain *dom,
-			    struct vtd_iova_node *node)
-{
-	iova_set_gap(node, iova_gap_lo(dom, node));
-	iova_aug_propagate(&node->rb, NULL);
+	return node->pfn_lo - node->own_gap;
 }
 
 /* --- node memory ----------------------------------------------------- */
@@ -399,31 +422,37 @@ static struct vtd_iova_node *iova_first_above(struct vtd_iova_domain *dom,
 }
 
 /*
- * Link @node (bounds and reserved set) into the tree, fix its own gap and
- * its successor's, and restore the augmented values and colours.
+ * Link @node (bounds and reserved set) into the tree just below @succ, the
+ * node whose gap holds it, split that gap between the two, and restore the
+ * augmented values and colours. In key order @node goes right before
+ * @succ: as @succ's left child, or as the right child of the rightmost
+ * node of @succ's left subtree; either way @succ lies on the new leaf's
+ * path to the root, so one climb from the leaf updates both changed gaps.
  */
-static void iova_insert_locked(struct vtd_iova_domain *dom,
-			       struct vtd_iova_node *node)
+static void iova_insert_below_locked(struct vtd_iova_domain *dom,
+				     struct vtd_iova_node *node,
+				     struct vtd_iova_node *succ)
 {
-	struct rb_node **link = &dom->root.rb_node, *parent = NULL;
-	struct vtd_iova_node *next;
+	struct rb_node *parent = &succ->rb, **link = &parent->rb_left, *rb;
 
 	lockdep_assert_held(&dom->lock);
 	while (*link) {
 		parent = *link;
-		link = node->pfn_lo < iova_node(parent)->pfn_lo ?
-		       &parent->rb_left : &parent->rb_right;
+		link = &parent->rb_right;
 	}
 	rb_link_node(&node->rb, parent, link);
-	iova_set_gap(node, iova_gap_lo(dom, node));
-	iova_sub_update(node);	/* a leaf: its own values */
-	/* The path above the new leaf must include it before rebalancing. */
-	iova_aug_propagate(parent, NULL);
+	iova_set_gap(node, iova_gap_lo(succ));
+	iova_set_gap(succ, node->pfn_last + 1);
+	/*
+	 * Below @succ only @node was added: stop there once nothing changes.
+	 * @succ's own gap changed: from @succ up, propagate as usual.
+	 */
+	for (rb = &node->rb; rb != &succ->rb; rb = rb_parent(rb))
+		if (iova_sub_update(iova_node(rb)))
+			break;
+	iova_aug_propagate(&succ->rb, NULL);
 	rb_insert_augmented(&node->rb, &dom->root, &iova_aug_cb);
 
-	next = iova_node(rb_next(&node->rb));
-	if (next)
-		iova_gap_update(dom, next);
 	if (node->reserved) {
 		dom->nr_reserved++;
 		dom->reserved_frames += node->pfn_last - node->pfn_lo + 1;
@@ -433,16 +462,20 @@ static void iova_insert_locked(struct vtd_iova_domain *dom,
 	}
 }
 
-/* Unlink @node, let its successor absorb the gap, update the counters. */
+/*
+ * Unlink @node, let its successor (the anchor at worst: it is never
+ * erased) absorb the gap, update the counters.
+ */
 static void iova_erase_locked(struct vtd_iova_domain *dom,
 			      struct vtd_iova_node *node)
 {
 	struct vtd_iova_node *next = iova_node(rb_next(&node->rb));
+	unsigned long gap_lo = iova_gap_lo(node);
 
 	lockdep_assert_held(&dom->lock);
 	rb_erase_augmented(&node->rb, &dom->root, &iova_aug_cb);
-	if (next)
-		iova_gap_update(dom, next);
+	iova_set_gap(next, gap_lo);
+	iova_aug_propagate(&next->rb, NULL);
 	if (node->reserved) {
 		dom->nr_reserved--;
 		dom->reserved_frames -= node->pfn_last - node->pfn_lo + 1;
@@ -515,24 +548,26 @@ static struct vtd_iova_node *iova_prev_candidate(struct vtd_iova_node *node,
 	return iova_node(parent);
 }
 
-static int iova_find_space_locked(struct vtd_iova_domain *dom,
-				  struct iova_req *req, unsigned long *pfn)
+/* The node whose gap holds the request's range at *@pfn, or NULL. */
+static struct vtd_iova_node *iova_find_space_locked(struct vtd_iova_domain *dom,
+						    struct iova_req *req,
+						    unsigned long *pfn)
 {
 	struct vtd_iova_node *node;
 
 	lockdep_assert_held(&dom->lock);
 	/* The gap that straddles the limit: clipped, checked on its own. */
 	node = iova_first_above(dom, req->limit, &req->visits);
-	if (iova_span_fit(iova_gap_lo(dom, node),
+	if (iova_span_fit(iova_gap_lo(node),
 			  min(node->pfn_lo - 1, req->limit), req, pfn))
-		return 0;
+		return node;
 	/* Every gap below it lies wholly under the limit. */
 	while ((node = iova_prev_candidate(node, req))) {
-		if (iova_span_fit(node->pfn_lo - node->own_gap,
-				  node->pfn_lo - 1, req, pfn))
-			return 0;
+		if (iova_span_fit(iova_gap_lo(node), node->pfn_lo - 1, req,
+				  pfn))
+			return node;
 	}
-	return -ENOSPC;
+	return NULL;
 }
 
 static void iova_req_init(struct iova_req *req, unsigned long size,
@@ -581,6 +616,10 @@ static int iova_check_node(struct vtd_iova_domain *dom,
 		;
 	if (n->sub_orders != j)
 		return iova_check_fail(n, "stale count of fitting orders");
+	for (j = 0; j < VTD_IOVA_FIT_ORDERS && sub_fit[j] == U32_MAX; j++)
+		;
+	if (n->sub_sat != j)
+		return iova_check_fail(n, "stale count of saturated orders");
 	return 0;
 }
 
@@ -660,6 +699,7 @@ static struct vtd_iova_node *iova_reserve_commit_locked(struct vtd_iova_domain *
 							struct vtd_iova_node *node)
 {
 	struct vtd_iova_node *n, *next, *gone = NULL;
+	unsigned long visits = 0;
 
 	n = iova_first_ending_at_or_above(dom, node->pfn_lo);
 	for (; n != dom->anchor && n->pfn_lo <= node->pfn_last; n = next) {
@@ -670,7 +710,9 @@ static struct vtd_iova_node *iova_reserve_commit_locked(struct vtd_iova_domain *
 		n->free_next = gone;
 		gone = n;
 	}
-	iova_insert_locked(dom, node);
+	/* [pfn_lo, pfn_last] is free now: it lies in the gap of the next node. */
+	iova_insert_below_locked(dom, node,
+				 iova_first_above(dom, node->pfn_lo, &visits));
 	return gone;
 }
 
@@ -696,7 +738,7 @@ int vtd_iova_alloc(struct vtd_iova_domain *dom, unsigned long size,
 		   unsigned long limit_pfn, unsigned long align, gfp_t gfp,
 		   unsigned long *pfn_out)
 {
-	struct vtd_iova_node *node;
+	struct vtd_iova_node *node, *succ;
 	struct iova_req req;
 	unsigned long flags, pfn;
 	int ret;
@@ -712,12 +754,13 @@ int vtd_iova_alloc(struct vtd_iova_domain *dom, unsigned long size,
 		return -ENOMEM;
 
 	spin_lock_irqsave(&dom->lock, flags);
-	ret = iova_find_space_locked(dom, &req, &pfn);
+	succ = iova_find_space_locked(dom, &req, &pfn);
 	dom->last_search_visits = req.visits;
-	if (!ret) {
+	ret = succ ? 0 : -ENOSPC;
+	if (succ) {
 		node->pfn_lo = pfn;
 		node->pfn_last = pfn + size - 1;
-		iova_insert_locked(dom, node);
+		iova_insert_below_locked(dom, node, succ);
 		node = NULL;
 		iova_debug_check_locked(dom);
 	}

@@ -1,13 +1,48 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run two builds of the userspace allocator benchmark (iova_bench.c),
-# alternately, ROUNDS times each, and print for every line the median over
-# rounds of each build's median and mean, and their ratio new/old.
+# Compare two builds of the userspace allocator benchmark (iova_bench.c).
 #
-# usage: bench-iova.sh OLD NEW [ROUNDS] [iova_bench args...]
+#   bench-iova.sh OLD NEW [ROUNDS [iova_bench args...]]
+#	run them alternately, ROUNDS times each (default 5), and print for
+#	every test the median over rounds of each build's median and mean
+#	time, and the ratio new/old
+#   bench-iova.sh -c OLD NEW
+#	count instructions instead, under callgrind: per timed operation of
+#	each test (what iova_bench times goes through timed_op()); exact and
+#	unaffected by other load on the machine, and the nearest userspace
+#	stand-in for a TCG guest, where every instruction costs
+#
+# The shim's test allocator and locks are inside both counts.
 
 set -euo pipefail
+
+if [ "${1:-}" = -c ]; then
+	bins=("$2" "$3")
+	# test and its arguments, then how many timed_op() calls it makes
+	tests=("loop -b 2" $((7 * 3 * 1000))
+	       "mix -l 20000 -o 2000" 2000
+	       "linwalk -l 20000 -o 2000" 200
+	       "3in4 -g 16384 -o 2000" 200)
+	log=$(mktemp)
+	trap 'rm -f "$log"' EXIT
+	printf '%-10s %12s %12s %6s\n' test "old Ir/op" "new Ir/op" ratio
+	for ((i = 0; i < ${#tests[@]}; i += 2)); do
+		read -r -a args <<< "${tests[i]}"
+		n=${tests[i + 1]}
+		ir=()
+		for bin in "${bins[@]}"; do
+			valgrind --tool=callgrind --toggle-collect=timed_op \
+				--callgrind-out-file=/dev/null "$bin" \
+				"${args[@]:1}" "${args[0]}" > /dev/null 2> "$log"
+			ir+=($(($(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log") / n)))
+		done
+		printf '%-10s %12d %12d %6.2f\n' "${args[0]}" "${ir[0]}" \
+			"${ir[1]}" "$(echo "${ir[1]} / ${ir[0]}" | bc -l)"
+	done
+	exit 0
+fi
+
 old=$1
 new=$2
 rounds=${3:-5}
