@@ -31,7 +31,21 @@
  *    of size frames aligned to 2^j iff that number for the gap,
  *    hi + 1 - roundup(lo, 2^j), is at least size; so the maxima decide
  *    exactly whether a subtree holds room for a request of any shape, and a
- *    search skips every subtree that does not.
+ *    search skips every subtree that does not. A fit never grows with the
+ *    order, so each node's sub_fit is a run of U32_MAX, then values, then
+ *    zeros; the node counts the first run (sub_sat) and the orders that
+ *    are not zero (sub_orders), and an update visits only the values in
+ *    between: the gaps at the top of a space saturate every order, small
+ *    gaps leave most orders at zero.
+ *
+ *    An insertion splits the gap of the node just above the new range:
+ *    the new node becomes a leaf right below it in key order (its left
+ *    child, or the right child of its left subtree's last node), so both
+ *    changed gaps lie on the leaf's path to the root and one climb fixes
+ *    the maxima, stopping where they no longer change. The allocation
+ *    search ends at that node, so an allocation does no second descent;
+ *    an erase hands its gap, start known from the erased node, to its
+ *    successor. Rotations recompute the two nodes they move.
  *
  * 3. Invariants (checked by vtd_iova_check())
  *
@@ -42,7 +56,9 @@
  *       node->pfn_lo - start for the first node.
  *    d. node->sub_gap and each node->sub_fit[j - 1] are the maxima of the
  *       node's own values (own_gap, and iova_gap_fit() of its own gap at
- *       order j, saturated) and its children's sub_gap and sub_fit[j - 1].
+ *       order j, saturated) and its children's sub_gap and sub_fit[j - 1];
+ *       node->sub_sat and node->sub_orders count the leading entries of
+ *       sub_fit that are U32_MAX and that are not zero.
  *    e. Two reserved nodes are never adjacent: a frame is reserved iff it
  *       lies in a reserved node, and reserving merges touching holes.
  *    f. The counters equal what a walk of the tree counts.
