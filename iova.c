@@ -297,7 +297,7 @@ static bool iova_sub_update(struct vtd_iova_node *node)
 		orders = max_t(unsigned int, orders, r->sub_orders);
 		sat = max_t(unsigned int, sat, r->sub_sat);
 	}
-	top = max_t(unsigned int, orders, node->sub_orders);
+	top = node->sub_orders;
 	/* Entries below both the old and the new count are U32_MAX already. */
 	j = min_t(unsigned int, sat, node->sub_sat);
 	changed = (gap ^ node->sub_gap) | (orders ^ node->sub_orders) |
@@ -305,9 +305,10 @@ static bool iova_sub_update(struct vtd_iova_node *node)
 	node->sub_gap = gap;
 	node->sub_orders = orders;
 	node->sub_sat = sat;
-	for (; j < sat; j++) {
-		changed |= U32_MAX ^ node->sub_fit[j];
-		node->sub_fit[j] = U32_MAX;
+	/* Newly saturated entries; sat != sub_sat already marks the change. */
+	if (j < sat) {
+		memset(&node->sub_fit[j], 0xff, (sat - j) * sizeof(u32));
+		j = sat;
 	}
 	/* Below @own, order j + 1's waste (-lo mod 2^(j + 1)) is < len. */
 	for (; j < own; j++) {
@@ -316,11 +317,14 @@ static bool iova_sub_update(struct vtd_iova_node *node)
 		changed |= v ^ node->sub_fit[j];
 		node->sub_fit[j] = v;
 	}
-	for (; j < top; j++) {
+	for (; j < orders; j++) {
 		v = max(lf[j], rf[j]);
 		changed |= v ^ node->sub_fit[j];
 		node->sub_fit[j] = v;
 	}
+	/* Entries that became 0; orders != sub_orders already marks it. */
+	for (; j < top; j++)
+		node->sub_fit[j] = 0;
 	return !changed;
 }
 

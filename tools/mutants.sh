@@ -29,7 +29,7 @@ mutants=(
 "erase-gap-not-propagated|\tiova_set_gap(next, gap_lo);\n\tiova_aug_propagate(&next->rb, NULL);|\tiova_set_gap(next, gap_lo);"
 "insert-climb-stops-below-succ|\tiova_aug_propagate(&succ->rb, NULL);\n\trb_insert_augmented|\trb_insert_augmented"
 "update-skips-newly-saturated|j = min_t(unsigned int, sat, node->sub_sat);|j = sat;"
-"update-leaves-stale-orders|top = max_t(unsigned int, orders, node->sub_orders);|top = orders;"
+"update-leaves-stale-orders|\tfor (; j < top; j++)\n\t\tnode->sub_fit[j] = 0;|\tfor (; j < top; j++)\n\t\t;"
 "gap-orders-off-by-one|fls_long((lo - 1) ^ (lo + len - 1)) - 1,|fls_long((lo - 1) ^ (lo + len - 1)),"
 "reserve-no-merge-above|n->pfn_lo <= *last + 1;|n->pfn_lo <= *last;"
 "reserve-no-merge-below|unsigned long from = *lo ? *lo - 1 : 0;|unsigned long from = *lo;"
