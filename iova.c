@@ -34,9 +34,10 @@
  *    search skips every subtree that does not. A fit never grows with the
  *    order, so each node's sub_fit is a run of U32_MAX, then values, then
  *    zeros; the node counts the first run (sub_sat) and the orders that
- *    are not zero (sub_orders), and an update visits only the values in
- *    between: the gaps at the top of a space saturate every order, small
- *    gaps leave most orders at zero.
+ *    are not zero (sub_orders) and stores only the values in between
+ *    (iova_fit() reads all three parts): an update visits only those, and
+ *    a node is not zeroed when allocated. The gaps at the top of a space
+ *    saturate every order, small gaps leave most orders at zero.
  *
  *    An insertion splits the gap of the node just above the new range:
  *    the new node becomes a leaf right below it in key order (its left
@@ -57,8 +58,9 @@
  *    d. node->sub_gap and each node->sub_fit[j - 1] are the maxima of the
  *       node's own values (own_gap, and iova_gap_fit() of its own gap at
  *       order j, saturated) and its children's sub_gap and sub_fit[j - 1];
- *       node->sub_sat and node->sub_orders count the leading entries of
- *       sub_fit that are U32_MAX and that are not zero.
+ *       node->sub_sat and node->sub_orders count the leading maxima that
+ *       are U32_MAX and that are not zero; the entries of sub_fit between
+ *       them hold the others (iova_fit() reads a maximum).
  *    e. Two reserved nodes are never adjacent: a frame is reserved iff it
  *       lies in a reserved node, and reserving merges touching holes.
  *    f. The counters equal what a walk of the tree counts.
@@ -136,10 +138,11 @@ static struct kmem_cache *iova_node_cache;
  * @own_gap:	free frames just below @pfn_lo.
  * @sub_gap:	largest @own_gap in the subtree rooted here.
  * @sub_fit:	[j - 1]: largest iova_gap_fit() at order j of a gap in the
- *		subtree rooted here, saturated at U32_MAX (section 2).
- * @sub_orders:	how many leading entries of @sub_fit are not 0; the rest
- *		are 0 (a fit never grows with the order).
- * @sub_sat:	how many leading entries of @sub_fit are U32_MAX.
+ *		subtree rooted here, saturated at U32_MAX (section 2); valid
+ *		for @sub_sat <= j - 1 < @sub_orders only, see iova_fit().
+ * @sub_orders:	how many leading maxima are not 0; the rest are 0 (a fit
+ *		never grows with the order) and are not stored.
+ * @sub_sat:	how many leading maxima are U32_MAX (not stored either).
  * @reserved:	the range is a hole, not an allocation.
  */
 struct vtd_iova_node {
@@ -199,6 +202,17 @@ static u32 iova_sat32(unsigned long v)
 }
 
 /*
+ * The subtree maximum at order j + 1 of @n: only the entries between the
+ * saturated run and the zeros are stored (section 2).
+ */
+static inline u32 iova_fit(const struct vtd_iova_node *n, unsigned int j)
+{
+	if (j < n->sub_sat)
+		return U32_MAX;
+	return j < n->sub_orders ? n->sub_fit[j] : 0;
+}
+
+/*
  * Subtree maxima of @node from its own gap and its children's maxima, the
  * plain way (every order, a temporary): the checker's reference for
  * iova_sub_update().
@@ -220,9 +234,9 @@ static void iova_sub_max(const struct vtd_iova_node *node, unsigned long *gap,
 	for (j = 0; j < VTD_IOVA_FIT_ORDERS; j++) {
 		v = iova_sat32(iova_gap_fit(lo, node->own_gap, j + 1));
 		if (l)
-			v = max(v, l->sub_fit[j]);
+			v = max(v, iova_fit(l, j));
 		if (r)
-			v = max(v, r->sub_fit[j]);
+			v = max(v, iova_fit(r, j));
 		fit[j] = v;
 	}
 }
@@ -263,68 +277,56 @@ static unsigned int iova_gap_sat(unsigned long lo, unsigned long len)
 	return j;
 }
 
-static const u32 iova_no_fit[VTD_IOVA_FIT_ORDERS];
+/* An absent child: no gap, every fit 0. */
+static const struct vtd_iova_node iova_none;
 
 /*
  * Recompute @node's subtree maxima in place from its own gap and its
  * children's; return true if they did not change. The hot loop of every
  * insert, erase and rotation, so it visits only the orders whose maximum
- * is neither U32_MAX nor 0 in the node or in a source (sub_sat and
- * sub_orders: the gaps at the top of the space saturate every order, the
- * small ones leave most orders at 0), reads an absent child as zeros and
- * computes the own gap's fits only where they are not 0.
+ * is neither U32_MAX nor 0 (sub_sat and sub_orders: the gaps at the top of
+ * the space saturate every order, the small ones leave most orders at 0),
+ * and never fills or copies the runs it does not store.
  */
 static bool iova_sub_update(struct vtd_iova_node *node)
 {
-	const struct vtd_iova_node *l = iova_node(node->rb.rb_left);
-	const struct vtd_iova_node *r = iova_node(node->rb.rb_right);
-	const u32 *lf = l ? l->sub_fit : iova_no_fit;
-	const u32 *rf = r ? r->sub_fit : iova_no_fit;
-	unsigned long len = node->own_gap, gap = len;
+	const struct vtd_iova_node *l = iova_node(node->rb.rb_left) ?: &iova_none;
+	const struct vtd_iova_node *r = iova_node(node->rb.rb_right) ?: &iova_none;
+	unsigned long len = node->own_gap;
 	unsigned long lo = node->pfn_lo - len, neg_lo = -lo;
-	unsigned int own = iova_gap_orders(lo, len);
-	unsigned int orders = own, sat = iova_gap_sat(lo, len), top, j;
+	unsigned long gap = max(len, max(l->sub_gap, r->sub_gap));
+	unsigned int own = iova_gap_orders(lo, len), j;
+	unsigned int orders = max_t(unsigned int, own,
+				    max(l->sub_orders, r->sub_orders));
+	unsigned int sat = max_t(unsigned int, iova_gap_sat(lo, len),
+				 max(l->sub_sat, r->sub_sat));
 	unsigned long changed;
 	u32 v;
 
-	if (l) {
-		gap = max(gap, l->sub_gap);
-		orders = max_t(unsigned int, orders, l->sub_orders);
-		sat = max_t(unsigned int, sat, l->sub_sat);
-	}
-	if (r) {
-		gap = max(gap, r->sub_gap);
-		orders = max_t(unsigned int, orders, r->sub_orders);
-		sat = max_t(unsigned int, sat, r->sub_sat);
-	}
-	top = node->sub_orders;
-	/* Entries below both the old and the new count are U32_MAX already. */
-	j = min_t(unsigned int, sat, node->sub_sat);
+	/* If a count changed, so did the values: the stored ones are moot. */
 	changed = (gap ^ node->sub_gap) | (orders ^ node->sub_orders) |
 		  (sat ^ node->sub_sat);
 	node->sub_gap = gap;
 	node->sub_orders = orders;
 	node->sub_sat = sat;
-	/* Newly saturated entries; sat != sub_sat already marks the change. */
-	if (j < sat) {
-		memset(&node->sub_fit[j], 0xff, (sat - j) * sizeof(u32));
-		j = sat;
-	}
-	/* Below @own, order j + 1's waste (-lo mod 2^(j + 1)) is < len. */
-	for (; j < own; j++) {
+	/*
+	 * From @sat up, no child's maximum is saturated, and a child's entry
+	 * at or above its own count is 0: masked, not branched on.
+	 */
+	for (j = sat; j < own; j++) {
+		/* Below @own, order j + 1's waste (-lo mod 2^(j + 1)) is < len. */
 		v = iova_sat32(len - (neg_lo & ((2UL << j) - 1)));
-		v = max(v, max(lf[j], rf[j]));
+		v = max(v, l->sub_fit[j] & -(u32)(j < l->sub_orders));
+		v = max(v, r->sub_fit[j] & -(u32)(j < r->sub_orders));
 		changed |= v ^ node->sub_fit[j];
 		node->sub_fit[j] = v;
 	}
 	for (; j < orders; j++) {
-		v = max(lf[j], rf[j]);
+		v = max(l->sub_fit[j] & -(u32)(j < l->sub_orders),
+			r->sub_fit[j] & -(u32)(j < r->sub_orders));
 		changed |= v ^ node->sub_fit[j];
 		node->sub_fit[j] = v;
 	}
-	/* Entries that became 0; orders != sub_orders already marks it. */
-	for (; j < top; j++)
-		node->sub_fit[j] = 0;
 	return !changed;
 }
 
@@ -378,9 +380,29 @@ static struct vtd_iova_node *iova_node_alloc(gfp_t gfp)
 {
 	unsigned int nth = READ_ONCE(iova_fail_nth);
 
+	struct vtd_iova_node *node;
+
 	if (nth && atomic_inc_return(&iova_alloc_count) % nth == 0)
 		return NULL;
-	return kmem_cache_zalloc(iova_node_cache, gfp);
+	/*
+	 * Not zalloc: sub_fit needs no zeroing (only the entries the counts
+	 * say are stored are read), and zeroing three cache lines is a
+	 * visible part of an allocation. Everything else starts at 0.
+	 */
+	node = kmem_cache_alloc(iova_node_cache, gfp);
+	if (node) {
+		RB_CLEAR_NODE(&node->rb);
+		node->rb.rb_left = NULL;
+		node->rb.rb_right = NULL;
+		node->pfn_lo = 0;
+		node->pfn_last = 0;
+		node->own_gap = 0;
+		node->sub_gap = 0;
+		node->sub_orders = 0;
+		node->sub_sat = 0;
+		node->reserved = false;
+	}
+	return node;
 }
 
 static void iova_free_list(struct vtd_iova_node *head)
@@ -520,7 +542,7 @@ static bool iova_subtree_may_fit(struct rb_node *rb, struct iova_req *req)
 	req->visits++;
 	if (n->sub_gap < req->size)
 		return false;
-	return !req->fit_order || n->sub_fit[req->fit_order - 1] >= req->need;
+	return !req->fit_order || iova_fit(n, req->fit_order - 1) >= req->need;
 }
 
 /*
@@ -629,17 +651,19 @@ static int iova_check_node(struct vtd_iova_domain *dom,
 	if (n->own_gap != n->pfn_lo - gap_lo)
 		return iova_check_fail(n, "stale gap");
 	iova_sub_max(n, &sub_gap, sub_fit);
-	if (n->sub_gap != sub_gap ||
-	    memcmp(n->sub_fit, sub_fit, sizeof(sub_fit)))
-		return iova_check_fail(n, "stale subtree maximum");
-	for (j = 0; j < VTD_IOVA_FIT_ORDERS && sub_fit[j]; j++)
-		;
-	if (n->sub_orders != j)
-		return iova_check_fail(n, "stale count of fitting orders");
 	for (j = 0; j < VTD_IOVA_FIT_ORDERS && sub_fit[j] == U32_MAX; j++)
 		;
 	if (n->sub_sat != j)
 		return iova_check_fail(n, "stale count of saturated orders");
+	for (j = 0; j < VTD_IOVA_FIT_ORDERS && sub_fit[j]; j++)
+		;
+	if (n->sub_orders != j)
+		return iova_check_fail(n, "stale count of fitting orders");
+	if (n->sub_gap != sub_gap)
+		return iova_check_fail(n, "stale subtree maximum");
+	for (j = n->sub_sat; j < n->sub_orders; j++)
+		if (n->sub_fit[j] != sub_fit[j])
+			return iova_check_fail(n, "stale subtree maximum");
 	return 0;
 }
 
