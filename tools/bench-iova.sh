@@ -49,7 +49,7 @@ rounds=${3:-5}
 shift 3 2>/dev/null || shift $#
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for r in $(seq "$rounds"); do
+for _ in $(seq "$rounds"); do
 	"$old" "$@" >> "$tmp/old"
 	"$new" "$@" >> "$tmp/new"
 done

@@ -342,8 +342,9 @@ int main(int argc, char **argv)
 			rounds = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-b BATCHES] [-l LIVE] [-o OPS] [-g GAPS] [-r ROUNDS] [loop|mix|linwalk|3in4]...\n",
-				argv[0]);
+			fprintf(stderr,
+				"usage: %s [-b BATCHES] [-l LIVE] [-o OPS] [-g GAPS] [-r ROUNDS]\n"
+				"       [loop|mix|linwalk|3in4]...\n", argv[0]);
 			return 2;
 		}
 	}
