@@ -29,7 +29,7 @@ mutants=(
 "erase-gap-not-propagated|\tiova_set_gap(next, gap_lo);\n\tiova_aug_propagate(&next->rb, NULL);|\tiova_set_gap(next, gap_lo);"
 "insert-climb-stops-below-succ|\tiova_aug_propagate(&succ->rb, NULL);\n\trb_insert_augmented|\trb_insert_augmented"
 "fit-ignores-saturated-run|\tif (j < n->sub_sat)\n\t\treturn U32_MAX;|\tif (0)\n\t\treturn U32_MAX;"
-"update-misses-count-change|\tchanged = (gap ^ node->sub_gap) | (orders ^ node->sub_orders) |\n\t\t  (sat ^ node->sub_sat);|\tchanged = gap ^ node->sub_gap;"
+"update-misses-orders-change|(orders ^ node->sub_orders)|(orders ^ orders)"
 "gap-orders-off-by-one|fls_long((lo - 1) ^ (lo + len - 1)) - 1,|fls_long((lo - 1) ^ (lo + len - 1)),"
 "reserve-no-merge-above|n->pfn_lo <= *last + 1;|n->pfn_lo <= *last;"
 "reserve-no-merge-below|unsigned long from = *lo ? *lo - 1 : 0;|unsigned long from = *lo;"
