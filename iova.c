@@ -31,7 +31,22 @@
  *    of size frames aligned to 2^j iff that number for the gap,
  *    hi + 1 - roundup(lo, 2^j), is at least size; so the maxima decide
  *    exactly whether a subtree holds room for a request of any shape, and a
- *    search skips every subtree that does not.
+ *    search skips every subtree that does not. A fit never grows with the
+ *    order, so each node's sub_fit is a run of U32_MAX, then values, then
+ *    zeros; the node counts the first run (sub_sat) and the orders that
+ *    are not zero (sub_orders) and stores only the values in between
+ *    (iova_fit() reads all three parts): an update visits only those, and
+ *    a node is not zeroed when allocated. The gaps at the top of a space
+ *    saturate every order, small gaps leave most orders at zero.
+ *
+ *    An insertion splits the gap of the node just above the new range:
+ *    the new node becomes a leaf right below it in key order (its left
+ *    child, or the right child of its left subtree's last node), so both
+ *    changed gaps lie on the leaf's path to the root and one climb fixes
+ *    the maxima, stopping where they no longer change. The allocation
+ *    search ends at that node, so an allocation does no second descent;
+ *    an erase hands its gap, start known from the erased node, to its
+ *    successor. Rotations recompute the two nodes they move.
  *
  * 3. Invariants (checked by vtd_iova_check())
  *
@@ -42,7 +57,10 @@
  *       node->pfn_lo - start for the first node.
  *    d. node->sub_gap and each node->sub_fit[j - 1] are the maxima of the
  *       node's own values (own_gap, and iova_gap_fit() of its own gap at
- *       order j, saturated) and its children's sub_gap and sub_fit[j - 1].
+ *       order j, saturated) and its children's sub_gap and sub_fit[j - 1];
+ *       node->sub_sat and node->sub_orders count the leading maxima that
+ *       are U32_MAX and that are not zero; the entries of sub_fit between
+ *       them hold the others (iova_fit() reads a maximum).
  *    e. Two reserved nodes are never adjacent: a frame is reserved iff it
  *       lies in a reserved node, and reserving merges touching holes.
  *    f. The counters equal what a walk of the tree counts.
@@ -120,7 +138,11 @@ static struct kmem_cache *iova_node_cache;
  * @own_gap:	free frames just below @pfn_lo.
  * @sub_gap:	largest @own_gap in the subtree rooted here.
  * @sub_fit:	[j - 1]: largest iova_gap_fit() at order j of a gap in the
- *		subtree rooted here, saturated at U32_MAX (section 2).
+ *		subtree rooted here, saturated at U32_MAX (section 2); valid
+ *		for @sub_sat <= j - 1 < @sub_orders only, see iova_fit().
+ * @sub_orders:	how many leading maxima are not 0; the rest are 0 (a fit
+ *		never grows with the order) and are not stored.
+ * @sub_sat:	how many leading maxima are U32_MAX (not stored either).
  * @reserved:	the range is a hole, not an allocation.
  */
 struct vtd_iova_node {
@@ -133,10 +155,12 @@ struct vtd_iova_node {
 	unsigned long own_gap;
 	unsigned long sub_gap;
 	u32 sub_fit[VTD_IOVA_FIT_ORDERS];
+	u8 sub_orders;
+	u8 sub_sat;
 	bool reserved;
 };
 
-/* 24 (rb) + 4 * 8 + 32 * 4 + 1, padded to 8: 192 bytes, three cache lines. */
+/* 24 (rb) + 4 * 8 + 32 * 4 + 3, padded to 8: 192 bytes, three cache lines. */
 static_assert(sizeof(struct vtd_iova_node) <= VTD_IOVA_NODE_BYTES);
 
 /*
@@ -177,7 +201,22 @@ static u32 iova_sat32(unsigned long v)
 	return v > U32_MAX ? U32_MAX : v;
 }
 
-/* Subtree maxima of @node from its own gap and its children's maxima. */
+/*
+ * The subtree maximum at order j + 1 of @n: only the entries between the
+ * saturated run and the zeros are stored (section 2).
+ */
+static inline u32 iova_fit(const struct vtd_iova_node *n, unsigned int j)
+{
+	if (j < n->sub_sat)
+		return U32_MAX;
+	return j < n->sub_orders ? n->sub_fit[j] : 0;
+}
+
+/*
+ * Subtree maxima of @node from its own gap and its children's maxima, the
+ * plain way (every order, a temporary): the checker's reference for
+ * iova_sub_update().
+ */
 static void iova_sub_max(const struct vtd_iova_node *node, unsigned long *gap,
 			 u32 *fit)
 {
@@ -195,25 +234,100 @@ static void iova_sub_max(const struct vtd_iova_node *node, unsigned long *gap,
 	for (j = 0; j < VTD_IOVA_FIT_ORDERS; j++) {
 		v = iova_sat32(iova_gap_fit(lo, node->own_gap, j + 1));
 		if (l)
-			v = max(v, l->sub_fit[j]);
+			v = max(v, iova_fit(l, j));
 		if (r)
-			v = max(v, r->sub_fit[j]);
+			v = max(v, iova_fit(r, j));
 		fit[j] = v;
 	}
 }
 
-/* Recompute @node's subtree maxima; return true if they did not change. */
+/*
+ * How many orders j = 1, 2, ... have a non-zero fit in the gap
+ * [lo, lo + len - 1], capped at VTD_IOVA_FIT_ORDERS: the largest j such
+ * that a multiple of 2^j lies in the gap. If lo - 1 and hi first differ
+ * (from the top) at bit b, hi with its bits below b cleared is such a
+ * multiple of 2^b, and no multiple of 2^(b + 1) lies in (lo - 1, hi].
+ */
+static unsigned int iova_gap_orders(unsigned long lo, unsigned long len)
+{
+	if (!len)
+		return 0;
+	if (!lo)
+		return VTD_IOVA_FIT_ORDERS;
+	return min_t(unsigned int, fls_long((lo - 1) ^ (lo + len - 1)) - 1,
+		     VTD_IOVA_FIT_ORDERS);
+}
+
+/*
+ * How many orders j = 1, 2, ... saturate the fit of the gap
+ * [lo, lo + len - 1] at U32_MAX: len - (-lo mod 2^j) >= U32_MAX. The waste
+ * grows with j, so they are the first ones.
+ */
+static unsigned int iova_gap_sat(unsigned long lo, unsigned long len)
+{
+	unsigned long neg_lo = -lo;
+	unsigned int j;
+
+	if (len < U32_MAX)
+		return 0;
+	if (len - U32_MAX >= (neg_lo & ((2UL << (VTD_IOVA_FIT_ORDERS - 1)) - 1)))
+		return VTD_IOVA_FIT_ORDERS;
+	for (j = 0; len - U32_MAX >= (neg_lo & ((2UL << j) - 1)); j++)
+		;
+	return j;
+}
+
+/* An absent child: no gap, every fit 0. */
+static const struct vtd_iova_node iova_none;
+
+/*
+ * Recompute @node's subtree maxima in place from its own gap and its
+ * children's; return true if they did not change. The hot loop of every
+ * insert, erase and rotation, so it visits only the orders whose maximum
+ * is neither U32_MAX nor 0 (sub_sat and sub_orders: the gaps at the top of
+ * the space saturate every order, the small ones leave most orders at 0),
+ * and never fills or copies the runs it does not store.
+ */
 static bool iova_sub_update(struct vtd_iova_node *node)
 {
-	u32 fit[VTD_IOVA_FIT_ORDERS];
-	unsigned long gap;
+	const struct vtd_iova_node *l = iova_node(node->rb.rb_left) ?: &iova_none;
+	const struct vtd_iova_node *r = iova_node(node->rb.rb_right) ?: &iova_none;
+	unsigned long len = node->own_gap;
+	unsigned long lo = node->pfn_lo - len, neg_lo = -lo;
+	unsigned long gap = max(len, max(l->sub_gap, r->sub_gap));
+	unsigned int own = iova_gap_orders(lo, len), j;
+	unsigned int orders = max_t(unsigned int, own,
+				    max(l->sub_orders, r->sub_orders));
+	unsigned int sat = max_t(unsigned int, iova_gap_sat(lo, len),
+				 max(l->sub_sat, r->sub_sat));
+	unsigned long changed;
+	u32 v;
 
-	iova_sub_max(node, &gap, fit);
-	if (gap == node->sub_gap && !memcmp(fit, node->sub_fit, sizeof(fit)))
-		return true;
+	/* If a count changed, so did the values: the stored ones are moot. */
+	changed = (gap ^ node->sub_gap) | (orders ^ node->sub_orders) |
+		  (sat ^ node->sub_sat);
 	node->sub_gap = gap;
-	memcpy(node->sub_fit, fit, sizeof(fit));
-	return false;
+	node->sub_orders = orders;
+	node->sub_sat = sat;
+	/*
+	 * From @sat up, no child's maximum is saturated, and a child's entry
+	 * at or above its own count is 0: masked, not branched on.
+	 */
+	for (j = sat; j < own; j++) {
+		/* Below @own, order j + 1's waste (-lo mod 2^(j + 1)) is < len. */
+		v = iova_sat32(len - (neg_lo & ((2UL << j) - 1)));
+		v = max(v, l->sub_fit[j] & -(u32)(j < l->sub_orders));
+		v = max(v, r->sub_fit[j] & -(u32)(j < r->sub_orders));
+		changed |= v ^ node->sub_fit[j];
+		node->sub_fit[j] = v;
+	}
+	for (; j < orders; j++) {
+		v = max(l->sub_fit[j] & -(u32)(j < l->sub_orders),
+			r->sub_fit[j] & -(u32)(j < r->sub_orders));
+		changed |= v ^ node->sub_fit[j];
+		node->sub_fit[j] = v;
+	}
+	return !changed;
 }
 
 /* Set @node's own gap to the free span [gap_lo, node->pfn_lo). */
@@ -236,6 +350,8 @@ static void iova_aug_propagate(struct rb_node *rb, struct rb_node *stop)
 static void iova_aug_copy(struct rb_node *from, struct rb_node *to)
 {
 	iova_node(to)->sub_gap = iova_node(from)->sub_gap;
+	iova_node(to)->sub_orders = iova_node(from)->sub_orders;
+	iova_node(to)->sub_sat = iova_node(from)->sub_sat;
 	memcpy(iova_node(to)->sub_fit, iova_node(from)->sub_fit,
 	       sizeof(iova_node(to)->sub_fit));
 }
@@ -253,20 +369,9 @@ static const struct rb_augment_callbacks iova_aug_cb = {
 };
 
 /* First free frame above @node's predecessor: where @node's gap starts. */
-static unsigned long iova_gap_lo(struct vtd_iova_domain *dom,
-				 struct vtd_iova_node *node)
+static unsigned long iova_gap_lo(struct vtd_iova_node *node)
 {
-	struct vtd_iova_node *prev = iova_node(rb_prev(&node->rb));
-
-	return prev ? prev->pfn_last + 1 : dom->start_pfn;
-}
-
-/* Recompute @node's own gap after its predecessor changed, and propagate. */
-static void iova_gap_update(struct vtd_iova_domain *dom,
-			    struct vtd_iova_node *node)
-{
-	iova_set_gap(node, iova_gap_lo(dom, node));
-	iova_aug_propagate(&node->rb, NULL);
+	return node->pfn_lo - node->own_gap;
 }
 
 /* --- node memory ----------------------------------------------------- */
@@ -275,9 +380,29 @@ static struct vtd_iova_node *iova_node_alloc(gfp_t gfp)
 {
 	unsigned int nth = READ_ONCE(iova_fail_nth);
 
+	struct vtd_iova_node *node;
+
 	if (nth && atomic_inc_return(&iova_alloc_count) % nth == 0)
 		return NULL;
-	return kmem_cache_zalloc(iova_node_cache, gfp);
+	/*
+	 * Not zalloc: sub_fit needs no zeroing (only the entries the counts
+	 * say are stored are read), and zeroing three cache lines is a
+	 * visible part of an allocation. Everything else starts at 0.
+	 */
+	node = kmem_cache_alloc(iova_node_cache, gfp);
+	if (node) {
+		RB_CLEAR_NODE(&node->rb);
+		node->rb.rb_left = NULL;
+		node->rb.rb_right = NULL;
+		node->pfn_lo = 0;
+		node->pfn_last = 0;
+		node->own_gap = 0;
+		node->sub_gap = 0;
+		node->sub_orders = 0;
+		node->sub_sat = 0;
+		node->reserved = false;
+	}
+	return node;
 }
 
 static void iova_free_list(struct vtd_iova_node *head)
@@ -339,31 +464,37 @@ static struct vtd_iova_node *iova_first_above(struct vtd_iova_domain *dom,
 }
 
 /*
- * Link @node (bounds and reserved set) into the tree, fix its own gap and
- * its successor's, and restore the augmented values and colours.
+ * Link @node (bounds and reserved set) into the tree just below @succ, the
+ * node whose gap holds it, split that gap between the two, and restore the
+ * augmented values and colours. In key order @node goes right before
+ * @succ: as @succ's left child, or as the right child of the rightmost
+ * node of @succ's left subtree; either way @succ lies on the new leaf's
+ * path to the root, so one climb from the leaf updates both changed gaps.
  */
-static void iova_insert_locked(struct vtd_iova_domain *dom,
-			       struct vtd_iova_node *node)
+static void iova_insert_below_locked(struct vtd_iova_domain *dom,
+				     struct vtd_iova_node *node,
+				     struct vtd_iova_node *succ)
 {
-	struct rb_node **link = &dom->root.rb_node, *parent = NULL;
-	struct vtd_iova_node *next;
+	struct rb_node *parent = &succ->rb, **link = &parent->rb_left, *rb;
 
 	lockdep_assert_held(&dom->lock);
 	while (*link) {
 		parent = *link;
-		link = node->pfn_lo < iova_node(parent)->pfn_lo ?
-		       &parent->rb_left : &parent->rb_right;
+		link = &parent->rb_right;
 	}
 	rb_link_node(&node->rb, parent, link);
-	iova_set_gap(node, iova_gap_lo(dom, node));
-	iova_sub_update(node);	/* a leaf: its own values */
-	/* The path above the new leaf must include it before rebalancing. */
-	iova_aug_propagate(parent, NULL);
+	iova_set_gap(node, iova_gap_lo(succ));
+	iova_set_gap(succ, node->pfn_last + 1);
+	/*
+	 * Below @succ only @node was added: stop there once nothing changes.
+	 * @succ's own gap changed: from @succ up, propagate as usual.
+	 */
+	for (rb = &node->rb; rb != &succ->rb; rb = rb_parent(rb))
+		if (iova_sub_update(iova_node(rb)))
+			break;
+	iova_aug_propagate(&succ->rb, NULL);
 	rb_insert_augmented(&node->rb, &dom->root, &iova_aug_cb);
 
-	next = iova_node(rb_next(&node->rb));
-	if (next)
-		iova_gap_update(dom, next);
 	if (node->reserved) {
 		dom->nr_reserved++;
 		dom->reserved_frames += node->pfn_last - node->pfn_lo + 1;
@@ -373,16 +504,20 @@ static void iova_insert_locked(struct vtd_iova_domain *dom,
 	}
 }
 
-/* Unlink @node, let its successor absorb the gap, update the counters. */
+/*
+ * Unlink @node, let its successor (the anchor at worst: it is never
+ * erased) absorb the gap, update the counters.
+ */
 static void iova_erase_locked(struct vtd_iova_domain *dom,
 			      struct vtd_iova_node *node)
 {
 	struct vtd_iova_node *next = iova_node(rb_next(&node->rb));
+	unsigned long gap_lo = iova_gap_lo(node);
 
 	lockdep_assert_held(&dom->lock);
 	rb_erase_augmented(&node->rb, &dom->root, &iova_aug_cb);
-	if (next)
-		iova_gap_update(dom, next);
+	iova_set_gap(next, gap_lo);
+	iova_aug_propagate(&next->rb, NULL);
 	if (node->reserved) {
 		dom->nr_reserved--;
 		dom->reserved_frames -= node->pfn_last - node->pfn_lo + 1;
@@ -407,7 +542,7 @@ static bool iova_subtree_may_fit(struct rb_node *rb, struct iova_req *req)
 	req->visits++;
 	if (n->sub_gap < req->size)
 		return false;
-	return !req->fit_order || n->sub_fit[req->fit_order - 1] >= req->need;
+	return !req->fit_order || iova_fit(n, req->fit_order - 1) >= req->need;
 }
 
 /*
@@ -455,24 +590,26 @@ static struct vtd_iova_node *iova_prev_candidate(struct vtd_iova_node *node,
 	return iova_node(parent);
 }
 
-static int iova_find_space_locked(struct vtd_iova_domain *dom,
-				  struct iova_req *req, unsigned long *pfn)
+/* The node whose gap holds the request's range at *@pfn, or NULL. */
+static struct vtd_iova_node *iova_find_space_locked(struct vtd_iova_domain *dom,
+						    struct iova_req *req,
+						    unsigned long *pfn)
 {
 	struct vtd_iova_node *node;
 
 	lockdep_assert_held(&dom->lock);
 	/* The gap that straddles the limit: clipped, checked on its own. */
 	node = iova_first_above(dom, req->limit, &req->visits);
-	if (iova_span_fit(iova_gap_lo(dom, node),
+	if (iova_span_fit(iova_gap_lo(node),
 			  min(node->pfn_lo - 1, req->limit), req, pfn))
-		return 0;
+		return node;
 	/* Every gap below it lies wholly under the limit. */
 	while ((node = iova_prev_candidate(node, req))) {
-		if (iova_span_fit(node->pfn_lo - node->own_gap,
-				  node->pfn_lo - 1, req, pfn))
-			return 0;
+		if (iova_span_fit(iova_gap_lo(node), node->pfn_lo - 1, req,
+				  pfn))
+			return node;
 	}
-	return -ENOSPC;
+	return NULL;
 }
 
 static void iova_req_init(struct iova_req *req, unsigned long size,
@@ -501,6 +638,7 @@ static int iova_check_node(struct vtd_iova_domain *dom,
 	unsigned long gap_lo = prev ? prev->pfn_last + 1 : dom->start_pfn;
 	u32 sub_fit[VTD_IOVA_FIT_ORDERS];
 	unsigned long sub_gap;
+	unsigned int j;
 
 	if (n->pfn_lo > n->pfn_last)
 		return iova_check_fail(n, "inverted");
@@ -513,9 +651,19 @@ static int iova_check_node(struct vtd_iova_domain *dom,
 	if (n->own_gap != n->pfn_lo - gap_lo)
 		return iova_check_fail(n, "stale gap");
 	iova_sub_max(n, &sub_gap, sub_fit);
-	if (n->sub_gap != sub_gap ||
-	    memcmp(n->sub_fit, sub_fit, sizeof(sub_fit)))
+	for (j = 0; j < VTD_IOVA_FIT_ORDERS && sub_fit[j] == U32_MAX; j++)
+		;
+	if (n->sub_sat != j)
+		return iova_check_fail(n, "stale count of saturated orders");
+	for (j = 0; j < VTD_IOVA_FIT_ORDERS && sub_fit[j]; j++)
+		;
+	if (n->sub_orders != j)
+		return iova_check_fail(n, "stale count of fitting orders");
+	if (n->sub_gap != sub_gap)
 		return iova_check_fail(n, "stale subtree maximum");
+	for (j = n->sub_sat; j < n->sub_orders; j++)
+		if (n->sub_fit[j] != sub_fit[j])
+			return iova_check_fail(n, "stale subtree maximum");
 	return 0;
 }
 
@@ -595,6 +743,7 @@ static struct vtd_iova_node *iova_reserve_commit_locked(struct vtd_iova_domain *
 							struct vtd_iova_node *node)
 {
 	struct vtd_iova_node *n, *next, *gone = NULL;
+	unsigned long visits = 0;
 
 	n = iova_first_ending_at_or_above(dom, node->pfn_lo);
 	for (; n != dom->anchor && n->pfn_lo <= node->pfn_last; n = next) {
@@ -605,7 +754,9 @@ static struct vtd_iova_node *iova_reserve_commit_locked(struct vtd_iova_domain *
 		n->free_next = gone;
 		gone = n;
 	}
-	iova_insert_locked(dom, node);
+	/* [pfn_lo, pfn_last] is free now: it lies in the gap of the next node. */
+	iova_insert_below_locked(dom, node,
+				 iova_first_above(dom, node->pfn_lo, &visits));
 	return gone;
 }
 
@@ -631,7 +782,7 @@ int vtd_iova_alloc(struct vtd_iova_domain *dom, unsigned long size,
 		   unsigned long limit_pfn, unsigned long align, gfp_t gfp,
 		   unsigned long *pfn_out)
 {
-	struct vtd_iova_node *node;
+	struct vtd_iova_node *node, *succ;
 	struct iova_req req;
 	unsigned long flags, pfn;
 	int ret;
@@ -647,12 +798,13 @@ int vtd_iova_alloc(struct vtd_iova_domain *dom, unsigned long size,
 		return -ENOMEM;
 
 	spin_lock_irqsave(&dom->lock, flags);
-	ret = iova_find_space_locked(dom, &req, &pfn);
+	succ = iova_find_space_locked(dom, &req, &pfn);
 	dom->last_search_visits = req.visits;
-	if (!ret) {
+	ret = succ ? 0 : -ENOSPC;
+	if (succ) {
 		node->pfn_lo = pfn;
 		node->pfn_last = pfn + size - 1;
-		iova_insert_locked(dom, node);
+		iova_insert_below_locked(dom, node, succ);
 		node = NULL;
 		iova_debug_check_locked(dom);
 	}
