@@ -15,6 +15,7 @@
 # line of the command that produced it.
 
 P=bench-dma
+. /scenarios/lib/vtd.sh
 config=
 quick=0
 unmap=
@@ -94,7 +95,7 @@ ours-*)
 	if [ -n "$unmap" ]; then
 		if [ ! -e /sys/module/vtd_remap/parameters/unmap ]; then
 			echo "VTD-BENCH-UNAVAILABLE $config vtd_remap has no unmap= parameter"
-			rmmod vtd_remap
+			vtd_unload
 			exit 0
 		fi
 		got=$(cat /sys/module/vtd_remap/parameters/unmap)
@@ -195,8 +196,7 @@ done
 	;;
 esac
 
-if grep -q '^vtd_remap ' /proc/modules; then
-	rmmod vtd_remap || { echo "$P: FAIL: rmmod vtd_remap"; status=1; }
-fi
+# Drivers bound through the shim keep it loaded: vtd_unload unbinds them.
+vtd_unload || { echo "$P: FAIL: rmmod vtd_remap"; status=1; }
 echo "$P: done, status $status"
 exit $status
