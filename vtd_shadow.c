@@ -232,6 +232,15 @@ struct vtd_shadow_mag {
 	struct vtd_shadow_slot *s[VTD_SHADOW_MAG];
 };
 
+/* Fallback reasons: the index of a CPU's fb[]. */
+enum {
+	VTD_SHADOW_FB_SIZE,
+	VTD_SHADOW_FB_BOUND,
+	VTD_SHADOW_FB_NOMEM,
+	VTD_SHADOW_FB_RANGE,
+	VTD_SHADOW_NR_FB,
+};
+
 /**
  * struct vtd_shadow_pcpu - a CPU's part of a pool
  * @mag:	magazines, by class.
@@ -242,6 +251,7 @@ struct vtd_shadow_mag {
  * @copies_out:	copies out.
  * @bytes_in:	bytes copied in.
  * @bytes_out:	bytes copied out.
+ * @fb:		maps that fell back to zero-copy, by reason.
  */
 struct vtd_shadow_pcpu {
 	struct vtd_shadow_mag mag[VTD_SHADOW_NR_CLASSES];
@@ -252,6 +262,7 @@ struct vtd_shadow_pcpu {
 	u64 copies_out;
 	u64 bytes_in;
 	u64 bytes_out;
+	u64 fb[VTD_SHADOW_NR_FB];
 };
 
 /**
@@ -299,18 +310,10 @@ struct vtd_shadow_pool {
 	atomic64_t grows;
 	atomic64_t trims;
 	atomic64_t trim_failed;
-	atomic64_t fb[4];
 	atomic64_t bad;
 	bool warned_bound;
 };
 
-/* Fallback reasons: pool->fb[] index. */
-enum {
-	VTD_SHADOW_FB_SIZE,
-	VTD_SHADOW_FB_BOUND,
-	VTD_SHADOW_FB_NOMEM,
-	VTD_SHADOW_FB_RANGE,
-};
 
 static size_t vtd_shadow_class_size(unsigned int cls)
 {
@@ -860,14 +863,14 @@ int vtd_shadow_map(struct vtd_shadow_pool *pool, phys_addr_t phys,
 	int err = 0;
 
 	if (!size || size > vtd_shadow_max() || need > vtd_shadow_max()) {
-		atomic64_inc(&pool->fb[VTD_SHADOW_FB_SIZE]);
+		this_cpu_inc(pool->pcpu->fb[VTD_SHADOW_FB_SIZE]);
 		return -E2BIG;
 	}
 	if (off)
 		need = max_t(size_t, need, align_mask + 1);
 	if (is_pci_p2pdma_page(pfn_to_page(PHYS_PFN(phys))) ||
 	    need > vtd_shadow_class_size(VTD_SHADOW_NR_CLASSES - 1)) {
-		atomic64_inc(&pool->fb[VTD_SHADOW_FB_RANGE]);
+		this_cpu_inc(pool->pcpu->fb[VTD_SHADOW_FB_RANGE]);
 		return -ERANGE;
 	}
 	cls = order_base_2(max_t(size_t, need, 1UL << VTD_SHADOW_MIN_SHIFT)) -
@@ -879,7 +882,7 @@ int vtd_shadow_map(struct vtd_shadow_pool *pool, phys_addr_t phys,
 			pr_info("domain %u: shadow pool at its bound (%lu KiB): mapping zero-copy and strict until slots come back\n",
 				pool->dom->did, pool->max_pages * PAGE_SIZE / 1024);
 		}
-		atomic64_inc(&pool->fb[err == -ENOSPC ? VTD_SHADOW_FB_BOUND :
+		this_cpu_inc(pool->pcpu->fb[err == -ENOSPC ? VTD_SHADOW_FB_BOUND :
 				       err == -ERANGE ? VTD_SHADOW_FB_RANGE :
 				       VTD_SHADOW_FB_NOMEM]);
 		return err;
@@ -888,7 +891,7 @@ int vtd_shadow_map(struct vtd_shadow_pool *pool, phys_addr_t phys,
 	if (iova + size - 1 > limit ||
 	    (iova & ~(u64)boundary) != ((iova + size - 1) & ~(u64)boundary)) {
 		vtd_shadow_give(pool, s);
-		atomic64_inc(&pool->fb[VTD_SHADOW_FB_RANGE]);
+		this_cpu_inc(pool->pcpu->fb[VTD_SHADOW_FB_RANGE]);
 		return -ERANGE;
 	}
 	s->orig = phys;
@@ -1035,6 +1038,10 @@ void vtd_shadow_get_stats(struct vtd_shadow_pool *pool,
 		st->copies_out += READ_ONCE(pc->copies_out);
 		st->bytes_in += READ_ONCE(pc->bytes_in);
 		st->bytes_out += READ_ONCE(pc->bytes_out);
+		st->fb_size += READ_ONCE(pc->fb[VTD_SHADOW_FB_SIZE]);
+		st->fb_bound += READ_ONCE(pc->fb[VTD_SHADOW_FB_BOUND]);
+		st->fb_nomem += READ_ONCE(pc->fb[VTD_SHADOW_FB_NOMEM]);
+		st->fb_range += READ_ONCE(pc->fb[VTD_SHADOW_FB_RANGE]);
 	}
 	st->in_use = st->takes - gives;
 	for (cls = 0; cls < VTD_SHADOW_NR_CLASSES; cls++) {
@@ -1048,10 +1055,6 @@ void vtd_shadow_get_stats(struct vtd_shadow_pool *pool,
 	st->grows = atomic64_read(&pool->grows);
 	st->trims = atomic64_read(&pool->trims);
 	st->trim_failed = atomic64_read(&pool->trim_failed);
-	st->fb_size = atomic64_read(&pool->fb[VTD_SHADOW_FB_SIZE]);
-	st->fb_bound = atomic64_read(&pool->fb[VTD_SHADOW_FB_BOUND]);
-	st->fb_nomem = atomic64_read(&pool->fb[VTD_SHADOW_FB_NOMEM]);
-	st->fb_range = atomic64_read(&pool->fb[VTD_SHADOW_FB_RANGE]);
 	st->bad = atomic64_read(&pool->bad);
 }
 EXPORT_SYMBOL_GPL(vtd_shadow_get_stats);
