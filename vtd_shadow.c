@@ -314,7 +314,6 @@ struct vtd_shadow_pool {
 	bool warned_bound;
 };
 
-
 static size_t vtd_shadow_class_size(unsigned int cls)
 {
 	return 1UL << (VTD_SHADOW_MIN_SHIFT + cls);
