@@ -84,11 +84,13 @@
  * 3. Data structures. A struct vtd_dma_dev per owned device, in the
  *    xarray vtd_dma_devs keyed by segment << 16 | bus << 8 | devfn (dense
  *    small keys; xa_load() is lock-free, which the map path needs). It
- *    holds the device (a reference), its unit and domain, counters and a
- *    ring of the last VTD_DMA_RECENT maps for debugfs. The members of one
- *    owned group share a struct vtd_dma_group: the group as computed when
- *    taken and the one domain, counted by the records pointing at it
- *    (under vtd_dma_mutex); the last record freed frees the domain. The domain's IOVA
+ *    holds the device (a reference), its unit and domain, and per CPU its
+ *    counters and a ring of the last VTD_DMA_RECENT maps made there, for
+ *    debugfs. The members of one owned group share a struct
+ *    vtd_dma_group: the group as computed when taken, the one domain,
+ *    counted by the records pointing at it (under vtd_dma_mutex; the last
+ *    record freed frees the domain), and the drivers bound to its members
+ *    with the module reference they hold (section 2). The domain's IOVA
  *    allocator is the record of live mappings: an unmap finds the range an
  *    address belongs to there, so no per-mapping memory is spent here,
  *    except a small record per coherent buffer built from separate pages
