@@ -4,7 +4,8 @@
 # shellcheck shell=dash
 #
 # Needs scripts/qemu-boot.sh --devices nvme. Arguments: unbind=yes adds
-# step 4 (see there; not on the sanitizer kernel). Steps:
+# step 4 (see there; not on the sanitizer kernel); remap=P1,P2 more
+# vtd_remap parameters for the insmod. Steps:
 #  1. insmod vtd_remap.ko own=<the nvme controller>; wait for its disk;
 #     write a 4 MiB pattern through the shim;
 #  2. the scenario's shell opens the disk (exec 3< /dev/nvme0n1): the
@@ -34,6 +35,7 @@ P=unload-busy
 . /scenarios/lib/vtd.sh
 
 unbind=no
+remap_params=
 for a in "$@"; do
 	case "${a%%=*}" in
 	"$P".*) a=${a#"$P".} ;;
@@ -41,7 +43,8 @@ for a in "$@"; do
 	esac
 	case "$a" in
 	unbind=yes | unbind=no) unbind=${a#unbind=} ;;
-	*) echo "$P: FAIL: unknown argument $a (unbind=yes|no)"; exit 1 ;;
+	remap=*) remap_params=$(echo "${a#remap=}" | tr , ' ') ;;
+	*) echo "$P: FAIL: unknown argument $a (unbind=yes|no, remap=P1,P2)"; exit 1 ;;
 	esac
 done
 
@@ -66,8 +69,10 @@ readback() {
 
 nvme=$(drv_pci 0x010802 | head -n 1)
 [ -n "$nvme" ] || fail "no nvme controller (--devices nvme)"
-echo "$P: insmod vtd_remap.ko own=$nvme"
-insmod "$DRV_KO" own="$nvme" || fail "insmod vtd_remap.ko own=$nvme"
+echo "$P: insmod vtd_remap.ko own=$nvme $remap_params"
+# Word splitting of the parameters is intended.
+# shellcheck disable=SC2086
+insmod "$DRV_KO" own="$nvme" $remap_params || fail "insmod vtd_remap.ko own=$nvme $remap_params"
 blk=$(drv_wait_blk "$nvme" 60) || fail "no disk below $nvme after the shim took it"
 [ "$(drv_dma_field "$nvme" driver)" = nvme ] || fail "$nvme is not owned by the shim"
 
