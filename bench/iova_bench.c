@@ -55,6 +55,7 @@
 #include <linux/vmstat.h>
 
 #include "iova.h"
+#include "bench_rng.h"
 
 static char *tests = "ref,loop,churn,scale,mem";
 module_param(tests, charp, 0444);
@@ -285,37 +286,6 @@ static void live_put_all(struct bench_ctx *c, struct bench_live *l)
 }
 
 /* --- statistics ---------------------------------------------------------- */
-
-static u64 rng_state;
-
-static void rng_seed(u64 seed)
-{
-	rng_state = seed ? seed : 1;
-}
-
-/* xorshift64: the same sequence for every allocator. */
-static u64 rng_next(void)
-{
-	u64 x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rng_state = x;
-	return x;
-}
-
-static unsigned long rng_below(unsigned long n)
-{
-	return rng_next() % n;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Sorts @v; the value at quantile @q permille. */
 static u64 quantile(u64 *v, unsigned long n, unsigned int q)

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "vtd_shim.h"
+#include "../bench/bench_rng.h"
 
 #define BENCH_LAST_PFN	((1UL << 36) - 1)
 
@@ -46,36 +47,6 @@ static u64 now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static u64 rng_state;
-
-static void rng_seed(u64 seed)
-{
-	rng_state = seed ? seed : 1;
-}
-
-static u64 rng_next(void)
-{
-	u64 x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rng_state = x;
-	return x;
-}
-
-static unsigned long rng_below(unsigned long n)
-{
-	return rng_next() % n;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Sorts @v; prints median, p99 and mean. */

@@ -33,9 +33,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* The kernel's spelling, for the userspace build. */
-#define __aligned(x)		__attribute__((aligned(x)))
-
 #define OPC_IDENTIFY		0x06
 #define OPC_VIRT_MGMT		0x1c
 #define CNS_CTRL		0x01
@@ -85,7 +82,7 @@ static uint16_t le16(const uint8_t *p)
 /* The primary controller's CNTLID (Identify Controller, bytes 79:78). */
 static int primary_cntlid(uint16_t *id)
 {
-	static uint8_t buf[4096] __aligned(4096);
+	static _Alignas(4096) uint8_t buf[4096];
 
 	if (admin(OPC_IDENTIFY, CNS_CTRL, 0, buf, sizeof(buf),
 		  "identify controller"))
@@ -112,7 +109,7 @@ static int virt_mgmt(unsigned int act, unsigned int rt, uint16_t cntlid,
 
 static int cmd_list(void)
 {
-	static uint8_t buf[4096] __aligned(4096);
+	static _Alignas(4096) uint8_t buf[4096];
 	int n, i;
 
 	n = sec_list(buf);
@@ -149,7 +146,7 @@ static int cmd_release(void)
 
 static int cmd_online(unsigned int vfn, unsigned int nvq, unsigned int nvi)
 {
-	static uint8_t buf[4096] __aligned(4096);
+	static _Alignas(4096) uint8_t buf[4096];
 	int n, i;
 
 	n = sec_list(buf);
