@@ -79,12 +79,29 @@ static uint16_t le16(const uint8_t *p)
 	return p[0] | p[1] << 8;
 }
 
+#define PAGE_BYTES		4096
+
+/* A page-aligned page for an admin command's data, allocated once. */
+static uint8_t *page_buf(void)
+{
+	static uint8_t *page;
+
+	if (!page) {
+		page = aligned_alloc(PAGE_BYTES, PAGE_BYTES);
+		if (!page) {
+			perror("nvme-virt: aligned_alloc");
+			exit(1);
+		}
+	}
+	return page;
+}
+
 /* The primary controller's CNTLID (Identify Controller, bytes 79:78). */
 static int primary_cntlid(uint16_t *id)
 {
-	static _Alignas(4096) uint8_t buf[4096];
+	uint8_t *buf = page_buf();
 
-	if (admin(OPC_IDENTIFY, CNS_CTRL, 0, buf, sizeof(buf),
+	if (admin(OPC_IDENTIFY, CNS_CTRL, 0, buf, PAGE_BYTES,
 		  "identify controller"))
 		return -1;
 	*id = le16(buf + 78);
@@ -94,7 +111,7 @@ static int primary_cntlid(uint16_t *id)
 /* The secondary controller list; returns the number of entries. */
 static int sec_list(uint8_t *buf)
 {
-	if (admin(OPC_IDENTIFY, CNS_SEC_CTRL_LIST, 0, buf, 4096,
+	if (admin(OPC_IDENTIFY, CNS_SEC_CTRL_LIST, 0, buf, PAGE_BYTES,
 		  "identify secondary controller list"))
 		return -1;
 	return buf[0];
@@ -109,7 +126,7 @@ static int virt_mgmt(unsigned int act, unsigned int rt, uint16_t cntlid,
 
 static int cmd_list(void)
 {
-	static _Alignas(4096) uint8_t buf[4096];
+	uint8_t *buf = page_buf();
 	int n, i;
 
 	n = sec_list(buf);
@@ -146,7 +163,7 @@ static int cmd_release(void)
 
 static int cmd_online(unsigned int vfn, unsigned int nvq, unsigned int nvi)
 {
-	static _Alignas(4096) uint8_t buf[4096];
+	uint8_t *buf = page_buf();
 	int n, i;
 
 	n = sec_list(buf);
