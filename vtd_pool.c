@@ -63,6 +63,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 
 #include "vtd_pool.h"
@@ -117,13 +118,23 @@ static void *pool_pop_locked(struct vtd_pool *pool)
 	return page_address(page);
 }
 
+static void pool_page_free_rcu(struct rcu_head *head)
+{
+	__free_page(container_of(head, struct page, rcu_head));
+}
+
+/*
+ * Give pages back to the page allocator, each after an RCU grace period:
+ * a lockless page-table reader (vtd_pgtable_take_tag()) may still be
+ * inside one that was a table, and must find memory the pool owned.
+ */
 static void pool_free_pages(struct list_head *pages)
 {
 	struct page *page;
 
 	while ((page = list_first_entry_or_null(pages, struct page, lru))) {
 		list_del(&page->lru);
-		free_page((unsigned long)page_address(page));
+		call_rcu(&page->rcu_head, pool_page_free_rcu);
 	}
 }
 
@@ -572,5 +583,7 @@ void vtd_pool_destroy(struct vtd_pool *pool)
 	pool->nr_free = 0;
 	spin_unlock_irqrestore(&pool->lock, flags);
 	pool_free_pages(&all);
+	/* The callbacks are this module's code: none may outlive it. */
+	rcu_barrier();
 }
 EXPORT_SYMBOL_GPL(vtd_pool_destroy);

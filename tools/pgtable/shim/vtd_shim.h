@@ -309,9 +309,24 @@ static inline void *shim_list_first(struct list_head *h, size_t off)
 
 #define list_first_entry_or_null(h, t, m)	shim_list_first(h, offsetof(t, m))
 
+/* --- RCU: one thread frees, so a grace period is over at once --- */
+struct rcu_head {
+	void (*func)(struct rcu_head *head);
+};
+
+#define rcu_read_lock()		do { } while (0)
+#define rcu_read_unlock()	do { } while (0)
+#define rcu_barrier()		do { } while (0)
+static inline void call_rcu(struct rcu_head *head,
+			    void (*func)(struct rcu_head *head))
+{
+	func(head);
+}
+
 /* --- pages: a counting allocator --- */
 struct page {
 	struct list_head lru;
+	struct rcu_head rcu_head;
 	void *va;
 };
 
@@ -340,6 +355,7 @@ bool shim_line_flushed(const void *va);
 unsigned long __get_free_page(gfp_t gfp);
 void free_page(unsigned long addr);
 struct page *virt_to_page(const void *va);
+#define __free_page(p)		free_page((unsigned long)(p)->va)
 static inline void *page_address(struct page *p)
 {
 	return p->va;
