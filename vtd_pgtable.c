@@ -40,8 +40,9 @@
  *    b. A non-leaf entry is R | W | the address of a table page in the
  *       tree, and nothing else.
  *    c. A leaf's address is aligned to its level's size; its reserved bits
- *       (6:2, 10:8, SNP without ECAP.SC, 63:52, 20:12 of a 2 MiB and 29:12
- *       of a 1 GiB page) are clear.
+ *       (6:2, 10:8, SNP without ECAP.SC, 63:62, 20:12 of a 2 MiB and 29:12
+ *       of a 1 GiB page) are clear. Bits 61:52, which the unit ignores,
+ *       hold a leaf's tag (section 4) and are clear in a table entry.
  *    d. An unmap, or the undo of a failed map, takes out of the tree every
  *       table it finds empty whose whole span lies inside its range, and no
  *       other: a table whose span reaches outside the range may be in use
@@ -72,6 +73,11 @@
  *    only partly covers is first replaced by a table of the next size
  *    down with the same translations (the unit sees the old or the new
  *    entry, both translate the same), and the walk continues in it.
+ *    A map may leave a tag (VTD_PGT_TAG()) on its first leaf, for its
+ *    caller to find the map by; take_tag() clears it with cmpxchg(), so
+ *    one caller gets it, and only at the leaf's first byte. A split or
+ *    an unmap drops it. The unit ignores those bits: changing them needs
+ *    no flush and no invalidation.
  *
  * 5. Locking
  *
@@ -88,6 +94,13 @@
  *    shares with its neighbours (parents) are never freed by them. Only
  *    the owner of a range can empty the tables wholly inside it, so the
  *    reclaim's emptiness check needs no barrier against other ranges.
+ *
+ *    take_tag() takes no lock either. For a range its caller owns, the
+ *    argument above keeps every table on its walk in the tree. For any
+ *    other address it may walk a table being freed; an RCU read side
+ *    keeps that memory safe, since the pool hands pages back to the page
+ *    allocator only after a grace period (vtd_pool.c), and the answer is
+ *    then only a hint.
  *
  *    Readers of ranges they do not own do meet tables being freed: lookup
  *    and walk (debugfs dumps) and the checker. pgt->reclaim_lock, a rwlock,
@@ -143,6 +156,7 @@
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <asm/cacheflush.h>
 
@@ -158,6 +172,7 @@ MODULE_PARM_DESC(pgtable_check, "Run the O(n) page-table checker after every map
 #define PGT_PS			BIT_ULL(7)	/* level 2 and 3 only */
 #define PGT_SNP			BIT_ULL(11)	/* leaves, with ECAP.SC */
 #define PGT_ADDR		GENMASK_ULL(51, 12)
+#define PGT_TAG			GENMASK_ULL(61, 52)	/* ignored: the caller's tag */
 #define PGT_LEAF_ATTR		(PGT_R | PGT_W | PGT_SNP)
 /* Entries hold address bits 51:12: physical addresses end below 2^52. */
 #define PGT_PHYS_LIMIT		BIT_ULL(52)
@@ -282,6 +297,7 @@ struct pgt_map_state {
 	u64 end;
 	phys_addr_t phys;
 	u64 attr;		/* PGT_LEAF_ATTR bits of every leaf */
+	u64 tag;		/* PGT_TAG bits of the next leaf, then 0 */
 	struct vtd_pool_resv *resv;
 };
 
@@ -339,8 +355,10 @@ static int pgt_map_level(struct vtd_pgtable *pgt, u64 *table,
 		if (pgt_leaf_ok(pgt, level) && limit - s->iova >= size &&
 		    IS_ALIGNED(s->iova | s->phys, size)) {
 			old = cmpxchg64(ptep, 0ULL,
-					pgt_mk_leaf(s->phys, level, s->attr));
+					pgt_mk_leaf(s->phys, level, s->attr) |
+					s->tag);
 			if (!old) {
+				s->tag = 0;
 				if (first < 0)
 					first = ptep - table;
 				last = ptep - table;
@@ -570,10 +588,10 @@ static int pgt_check_range(const struct vtd_pgtable *pgt, u64 iova, u64 size)
 static u64 pgt_reserved_bits(const struct vtd_pgtable *pgt, u64 pte,
 			     unsigned int level)
 {
-	u64 rsvd = GENMASK_ULL(63, 52) | GENMASK_ULL(10, 8) | GENMASK_ULL(6, 2);
+	u64 rsvd = GENMASK_ULL(63, 62) | GENMASK_ULL(10, 8) | GENMASK_ULL(6, 2);
 
 	if (!pgt_is_leaf(pte, level))
-		return rsvd | PGT_SNP | PGT_PS;
+		return rsvd | PGT_TAG | PGT_SNP | PGT_PS;
 	if (!pgt->cfg.snoop_ctl)
 		rsvd |= PGT_SNP;
 	if (level > 1)
@@ -719,6 +737,8 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		s.attr |= PGT_W;
 	if ((prot & VTD_PGT_SNOOP) && pgt->cfg.snoop_ctl)
 		s.attr |= PGT_SNP;
+	s.tag = FIELD_PREP(PGT_TAG, (prot >> VTD_PGT_TAG_SHIFT) &
+				    VTD_PGT_TAG_MAX);
 	s.resv = pgt_resv(pgt, gfp,
 			  vtd_pgtable_map_pages_at(pgt, iova, phys, size),
 			  resv, &own);
@@ -896,6 +916,57 @@ int vtd_pgtable_lookup(struct vtd_pgtable *pgt, u64 iova, phys_addr_t *phys)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_lookup);
+
+/**
+ * vtd_pgtable_take_tag() - take back the tag a map left on its first leaf
+ * @pgt: the table
+ * @iova: the first address of the map that left it (VTD_PGT_TAG()): the
+ *	  first byte of the leaf holding the tag
+ *
+ * Clears the tag with cmpxchg(), so of two calls for one leaf only one
+ * gets it. The unit ignores those bits: nothing to flush or invalidate.
+ * Lockless: an RCU read side, against the pool, which frees pages to the
+ * page allocator only after a grace period (vtd_pool.c). For a range the
+ * caller owns the walk is exact (section 5); for any other address it may
+ * pass through a table being reclaimed and its answer is only a hint.
+ * Context: any.
+ * Return: the tag (1..VTD_PGT_TAG_MAX), or 0 if @iova is not mapped or
+ * its leaf has none.
+ */
+unsigned int vtd_pgtable_take_tag(struct vtd_pgtable *pgt, u64 iova)
+{
+	unsigned int lvl = pgt->levels, tag = 0;
+	u64 *table = pgt->root, *ptep, e, old;
+
+	if (iova >> pgt->aw_bits)
+		return 0;
+	rcu_read_lock();
+	for (;;) {
+		ptep = &table[pgt_index(iova, lvl)];
+		e = READ_ONCE(*ptep);
+		if (!pgt_present(e))
+			break;
+		if (pgt_is_leaf(e, lvl)) {
+			/* Only the leaf's first byte names its map's head. */
+			if (iova & (pgt_level_size(lvl) - 1))
+				break;
+			while (e & PGT_TAG) {
+				old = cmpxchg64(ptep, e, e & ~PGT_TAG);
+				if (old == e) {
+					tag = FIELD_GET(PGT_TAG, e);
+					break;
+				}
+				e = old;
+			}
+			break;
+		}
+		table = pgt_pte_table(e);
+		lvl--;
+	}
+	rcu_read_unlock();
+	return tag;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_take_tag);
 
 /**
  * vtd_pgtable_map_pages_at() - table pages a map of a known range can need

@@ -23,6 +23,15 @@
 #define VTD_PGT_WRITE		BIT(1)	/* DMA writes allowed */
 #define VTD_PGT_SNOOP		BIT(2)	/* force snooping, if the unit can */
 #define VTD_PGT_NO_MAP_FLUSH	BIT(3)	/* caller calls iotlb_map itself */
+/*
+ * A tag (1..VTD_PGT_TAG_MAX) the first leaf of a map keeps for its caller,
+ * in entry bits 61:52, which the unit ignores (VT-d 9.8): a range can say
+ * what it is without a lookup elsewhere. vtd_pgtable_take_tag() takes it
+ * back; an unmap or a superpage split drops it.
+ */
+#define VTD_PGT_TAG_SHIFT	8
+#define VTD_PGT_TAG_MAX		0x3ff
+#define VTD_PGT_TAG(t)		((t) << VTD_PGT_TAG_SHIFT)
 
 /* vtd_pgtable_cfg.page_sizes: what CAP.SLLPS (bits 37:34) allows. */
 #define VTD_PGT_SZ_2M		BIT(0)	/* CAP.SLLPS bit 0: 2 MiB pages */
@@ -159,6 +168,7 @@ int vtd_pgtable_sync(struct vtd_pgtable *pgt,
 int vtd_pgtable_lookup(struct vtd_pgtable *pgt, u64 iova, phys_addr_t *phys);
 int vtd_pgtable_leaf(struct vtd_pgtable *pgt, u64 iova, u64 *pte,
 		     unsigned int *level);
+unsigned int vtd_pgtable_take_tag(struct vtd_pgtable *pgt, u64 iova);
 int vtd_pgtable_check(struct vtd_pgtable *pgt);
 
 unsigned long vtd_pgtable_map_pages(unsigned int levels, u64 size);

@@ -608,9 +608,10 @@ static void t_reclaim_neighbours(struct ctx *c)
 }
 
 /*
- * Map and unmap of a range take no lock a reclaim or a reader holds: with
- * reclaim_lock held exclusive here, another thread's map and unmap of its
- * own range (no table to free) still complete.
+ * Map, taking a tag back and unmap of a range take no lock a reclaim or a
+ * reader holds: with reclaim_lock held exclusive here, another thread's
+ * map, vtd_pgtable_take_tag() and unmap of its own range (no table to
+ * free) still complete.
  */
 static int nl_done;
 
@@ -620,8 +621,9 @@ static void *nl_worker(void *arg)
 	struct vtd_pgtable_gather g;
 
 	vtd_pgtable_gather_init(&g);
-	if (vtd_pgtable_map(&c->pgt, 20 * SZ_1G + SZ_4K, T_PHYS, SZ_4K, RW,
-			    GFP_ATOMIC, NULL, &g) == 0 &&
+	if (vtd_pgtable_map(&c->pgt, 20 * SZ_1G + SZ_4K, T_PHYS, SZ_4K,
+			    RW | VTD_PGT_TAG(3), GFP_ATOMIC, NULL, &g) == 0 &&
+	    vtd_pgtable_take_tag(&c->pgt, 20 * SZ_1G + SZ_4K) == 3 &&
 	    vtd_pgtable_unmap(&c->pgt, 20 * SZ_1G + SZ_4K, SZ_4K, GFP_ATOMIC,
 			      NULL, &g) == SZ_4K)
 		__atomic_store_n(&nl_done, 1, __ATOMIC_RELEASE);
@@ -650,6 +652,99 @@ static void t_no_lock(struct ctx *c)
 	pthread_join(th, NULL);
 	vtd_pgtable_sync(&c->pgt, &c->g);
 	CHECK_EQ(unmap(c, 20 * SZ_1G, SZ_4K), SZ_4K);
+	expect_baseline(c);
+}
+
+/*
+ * Tags: only the first leaf of a map keeps one, in bits 61:52 (ignored by
+ * the unit), which the checker allows in leaves and nowhere else; only the
+ * leaf's first byte takes it back, once; an unmap drops it.
+ */
+static void t_tags(struct ctx *c)
+{
+	u64 x = 9 * SZ_1G, y = 10 * SZ_1G, pte, *table;
+	unsigned int level, lvl;
+
+	CHECK_EQ(map(c, x, T_PHYS, 3 * SZ_4K, RW | VTD_PGT_TAG(VTD_PGT_TAG_MAX)), 0);
+	CHECK_EQ(vtd_pgtable_leaf(&c->pgt, x, &pte, &level), 0);
+	CHECK_EQ(pte >> 52, VTD_PGT_TAG_MAX);
+	CHECK_EQ(xlate(c, x + 5), T_PHYS + 5);
+	CHECK_EQ(vtd_pgtable_leaf(&c->pgt, x + SZ_4K, &pte, &level), 0);
+	CHECK_EQ(pte >> 52, 0);
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, x + SZ_4K), 0);
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, x + 8), 0);
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, x), VTD_PGT_TAG_MAX);
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, x), 0);
+	CHECK_EQ(xlate(c, x), T_PHYS);		/* the translation stays */
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, 1ULL << c->aw), 0);
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, x + 3 * SZ_4K), 0);
+
+	/* A superpage head: its first byte only. */
+	CHECK_EQ(map(c, y, T_PHYS, SZ_2M, RW | VTD_PGT_TAG(5)), 0);
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, y + SZ_4K), 0);
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, y), 5);
+
+	/* Unmapped and mapped again without a tag: none. */
+	CHECK_EQ(map(c, x + 3 * SZ_4K, T_PHYS, SZ_4K, RW | VTD_PGT_TAG(2)), 0);
+	CHECK_EQ(unmap(c, x + 3 * SZ_4K, SZ_4K), SZ_4K);
+	CHECK_EQ(map(c, x + 3 * SZ_4K, T_PHYS, SZ_4K, RW), 0);
+	CHECK_EQ(vtd_pgtable_take_tag(&c->pgt, x + 3 * SZ_4K), 0);
+
+	/* A tag bit in a table entry breaks invariant 3c. */
+	table = c->pgt.root;
+	for (lvl = c->pgt.levels; lvl > 2; lvl--)
+		table = (u64 *)(uintptr_t)(table[(x >> (12 + 9 * (lvl - 1))) & 511] &
+					   GENMASK_ULL(51, 12));
+	pte = table[(x >> 21) & 511];
+	table[(x >> 21) & 511] = pte | BIT_ULL(52);
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), -EINVAL);
+	table[(x >> 21) & 511] = pte;
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+
+	CHECK_EQ(unmap(c, x, 4 * SZ_4K), 4 * SZ_4K);
+	CHECK_EQ(unmap(c, y, SZ_2M), SZ_2M);
+	expect_baseline(c);
+}
+
+/* Of threads taking one tag back at once, exactly one gets it. */
+static u64 tt_iova;
+static int tt_got[4];
+
+static void *tt_worker(void *arg)
+{
+	struct ctx *c = arg;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (!tt_got[i] &&
+		    __atomic_compare_exchange_n(&tt_got[i], &(int){0}, -1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	tt_got[i] = vtd_pgtable_take_tag(&c->pgt, tt_iova);
+	return NULL;
+}
+
+static void t_tag_race(struct ctx *c)
+{
+	pthread_t th[4];
+	int round, i, won;
+
+	tt_iova = 11 * SZ_1G;
+	for (round = 0; round < 200; round++) {
+		CHECK_EQ(map(c, tt_iova, T_PHYS, SZ_4K, RW | VTD_PGT_TAG(7)), 0);
+		memset(tt_got, 0, sizeof(tt_got));
+		for (i = 0; i < 4; i++)
+			pthread_create(&th[i], NULL, tt_worker, c);
+		for (i = 0; i < 4; i++)
+			pthread_join(th[i], NULL);
+		for (i = 0, won = 0; i < 4; i++) {
+			CHECK(tt_got[i] == 0 || tt_got[i] == 7);
+			won += tt_got[i] == 7;
+		}
+		CHECK_EQ(won, 1);
+		CHECK_EQ(unmap(c, tt_iova, SZ_4K), SZ_4K);
+	}
 	expect_baseline(c);
 }
 
@@ -919,7 +1014,9 @@ static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "no clflush when coherent", t_coherent },
 	{ "concurrent disjoint map/unmap", t_concurrent },
 	{ "reclaim next to live neighbours", t_reclaim_neighbours },
-	{ "map and unmap take no reclaim lock", t_no_lock },
+	{ "map, tag and unmap take no reclaim lock", t_no_lock },
+	{ "tags on first leaves", t_tags },
+	{ "one of racing tag takers gets it", t_tag_race },
 	{ "invalidated range covers cleared leaves", t_gather_range },
 	{ "table pages per MiB", t_cost },
 	{ "partial unmap keeps shared tables", t_neighbour },
