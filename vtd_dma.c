@@ -118,12 +118,23 @@
  *    segment while the merge respects the maximum segment size
  *    (dma_get_max_seg_size()) and the boundary. Lists longer than the
  *    largest mapping, or with no room for one range under the mask, are
- *    mapped one range per segment instead, never merged. An unmap finds
- *    its address's range with vtd_iova_find(), which checks the address
- *    and gives the range's extent (a map_sg range may have been rounded
- *    up) and whose first page must still be mapped (a range waiting in a
- *    per-CPU cache or a flush queue is still allocated in the tree, so
- *    the page table tells a second unmap), unmaps the range and frees it
+ *    mapped one range per segment instead, never merged. A range of a
+ *    power-of-two size that vtd_dma_map_core() maps (map_page,
+ *    map_resource, a contiguous coherent block, map_sg's per-segment
+ *    fallback) keeps log2(pages) + 1 in the tag of its first leaf
+ *    (VTD_PGT_TAG()). Its unmap takes the tag back
+ *    (vtd_domain_take_tag(), lockless, and only one taker gets it), which
+ *    proves the address is such a range's first page and gives its size:
+ *    no lookup in the allocator's tree, no shared lock. Any other range's
+ *    unmap finds its address's range with vtd_iova_find(), which checks
+ *    the address and gives the range's extent (a map_sg range may have
+ *    been rounded up) and whose first page must still be mapped (a range
+ *    waiting in a per-CPU cache or a flush queue is still allocated in
+ *    the tree, so the page table tells a second unmap); an untagged range
+ *    is also where a second unmap of a tagged one ends up, and is refused
+ *    there once the first has cleared its pages. Two unmaps of one range
+ *    at the same moment are a driver bug neither path catches. Either
+ *    way the shim unmaps the range and frees it
  *    through vtd_domain_free_iova(): sizes the per-CPU range caches serve
  *    (powers of two up to 32 pages) go to this CPU's cache without a
  *    second search of the tree; other sizes are freed in the tree.
@@ -698,10 +709,13 @@ static void vtd_dma_unmap_range(struct vtd_dma_dev *dd, u64 iova, u64 pages)
 
 /*
  * Give back the range holding @addr, which must be its first page if
- * @at_start. @len bytes from @addr were mapped, says the caller. The
- * lookup checks the address before anything is unmapped (a wrong address
- * must not unmap a range another CPU is mapping) and gives the range's
- * extent, which the caller's size need not tell (section 4).
+ * @at_start. @len bytes from @addr were mapped, says the caller.
+ * A range vtd_dma_map_core() made carries its size in the tag of its first
+ * leaf (section 4): taking the tag back claims the range, without a lookup
+ * in the allocator's tree and without a lock. Any other range is looked
+ * up in the tree, which checks the address before anything is unmapped
+ * (a wrong address must not unmap a range another CPU is mapping) and
+ * gives the range's extent, which the caller's size need not tell.
  * Return: 0 with the range in @out (if not NULL), or -ENOENT if @addr is
  * not in a range we handed out (a driver bug: warned, nothing freed).
  */
@@ -709,18 +723,25 @@ static int vtd_dma_release(struct vtd_dma_dev *dd, u64 addr, u64 len,
 			   bool at_start, struct vtd_iova_range *out)
 {
 	unsigned long pfn = addr >> PAGE_SHIFT;
-	struct vtd_iova_range r;
+	struct vtd_iova_range r = {};
+	unsigned int tag;
 	phys_addr_t phys;
 	u64 start, size;
 
-	/*
-	 * A range in a per-CPU cache or a flush queue is still allocated in
-	 * the tree, so the tree alone cannot tell a second unmap: the first
-	 * page of every range the shim hands out is mapped until its unmap.
-	 */
-	if (vtd_iova_find(&dd->dom->iova, pfn, &r) || r.reserved ||
-	    (at_start && r.pfn_lo != pfn) ||
-	    vtd_domain_lookup(dd->dom, (u64)r.pfn_lo << PAGE_SHIFT, &phys)) {
+	tag = vtd_domain_take_tag(dd->dom, addr & PAGE_MASK);
+	if (tag) {
+		r.pfn_lo = pfn;
+		r.pfn_last = pfn + BIT_ULL(tag - 1) - 1;
+	} else if (vtd_iova_find(&dd->dom->iova, pfn, &r) || r.reserved ||
+		   (at_start && r.pfn_lo != pfn) ||
+		   vtd_domain_lookup(dd->dom, (u64)r.pfn_lo << PAGE_SHIFT,
+				     &phys)) {
+		/*
+		 * A range in a per-CPU cache or a flush queue is still
+		 * allocated in the tree, so the tree alone cannot tell a
+		 * second unmap: the first page of every range the shim hands
+		 * out is mapped until its unmap.
+		 */
 		this_cpu_inc(dd->stats->bad_unmaps);
 		dev_WARN_ONCE(&dd->pdev->dev, 1,
 			      "dma: unmap of %#llx, which the shim did not map\n",
@@ -760,6 +781,9 @@ static int vtd_dma_map_core(struct vtd_dma_dev *dd, phys_addr_t phys,
 				  &iova);
 	if (ret)
 		return ret;
+	/* Its size, for vtd_dma_release(): log2(pages) + 1 fits in a tag. */
+	if (is_power_of_2(pages))
+		prot |= VTD_PGT_TAG(ilog2(pages) + 1);
 	ret = vtd_domain_map(dd->dom, iova, phys - off, span, prot, gfp);
 	if (ret) {
 		/* All or nothing: the range holds no mapping. */

@@ -990,6 +990,24 @@ int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys)
 EXPORT_SYMBOL_GPL(vtd_domain_lookup);
 
 /**
+ * vtd_domain_take_tag() - take back the tag a map left on its first leaf
+ * @dom: the domain
+ * @iova: the first address of that map (VTD_PGT_TAG() in its prot)
+ *
+ * Lockless; of two calls for one tag only one gets it
+ * (vtd_pgtable_take_tag()).
+ * Context: any.
+ * Return: the tag, or 0 if @iova is not such an address or it was taken.
+ */
+unsigned int vtd_domain_take_tag(struct vtd_domain *dom, u64 iova)
+{
+	if (!vtd_domain_has_table(dom))
+		return 0;
+	return vtd_pgtable_take_tag(&dom->pgt, iova);
+}
+EXPORT_SYMBOL_GPL(vtd_domain_take_tag);
+
+/**
  * vtd_domain_get_stats() - a domain's counters, summed over the CPUs
  * @dom: the domain
  * @st: filled in

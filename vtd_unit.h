@@ -414,6 +414,7 @@ u64 vtd_domain_unmap(struct vtd_domain *dom, u64 iova, u64 size, gfp_t gfp);
 int vtd_domain_unmap_free(struct vtd_domain *dom, u64 iova, u64 size,
 			  gfp_t gfp);
 int vtd_domain_lookup(struct vtd_domain *dom, u64 iova, phys_addr_t *phys);
+unsigned int vtd_domain_take_tag(struct vtd_domain *dom, u64 iova);
 void vtd_domain_get_stats(struct vtd_domain *dom, struct vtd_domain_stats *st);
 u64 vtd_domain_mapped_bytes(struct vtd_domain *dom);
 int vtd_domain_alloc_iova(struct vtd_domain *dom, u64 size, u64 dma_limit,
