@@ -11,6 +11,7 @@ vtd_bench.ko print "VTD-BENCH..." lines:
   VTD-BENCH-MAP <config> threads= granule= map_us= map_sd= unmap_us= unmap_sd=
   VTD-BENCH-FIO <config> <job> <fio terse v3 line>
   VTD-BENCH-NOTE / -SHIM / -UNAVAILABLE <config> <text>
+  VTD-BENCH-PROFILE <config> <children%> <self%> [k] <symbol>   perf report
 Figures from different boots are scaled by each boot's reference loop
 (Linux alloc_iova/__free_iova pairs, timed in every boot).
 """
@@ -28,6 +29,12 @@ IMPLS = ["ours", "ours-fast", "linux-fast", "linux"]
 # Which Linux configuration each of ours is compared with.
 PEER = {"ours-strict": "linux-strict", "ours-deferred": "linux-lazy",
         "ours-shadow": "linux-strict"}
+# The map and unmap entry points whose inclusive share perf gives, per
+# implementation, and the benchmark's own fixed work per iteration.
+ENTRY = {"ours": ("vtd_dma_map_one", "vtd_dma_unmap_page"),
+         "ours-shadow": ("vtd_dma_shadow_map_page", "vtd_dma_shadow_unmap_page"),
+         "linux": ("iommu_dma_map_page", "iommu_dma_unmap_page")}
+FIXED = "memset_erms"
 LINE = re.compile(r"(VTD-BENCH(?:-[A-Z]+)?) (.*)$")
 
 
@@ -381,6 +388,7 @@ class Report:
     # --- 2/3. DMA boots ------------------------------------------------------
     def dma(self, refs):
         maps, fios, notes, shim, unavail, cmds_by = {}, {}, [], [], {}, {}
+        prof = {}
         cms = []
         for name in sorted(self.boots):
             m = re.match(r"dma-(.+)-cm(on|off)$", name)
@@ -407,6 +415,10 @@ class Report:
                     notes.append(f"cm {cm}, {rest}")
                 elif kind == "VTD-BENCH-SHIM":
                     shim.append(f"cm {cm}: {rest}")
+                elif kind == "VTD-BENCH-PROFILE" and len(w) >= 5:
+                    prof.setdefault((cm, cfg), []).append(
+                        (fnum(w[1].rstrip("%")), fnum(w[2].rstrip("%")),
+                         w[-1]))
                 elif kind == "VTD-BENCH-UNAVAILABLE":
                     unavail[(cm, cfg)] = " ".join(w[1:])
         cms.sort(key=lambda c: c != "off")
@@ -599,6 +611,8 @@ class Report:
                        f"`{fcmd}` and the other two jobs.")
                 self.w()
 
+        if prof:
+            self.profiles(prof, cmds_by)
         self.w("## Notes from the boots")
         self.w()
         for (cm, c), why in sorted(unavail.items()):
@@ -625,6 +639,54 @@ class Report:
                 self.w(f"  - `{s}`")
         self.w()
         return res
+
+    def profiles(self, prof, cmds_by):
+        """Where the time of map+unmap goes, from perf in each boot."""
+        self.w("## 4. Where the time of map+unmap goes (perf)")
+        self.w()
+        cmd = next((c.get("profile") for c in cmds_by.values()
+                    if c.get("profile")), "")
+        self.w("In each DMA boot, after the figures above, one more "
+               f"`dma_map_benchmark -t 1 -g 1` run under `{cmd}` "
+               "(cpu-clock samples on both CPUs; `perf report --children "
+               "--sort sym`). Percentages are of all samples; a function's "
+               "inclusive share counts what it calls. Each iteration of the "
+               f"benchmark does fixed work of its own (`{FIXED}` of the "
+               "buffer, two clock reads), so the map and unmap shares are "
+               f"also given per unit of `{FIXED}`: that quotient compares "
+               "configurations across boots. Samples in code running with "
+               "interrupts off land where they are re-enabled (for ours: "
+               "`vtd_flush_defer`, which also frees a full queue's ranges "
+               "with interrupts off).")
+        self.w()
+        self.w("| cm | config | map | unmap | map+unmap | "
+               f"{FIXED} | (map+unmap)/{FIXED} | vs peer |")
+        self.w("|---|---|---|---|---|---|---|---|")
+        q = {}
+        for (cm, cfg), rows in sorted(prof.items()):
+            inc = {sym: ch for ch, _, sym in rows}
+            impl = "ours-shadow" if cfg == "ours-shadow" else \
+                "ours" if cfg.startswith("ours") else \
+                "linux" if cfg.startswith("linux") else None
+            if not impl or not inc.get(FIXED):
+                continue
+            mp, up = (inc.get(e, 0.0) for e in ENTRY[impl])
+            q[(cm, cfg)] = (mp + up) / inc[FIXED]
+            peer = q.get((cm, PEER.get(cfg, "")))
+            vs = ratio(q[(cm, cfg)], peer) if peer else "-"
+            self.w(f"| {cm} | {cfg} | {mp:.2f}% | {up:.2f}% | "
+                   f"{mp + up:.2f}% | {inc[FIXED]:.2f}% | "
+                   f"{q[(cm, cfg)]:.3f} | {vs} |")
+        self.w()
+        for (cm, cfg), rows in sorted(prof.items()):
+            if cfg not in ("ours-deferred", "linux-lazy", "ours-strict",
+                           "linux-strict"):
+                continue
+            top = sorted((r for r in rows if r[1] >= 0.3),
+                         key=lambda r: -r[1])[:16]
+            self.w(f"- {cfg}, cm {cm}, hottest by own samples: " +
+                   ", ".join(f"`{sym}` {slf:.2f}%" for _, slf, sym in top))
+        self.w()
 
     def targets(self, a, d):
         self.w("## Targets of issue 10")

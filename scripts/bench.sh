@@ -84,6 +84,7 @@ if [ "$only" != report ] && [ $build -eq 1 ]; then
 		{ echo "$me: cannot build $tool" >&2; exit 1; }
 	command -v fio >/dev/null || { echo "$me: no fio: run scripts/setup.sh" >&2; exit 1; }
 	command -v gnuplot >/dev/null || { echo "$me: no gnuplot: run scripts/setup.sh" >&2; exit 1; }
+	command -v perf >/dev/null || { echo "$me: no perf: run scripts/setup.sh" >&2; exit 1; }
 fi
 
 # boot NAME TIMEOUT QEMU-BOOT-ARGS...: one guest; its command in boots.tsv.
@@ -125,8 +126,10 @@ if [ "$only" != report ]; then
 				boot "dma-$c-cm$cm" $((quick ? 900 : 1800)) --smp 2 --mem 1G \
 					--caching-mode "$cm" --devices edu,nvme --disk-size 1G \
 					--extra-bin "${out#"$top"/}/tools/dma_map_benchmark" \
-					--extra-bin "$(command -v fio)" --iommu-args "$a" \
-					--scenario bench-dma --scenario-args "config=$c quick=$quick"
+					--extra-bin "$(command -v fio)" \
+					--extra-bin "$(command -v perf)" --iommu-args "$a" \
+					--scenario bench-dma \
+					--scenario-args "config=$c quick=$quick profile=1"
 			done
 		done
 	fi

@@ -9,6 +9,9 @@
 #       parts=LIST  map, fio or map,fio (default)
 #       unmap=MODE  vtd_remap's unmap= value for an ours-* configuration
 #                 (default: from the name; ours-strict loads without it)
+#       profile=1 also sample the kernel (perf record -e cpu-clock) during
+#                 one more dma_map_benchmark -t 1 -g 1 run and print its
+#                 hottest symbols (needs /usr/bin/perf in the guest)
 # Needs /usr/bin/dma_map_benchmark and /usr/bin/fio in the guest
 # (qemu-boot.sh --extra-bin) and an edu and an nvme device.
 # Every figure is a "VTD-BENCH-..." line preceded by the "VTD-BENCH-CMD"
@@ -20,12 +23,14 @@ config=
 quick=0
 unmap=
 parts=map,fio
+profile=0
 for a in "$@"; do
 	case "$a" in
 	config=*) config=${a#config=} ;;
 	quick=*) quick=${a#quick=} ;;
 	unmap=*) unmap=${a#unmap=} ;;
 	parts=*) parts=${a#parts=} ;;
+	profile=*) profile=${a#profile=} ;;
 	*=*) ;;
 	*) echo "$P: unknown argument $a"; exit 2 ;;
 	esac
@@ -137,6 +142,20 @@ for t in 1 2; do
 		echo "VTD-BENCH-MAP $config threads=$t granule=$g map_us=$1 map_sd=$2 unmap_us=$3 unmap_sd=$4"
 	done
 done
+# Where the time of map+unmap goes: sampled (cpu-clock, all CPUs) during
+# one more single-thread run; the hottest symbols, children not folded in.
+if [ "$profile" = 1 ] && command -v perf >/dev/null; then
+	cmd="dma_map_benchmark -t 1 -g 1 -s $secs"
+	echo "VTD-BENCH-CMD profile perf record -g -e cpu-clock -F 4000 -a -o /tmp/perf.data -- $cmd"
+	if perf record -q -g -e cpu-clock -F 4000 -a -o /tmp/perf.data -- $cmd >/dev/null 2>&1; then
+		perf report -i /tmp/perf.data --stdio --children --sort sym -g none \
+			--percent-limit 0.3 2>/dev/null | grep '%' |
+			sed 's/^ */VTD-BENCH-PROFILE '"$config"' /'
+	else
+		echo "$P: perf record failed"
+	fi
+	rm -f /tmp/perf.data
+fi
 # Shadow mode's threshold: the same map+unmap copied through a shadow
 # (shadow_max=65536) and zero-copy strict (shadow_max=0), granule 1-16.
 sm=/sys/module/vtd_remap/parameters/shadow_max
