@@ -869,23 +869,12 @@ case $rc in
 		;;
 	esac
 	if [ -z "${verdict:-}" ]; then
-		# A known boot hang, not removed (issue 11): the test kernel
-		# stops after "Running RCU-tasks wait API self tests" (2 of ~17
-		# boots on a busy host, 0 of 31 on a calm one). Established by
-		# reading 6.1: that line is printed by kernel_init before
-		# smp_init() (the APs are still in SeaBIOS), and
-		# synchronize_rcu_tasks() then depends on one wake-up of the
-		# RCU-tasks kthread: call_rcu_tasks_generic() queues a hard
-		# irq_work, i.e. a self-IPI (vector 0xf6); the kthread waits
-		# for it with no timeout, and irq_work_tick() never runs the
-		# raised list when the CPU has an APIC, so a lost IPI is never
-		# made up (and no later irq_work on that CPU raises another).
-		# "AMD E400 idle" is not it: before arch_post_acpi_subsys_init()
-		# amd_e400_idle() is plain sti; hlt. Hypothesis, unconfirmed:
-		# QEMU 7.2's TCG APIC loses that self-IPI when a timer
-		# interrupt from the main loop races it. qmp-host.py now dumps
-		# "info lapic" at the time limit: 0xf6 in IRR with IF=1 would
-		# be a QEMU delivery bug; in neither IRR nor ISR, a lost write.
+		# The test kernel used to stop after "Running RCU-tasks wait
+		# API self tests" (about 1 boot in 300): a deadlock in 6.1's
+		# RCU-tasks self test (init waits on tasks_gp_mutex, which the
+		# kthread holds while it waits for init's callback), removed by
+		# scripts/test-kernel-patches/0001-*. qmp-host.py dumps the
+		# vCPUs and CPU 0's local APIC at the time limit.
 		if grep -a -q '^VTD-SCENARIO-BEGIN' "$log"; then
 			verdict="timeout: no verdict after $timeout_s s, the scenario running (last line: ${last_any:0:120})"
 		else

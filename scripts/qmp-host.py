@@ -258,8 +258,8 @@ def main():
             time.sleep(5)
             # "info lapic" (the monitor's CPU, CPU 0): a hang with the CPU
             # idle and interrupts on shows there whether a vector is left
-            # pending (IRR) or in service (ISR), e.g. the irq_work
-            # self-IPI (vector 0xf6) of the RCU-tasks boot hang.
+            # pending (IRR) or in service (ISR), and which IPI CPU 0 sent
+            # last (ICR).
             for c in ("info cpus", "info registers -a", "info lapic"):
                 for line in qmp.hmp(c).splitlines():
                     note("  " + line)

@@ -13,7 +13,7 @@ PKGS=(
 	cpio xz-utils rsync kmod python3
 	qemu-system-x86 busybox-static
 	sparse acpica-tools clang llvm
-	gnuplot-nox fio linux-perf
+	gnuplot-nox fio linux-perf patch
 )
 
 missing=()

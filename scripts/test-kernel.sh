@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build (once) and locate the vtd-remap test kernel: Debian's linux-source-6.1
-# with scripts/test-kernel.config merged over x86_64 defconfig.
+# with scripts/test-kernel.config merged over x86_64 defconfig, and the
+# patches in scripts/test-kernel-patches/ applied (each says why), in a
+# patched copy of the source so that the bench kernel stays Debian's.
 #
 # The build lives outside the checkout, in
 #   ${VTD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtd-remap}/kernel-<key>
-# where <key> hashes the config fragment, this script and the source
-# package's version, so a changed fragment or a new source package builds a
-# new kernel and nothing else does. On success the last line printed is the
+# where <key> hashes the config fragment, the patches, this script and the
+# source package's version, so a changed fragment, patch or source package
+# builds a new kernel and nothing else does. On success the last line printed is the
 # build directory (it holds arch/x86/boot/bzImage and is a valid KDIR).
 #
 # usage: scripts/test-kernel.sh [--print-dir]
@@ -26,7 +28,8 @@ srcver=$(dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null) || {
 	echo "test-kernel: $srcpkg is not installed; run scripts/setup.sh" >&2
 	exit 1
 }
-key=$( (cat "$frag" "$0"; echo "$srcver") | sha256sum | cut -c1-16)
+patches=("$here"/test-kernel-patches/*.patch)
+key=$( (cat "$frag" "$0" "${patches[@]}"; echo "$srcver") | sha256sum | cut -c1-16)
 out="$cache/kernel-$key"
 
 if [ "${1:-}" = "--print-dir" ]; then
@@ -39,12 +42,21 @@ if [ -f "$out/.vtd-built" ]; then
 	exit 0
 fi
 
-src="$cache/src-$srcver/$srcpkg"
-if [ ! -f "$src/Makefile" ]; then
+# The patched source, one per key (the build tree links back to it).
+src="$cache/src-$srcver-$key/$srcpkg"
+if [ ! -f "$src/.vtd-patched" ]; then
 	echo "test-kernel: unpacking $tarball" >&2
-	rm -rf "$cache/src-$srcver"
-	mkdir -p "$cache/src-$srcver"
-	tar -C "$cache/src-$srcver" -xf "$tarball"
+	rm -rf "$cache/src-$srcver-$key"
+	mkdir -p "$cache/src-$srcver-$key"
+	tar -C "$cache/src-$srcver-$key" -xf "$tarball"
+	for p in "${patches[@]}"; do
+		echo "test-kernel: applying $(basename "$p")" >&2
+		patch -s -p1 -d "$src" < "$p" || {
+			echo "test-kernel: $p does not apply" >&2
+			exit 1
+		}
+	done
+	touch "$src/.vtd-patched"
 fi
 
 mkdir -p "$out"
