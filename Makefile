@@ -88,6 +88,7 @@ matrix:
 	scripts/qemu-boot.sh --kernel test --smp 2 --mem 1G --s3 \
 		--devices nvme,virtio-blk --disk-size 128M --scenario suspend \
 		--scenario-args suspend.mib=32 --log build/logs/matrix-suspend.log
+	scripts/rcu-tasks-ab.sh
 
 clean:
 	rm -rf build
