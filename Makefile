@@ -75,9 +75,16 @@ check:
 	scripts/check.sh
 
 # Pairwise over aw-bits, caching mode, CPUs and memory, both kernels, with
-# disk-integrity (256 MiB per disk) added to each boot.
+# disk-integrity (256 MiB per disk) added to each boot; then the boots with
+# topologies or devices of their own (scenario-matrix.sh leaves its aliases
+# boots out when given --scenarios, so they are here), and the RCU-tasks fix.
 matrix:
 	scripts/scenario-matrix.sh --kernel both --scenarios edu-dma,edu-fault,isolation,load-unload,disk-integrity
+	for k in stock test; do \
+		scripts/qemu-boot.sh --no-build --kernel $$k --smp 2 --mem 1G \
+			--topology pcie-pci-bridge --devices edu --scenario aliases \
+			--log build/logs/matrix-aliases-$$k.log || exit 1; \
+	done
 	scripts/qemu-boot.sh --kernel test --smp 2 --mem 2G \
 		--devices ahci,xhci,virtio-scsi,megasas,lsi,hda --scenario drivers \
 		--timeout 2400 --log build/logs/matrix-drivers.log
