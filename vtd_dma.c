@@ -728,8 +728,9 @@ static int vtd_dma_release(struct vtd_dma_dev *dd, u64 addr, u64 len,
 	phys_addr_t phys;
 	u64 start, size;
 
+	/* Only this file tags: log2 of a range of at most 2^52 pages, + 1. */
 	tag = vtd_domain_take_tag(dd->dom, addr & PAGE_MASK);
-	if (tag) {
+	if (tag && tag <= 64 - PAGE_SHIFT) {
 		r.pfn_lo = pfn;
 		r.pfn_last = pfn + BIT_ULL(tag - 1) - 1;
 	} else if (vtd_iova_find(&dd->dom->iova, pfn, &r) || r.reserved ||
