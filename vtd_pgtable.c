@@ -854,6 +854,33 @@ int vtd_pgtable_sync(struct vtd_pgtable *pgt,
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_sync);
 
+/*
+ * The leaf translating @iova (below 2^aw_bits): its slot, with its entry
+ * in *@pte and its level in *@level; NULL if not mapped. The caller keeps
+ * the tables it walks alive (reclaim_lock, or RCU and the pool).
+ */
+static u64 *pgt_find_leaf(struct vtd_pgtable *pgt, u64 iova,
+			  unsigned int *level, u64 *pte)
+{
+	unsigned int lvl = pgt->levels;
+	u64 *table = pgt->root, *ptep, e;
+
+	for (;;) {
+		ptep = &table[pgt_index(iova, lvl)];
+		e = READ_ONCE(*ptep);
+		if (!pgt_present(e))
+			return NULL;
+		if (pgt_is_leaf(e, lvl)) {
+			*pte = e;
+			*level = lvl;
+			return ptep;
+		}
+		/* One level down. */
+		table = pgt_pte_table(e);
+		lvl--;
+	}
+}
+
 /**
  * vtd_pgtable_leaf() - the leaf entry translating an IOVA
  * @pgt: the table
@@ -867,30 +894,15 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_sync);
 int vtd_pgtable_leaf(struct vtd_pgtable *pgt, u64 iova, u64 *pte,
 		     unsigned int *level)
 {
-	unsigned int lvl = pgt->levels;
-	u64 *table = pgt->root, e;
 	unsigned long flags;
-	int ret = -ENOENT;
+	u64 *ptep;
 
 	if (iova >> pgt->aw_bits)
 		return -ERANGE;
 	read_lock_irqsave(&pgt->reclaim_lock, flags);
-	for (;;) {
-		e = READ_ONCE(table[pgt_index(iova, lvl)]);
-		if (!pgt_present(e))
-			break;
-		if (pgt_is_leaf(e, lvl)) {
-			*pte = e;
-			*level = lvl;
-			ret = 0;
-			break;
-		}
-		/* One level down. */
-		table = pgt_pte_table(e);
-		lvl--;
-	}
+	ptep = pgt_find_leaf(pgt, iova, level, pte);
 	read_unlock_irqrestore(&pgt->reclaim_lock, flags);
-	return ret;
+	return ptep ? 0 : -ENOENT;
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_leaf);
 
@@ -935,33 +947,21 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_lookup);
  */
 unsigned int vtd_pgtable_take_tag(struct vtd_pgtable *pgt, u64 iova)
 {
-	unsigned int lvl = pgt->levels, tag = 0;
-	u64 *table = pgt->root, *ptep, e, old;
+	unsigned int lvl, tag = 0;
+	u64 *ptep, e, old;
 
 	if (iova >> pgt->aw_bits)
 		return 0;
 	rcu_read_lock();
-	for (;;) {
-		ptep = &table[pgt_index(iova, lvl)];
-		e = READ_ONCE(*ptep);
-		if (!pgt_present(e))
-			break;
-		if (pgt_is_leaf(e, lvl)) {
-			/* Only the leaf's first byte names its map's head. */
-			if (iova & (pgt_level_size(lvl) - 1))
-				break;
-			while (e & PGT_TAG) {
-				old = cmpxchg64(ptep, e, e & ~PGT_TAG);
-				if (old == e) {
-					tag = FIELD_GET(PGT_TAG, e);
-					break;
-				}
-				e = old;
-			}
+	ptep = pgt_find_leaf(pgt, iova, &lvl, &e);
+	/* Only the leaf's first byte names its map's head. */
+	while (ptep && !(iova & (pgt_level_size(lvl) - 1)) && (e & PGT_TAG)) {
+		old = cmpxchg64(ptep, e, e & ~PGT_TAG);
+		if (old == e) {
+			tag = FIELD_GET(PGT_TAG, e);
 			break;
 		}
-		table = pgt_pte_table(e);
-		lvl--;
+		e = old;
 	}
 	rcu_read_unlock();
 	return tag;
