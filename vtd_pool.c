@@ -36,7 +36,9 @@
  *
  *    pool->lock (a spinlock, taken with irqsave) protects the free list and
  *    the three counts; it is a leaf lock. Pages are allocated before it is
- *    taken and freed after it is dropped. The counters refills and misses
+ *    taken and freed after it is dropped, each after an RCU grace period
+ *    (call_rcu()): a lockless page-table reader may still be in a page
+ *    that was a table. vtd_pool_destroy() waits for those frees. The counters refills and misses
  *    are atomics read without the lock.
  *
  * 5. Failure policy
