@@ -121,7 +121,8 @@
  *    mapped one range per segment instead, never merged. A range of a
  *    power-of-two size that vtd_dma_map_core() maps (map_page,
  *    map_resource, a contiguous coherent block, map_sg's per-segment
- *    fallback) keeps log2(pages) + 1 in the tag of its first leaf
+ *    fallback), and map_sg's one range when its first segment is on the
+ *    range's first page, keeps log2(pages) + 1 in the tag of its first leaf
  *    (VTD_PGT_TAG()). Its unmap takes the tag back
  *    (vtd_domain_take_tag(), lockless, and only one taker gets it), which
  *    proves the address is such a range's first page and gives its size:
@@ -710,10 +711,10 @@ static void vtd_dma_unmap_range(struct vtd_dma_dev *dd, u64 iova, u64 pages)
 /*
  * Give back the range holding @addr, which must be its first page if
  * @at_start. @len bytes from @addr were mapped, says the caller.
- * A range vtd_dma_map_core() made carries its size in the tag of its first
- * leaf (section 4): taking the tag back claims the range, without a lookup
- * in the allocator's tree and without a lock. Any other range is looked
- * up in the tree, which checks the address before anything is unmapped
+ * A range vtd_dma_map_core() or map_sg's one-range path made may carry
+ * its size in the tag of its first leaf (section 4): taking the tag back
+ * claims the range, without a lookup in the allocator's tree and without
+ * a lock. Any other range is looked up in the tree, which checks the address before anything is unmapped
  * (a wrong address must not unmap a range another CPU is mapping) and
  * gives the range's extent, which the caller's size need not tell.
  * Return: 0 with the range in @out (if not NULL), or -ENOENT if @addr is
@@ -977,12 +978,13 @@ static int vtd_dma_sg_range(struct vtd_dma_dev *dd, u64 total, u64 *base,
  * (which uses superpages where the run allows), so a physically
  * contiguous list costs one map of its size; under caching mode the runs
  * are invalidated together, once (vtd_domain_map_flush()), not once per
- * run. Return: 0 or -errno, some runs left mapped (the caller unmaps the
- * whole range).
+ * run. @tag (VTD_PGT_TAG() or 0) goes on the first run's first leaf only.
+ * Return: 0 or -errno, some runs left mapped (the caller unmaps the whole
+ * range).
  */
 static int vtd_dma_sg_map_runs(struct vtd_dma_dev *dd,
 			       struct scatterlist *sgl, int nents, u64 base,
-			       int prot)
+			       int prot, int tag)
 {
 	u64 run_iova = 0, run_phys = 0, run_len = 0, iova, phys, len, off;
 	struct scatterlist *s;
@@ -1001,15 +1003,17 @@ static int vtd_dma_sg_map_runs(struct vtd_dma_dev *dd,
 		}
 		if (run_len) {
 			ret = vtd_domain_map(dd->dom, run_iova, run_phys,
-					     run_len, prot, VTD_DMA_GFP_ATOMIC);
+					     run_len, prot | tag,
+					     VTD_DMA_GFP_ATOMIC);
 			if (ret)
 				return ret;
+			tag = 0;
 		}
 		run_iova = iova;
 		run_phys = phys;
 		run_len = len;
 	}
-	ret = vtd_domain_map(dd->dom, run_iova, run_phys, run_len, prot,
+	ret = vtd_domain_map(dd->dom, run_iova, run_phys, run_len, prot | tag,
 			     VTD_DMA_GFP_ATOMIC);
 	if (!ret)
 		vtd_domain_map_flush(dd->dom, base, run_iova + run_len - base);
@@ -1023,7 +1027,7 @@ static int vtd_dma_sg_one_range(struct vtd_dma_dev *dd,
 {
 	struct device *dev = &dd->pdev->dev;
 	u64 total, base, pages;
-	int ret;
+	int ret, tag = 0;
 
 	total = vtd_dma_sg_layout(dev, sgl, nents);
 	if (!total)
@@ -1033,7 +1037,13 @@ static int vtd_dma_sg_one_range(struct vtd_dma_dev *dd,
 	ret = vtd_dma_sg_range(dd, total, &base, &pages);
 	if (ret)
 		return ret;
-	ret = vtd_dma_sg_map_runs(dd, sgl, nents, base, prot);
+	/*
+	 * Its size, for vtd_dma_release(), if the first DMA segment (which
+	 * vtd_dma_sg_release() gives back first) is on the range's first page.
+	 */
+	if (is_power_of_2(pages) && sg_dma_address(sgl) < PAGE_SIZE)
+		tag = VTD_PGT_TAG(ilog2(pages) + 1);
+	ret = vtd_dma_sg_map_runs(dd, sgl, nents, base, prot, tag);
 	if (ret) {
 		/* Unmapping the whole range undoes the runs mapped. */
 		vtd_dma_unmap_range(dd, base, pages);

@@ -114,6 +114,7 @@
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/log2.h>
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -1328,10 +1329,10 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 	struct device *dev = &ctx->edu->pdev->dev;
 	struct vtd_edu_buf buf = {};
 	struct vtd_edu_sync sy = { .how = VTD_EDU_SYNC_SG };
-	unsigned int i, runs = 1, want_invs;
+	unsigned int i, runs = 1, want_invs, level, tag = 0;
 	struct scatterlist *s;
 	struct sg_table sgt;
-	u64 maps, invs;
+	u64 maps, invs, pte;
 	int ret;
 
 	for (i = 1; i < VTD_EDU_SG_PAGES; i++)
@@ -1363,6 +1364,20 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 				     "%s: %u pages in %u physical runs gave %u DMA segments, %llu map calls and %llu IOTLB invalidations; expected 1, %u and %u",
 				     what, VTD_EDU_SG_PAGES, runs, sgt.nents,
 				     maps, invs, runs, want_invs);
+		goto out_unmap;
+	}
+	/*
+	 * The range is a power of two starting at the list's first page: its
+	 * first leaf carries its size, so that the unmap finds the range
+	 * without the allocator's tree (vtd_dma.c, section 4).
+	 */
+	if (!vtd_pgtable_leaf(&ctx->edu->dom->pgt, sg_dma_address(sgt.sgl),
+			      &pte, &level))
+		tag = vtd_pgtable_pte_tag(pte);
+	if (tag != ilog2(VTD_EDU_SG_PAGES) + 1) {
+		ret = vtd_edu_report(ctx, -EIO,
+				     "%s: the range's first leaf carries tag %u; expected %u (its size, for an unmap without a lookup)",
+				     what, tag, ilog2(VTD_EDU_SG_PAGES) + 1);
 	} else {
 		buf.pages[0] = pages[7];
 		buf.pages[1] = pages[8];
@@ -1370,11 +1385,12 @@ static int vtd_edu_api_sg_pages(struct vtd_edu_ctx *ctx, const char *what,
 		sy.sgt = &sgt;
 		ret = vtd_edu_api_xfer(ctx, what, &buf, &sy);
 	}
+out_unmap:
 	dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
 	if (!ret)
 		ret = vtd_edu_report(ctx, 0,
-				     "%s: %u pages in %u physical runs -> 1 DMA segment, %llu map calls, %llu IOTLB invalidations; data checked across pages 7-8",
-				     what, VTD_EDU_SG_PAGES, runs, maps, invs);
+				     "%s: %u pages in %u physical runs -> 1 DMA segment, %llu map calls, %llu IOTLB invalidations, size tag %u on the first leaf; data checked across pages 7-8",
+				     what, VTD_EDU_SG_PAGES, runs, maps, invs, tag);
 out_free:
 	sg_free_table(&sgt);
 	return ret;
@@ -1467,15 +1483,17 @@ static int vtd_edu_test_api_superpage(struct vtd_edu_ctx *ctx)
 	}
 	if (sgt.nents != 1 || !IS_ALIGNED(sg_dma_address(sgt.sgl), SZ_2M) ||
 	    vtd_pgtable_leaf(&ctx->edu->dom->pgt, sg_dma_address(sgt.sgl),
-			     &pte, &level) || level != 2)
+			     &pte, &level) || level != 2 ||
+	    vtd_pgtable_pte_tag(pte) != ilog2(n) + 1)
 		ret = vtd_edu_report(ctx, -EIO,
-				     "2 MiB contiguous list: %u DMA segments at %#llx, leaf level %u; expected 1 segment, 2 MiB aligned, a level-2 (2 MiB) leaf",
+				     "2 MiB contiguous list: %u DMA segments at %#llx, leaf level %u, size tag %u; expected 1 segment, 2 MiB aligned, a level-2 (2 MiB) leaf tagged %u",
 				     sgt.nents, (u64)sg_dma_address(sgt.sgl),
-				     level);
+				     level, level ? vtd_pgtable_pte_tag(pte) : 0,
+				     ilog2(n) + 1);
 	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
 	if (!ret)
 		ret = vtd_edu_report(ctx, 0,
-				     "2 MiB contiguous list: 1 DMA segment, 2 MiB aligned, mapped by a 2 MiB superpage");
+				     "2 MiB contiguous list: 1 DMA segment, 2 MiB aligned, mapped by a 2 MiB superpage carrying its size tag");
 out_table:
 	sg_free_table(&sgt);
 out_block:

@@ -33,6 +33,12 @@
 #define VTD_PGT_TAG_MAX		0x3ff
 #define VTD_PGT_TAG(t)		((t) << VTD_PGT_TAG_SHIFT)
 
+/* The tag a leaf entry (from vtd_pgtable_leaf()) carries; 0 if none. */
+static inline unsigned int vtd_pgtable_pte_tag(u64 pte)
+{
+	return (pte >> 52) & VTD_PGT_TAG_MAX;
+}
+
 /* vtd_pgtable_cfg.page_sizes: what CAP.SLLPS (bits 37:34) allows. */
 #define VTD_PGT_SZ_2M		BIT(0)	/* CAP.SLLPS bit 0: 2 MiB pages */
 #define VTD_PGT_SZ_1G		BIT(1)	/* CAP.SLLPS bit 1: 1 GiB pages */
