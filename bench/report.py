@@ -9,6 +9,8 @@ vtd_bench.ko print "VTD-BENCH..." lines:
   VTD-BENCH <test> <impl> k=v ...             vtd_bench.ko (allocators, ref)
   VTD-BENCH-CMD <id> <command>                the command of what follows
   VTD-BENCH-MAP <config> threads= granule= map_us= map_sd= unmap_us= unmap_sd=
+  VTD-BENCH-DMA <config> shape= threads= pairs= batches= median_ns= p90_ns= segs=
+                                              vtd_dma_bench.ko
   VTD-BENCH-FIO <config> <job> <fio terse v3 line>
   VTD-BENCH-NOTE / -SHIM / -UNAVAILABLE <config> <text>
   VTD-BENCH-PROFILE <config> <children%> <self%> [k] <symbol>   perf report
@@ -388,6 +390,7 @@ class Report:
     # --- 2/3. DMA boots ------------------------------------------------------
     def dma(self, refs):
         maps, fios, notes, shim, unavail, cmds_by = {}, {}, [], [], {}, {}
+        apis = {}
         prof = {}
         cms = []
         for name in sorted(self.boots):
@@ -406,6 +409,11 @@ class Report:
                     d = kv(w[1:])
                     maps[(cm, cfg, int(d["threads"]), int(d["granule"]))] = \
                         (name, d)
+                elif kind == "VTD-BENCH-DMA" and len(w) > 1:
+                    d = kv(w[1:])
+                    if "median_ns" in d:
+                        apis[(cm, cfg, d["shape"], int(d["threads"]))] = \
+                            (name, d)
                 elif kind == "VTD-BENCH-FIO":
                     f = w[2].split(";")
                     fios[(cm, cfg, w[1])] = (name, {
@@ -542,6 +550,8 @@ class Report:
                        f"above: `{cmd}` (and -t 2, -g 16).")
                 self.w()
 
+        self.api_section(apis, cms, present, unavail, scale, cmds_by, res)
+
         self.w("## 3. Disk: fio on nvme")
         self.w()
         fcmd = next((c.get("fio-randread-4k-qd1") for c in cmds_by.values()
@@ -639,6 +649,69 @@ class Report:
                 self.w(f"  - `{s}`")
         self.w()
         return res
+
+    def api_section(self, apis, cms, present, unavail, scale, cmds_by, res):
+        """map_page and map_sg pairs timed by vtd_dma_bench.ko."""
+        self.w("## 2b. map_page and map_sg through the DMA API: vtd_dma_bench.ko on edu")
+        self.w()
+        cmd = next((c.get("api") for c in cmds_by.values()
+                    if c.get("api")), "insmod /modules/vtd_dma_bench.ko")
+        self.w("The same calls in every configuration, from `bench/dma_bench.c` "
+               f"(in each boot: `{cmd}`, after dma_map_benchmark is "
+               "unbound): map+unmap pairs of one 4 KiB page "
+               "(`dma_map_page`), of a 16-entry list of 4 KiB pages two "
+               "apart (`sg16`: nothing to merge in CPU address space) and "
+               "of a 16-entry list of 16 consecutive pages (`sg16c`: one "
+               "64 KiB block), bidirectional, 1 and 2 threads on their own "
+               "CPUs. Timed in batches of 256 pairs, so no clock read is in "
+               "a figure; each figure is the median batch mean over all "
+               "threads, in microseconds per pair, scaled by the reference "
+               "loop (raw in brackets). `segs` is the DMA segment count "
+               "`dma_map_sg` returned per configuration.")
+        self.w()
+        shapes = [("page", "1 page"), ("sg16", "sg 16 x 4 KiB, scattered"),
+                  ("sg16c", "sg 16 x 4 KiB, contiguous")]
+        if not apis:
+            self.w("No figures: no boot ran vtd_dma_bench.ko (bench-dma.sh "
+                   "parts= without api, or an older log).")
+            self.w()
+            return
+        for cm in cms:
+            cfgs = list(present)
+            self.w(f"### caching mode {cm}")
+            self.w()
+            self.w("| shape | threads | " + " | ".join(cfgs) +
+                   " | ours-strict/linux-strict | ours-deferred/linux-lazy |"
+                   " ours-shadow/ours-deferred | ours-shadow/ours-strict |"
+                   " segs |")
+            self.w("|" + "---|" * (len(cfgs) + 7))
+            for sh, shown in shapes:
+                for t in (1, 2):
+                    vals, row, segs = {}, [shown, str(t)], []
+                    for c in cfgs:
+                        e = apis.get((cm, c, sh, t))
+                        if (cm, c) in unavail or not e:
+                            row.append("not available" if (cm, c) in unavail
+                                       else "-")
+                            vals[c] = None
+                            continue
+                        name, d = e
+                        raw = fnum(d["median_ns"]) / 1000
+                        vals[c] = raw * scale(name)
+                        row.append(f"{fmt(vals[c])} ({fmt(raw)})")
+                        segs.append(f"{c} {d.get('segs', '?')}")
+                    row.append(ratio(vals.get("ours-strict"),
+                                     vals.get("linux-strict")))
+                    row.append(ratio(vals.get("ours-deferred"),
+                                     vals.get("linux-lazy")))
+                    row.append(ratio(vals.get("ours-shadow"),
+                                     vals.get("ours-deferred")))
+                    row.append(ratio(vals.get("ours-shadow"),
+                                     vals.get("ours-strict")))
+                    row.append(", ".join(segs) if sh != "page" else "1")
+                    self.w("| " + " | ".join(row) + " |")
+                    res[("api", cm, sh, t)] = vals
+            self.w()
 
     def profiles(self, prof, cmds_by):
         """Where the time of map+unmap goes, from perf in each boot."""
@@ -748,6 +821,15 @@ class Report:
                 r = sh / v["ours-strict"]
                 row(f"map+unmap cm {cm} t{t} g{g}: ours-shadow time < 1.0x ours-strict",
                     f"{r:.2f}x", r < 1)
+        for (k, cm, sh, t), v in sorted((k, v) for k, v in d.items()
+                                        if k[0] == "api"):
+            what = "map_page+unmap" if sh == "page" else f"map_sg+unmap ({sh})"
+            for ours, peer in (("ours-strict", "linux-strict"),
+                               ("ours-deferred", "linux-lazy")):
+                if v.get(ours) and v.get(peer):
+                    r = v[ours] / v[peer]
+                    row(f"{what} cm {cm} t{t}: {ours} <= 1.0x {peer}",
+                        f"{r:.2f}x", r <= 1)
         for (k, cm, j), v in sorted((k, v) for k, v in d.items()
                                     if k[0] == "fio"):
             for ours, peer in (("ours-strict", "linux-strict"),

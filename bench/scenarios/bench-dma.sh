@@ -6,7 +6,9 @@
 #                 the configuration this boot measures; the kernel command
 #                 line (scripts/bench.sh passes --iommu-args) must match it
 #       quick=1   short runs
-#       parts=LIST  map, fio or map,fio (default)
+#       parts=LIST  a comma list of map (dma_map_benchmark), api
+#                 (vtd_dma_bench.ko: map_page and map_sg pairs) and fio;
+#                 default all three
 #       unmap=MODE  vtd_remap's unmap= value for an ours-* configuration
 #                 (default: from the name; ours-strict loads without it)
 #       profile=1 also sample the kernel (perf record -e cpu-clock) during
@@ -22,7 +24,7 @@ P=bench-dma
 config=
 quick=0
 unmap=
-parts=map,fio
+parts=map,api,fio
 profile=0
 for a in "$@"; do
 	case "$a" in
@@ -182,6 +184,25 @@ if [ -e /sys/kernel/debug/vtd_remap/dma/devices ]; then
 fi
 echo "$edu" > /sys/bus/pci/drivers/dma_map_benchmark/unbind
 echo > "/sys/bus/pci/devices/$edu/driver_override"
+	;;
+esac
+
+# --- map_page and map_sg pairs: vtd_dma_bench.ko on edu --------------------
+case ",$parts," in
+*,api,*)
+if [ "$quick" = 1 ]; then api_secs=1; else api_secs=5; fi
+cmd="insmod /modules/vtd_dma_bench.ko dev=$edu label=$config secs=$api_secs threads=2"
+echo "VTD-BENCH-CMD api $cmd"
+# shellcheck disable=SC2086
+if $cmd; then
+	# Its figure lines reach the console log as the kernel prints them.
+	dmesg | grep -q "VTD-BENCH-DMA-DONE $config status=ok" ||
+		{ echo "$P: vtd_dma_bench.ko reported errors"; status=1; }
+	rmmod vtd_dma_bench
+else
+	echo "$P: insmod vtd_dma_bench.ko failed"
+	status=1
+fi
 	;;
 esac
 
