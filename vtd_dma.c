@@ -24,11 +24,11 @@
  *    range waits on a per-CPU queue for an invalidation within the window.
  *    A word of "own" may end in "@strict", "@deferred" or "@shadow" (the
  *    default is the unmap= parameter). In shadow mode (vtd_shadow.c) the
- *    device's streaming maps up to shadow_max bytes are not mapped at all:
- *    the data is copied into a shadow buffer of the domain's pool, mapped
- *    once for the pool's life, and back at unmap, which then needs no
- *    invalidation; larger ones (or when the pool cannot serve) are mapped
- *    zero-copy as in strict mode. Bridges are never owned by "all" or a
+ *    device's streaming maps up to shadow_max bytes (a buffer, or a whole
+ *    scatterlist) are not mapped at all: the data is copied into shadow
+ *    buffers of the domain's pool, mapped once for the pool's life, and
+ *    back at unmap, which then needs no invalidation; larger ones (or
+ *    when the pool cannot serve) are mapped zero-copy as in strict mode. Bridges are never owned by "all" or a
  *    unit name: they do not originate DMA through the DMA API.
  *
  * 2. Loading order. The ops must be on the device before its driver binds
@@ -141,11 +141,15 @@
  *    second search of the tree; other sizes are freed in the tree.
  *    Shadow mode: a shadow's address is its slot's, inside a 64 KiB chunk
  *    range of the pool (keeping the buffer's offset under the device's
- *    min_align_mask); map_sg gives each segment its own shadow (or its
- *    own zero-copy range, as the per-segment fallback does) and merges
- *    nothing. An unmap asks the pool first (vtd_shadow_unmap(): an
- *    xarray lookup by chunk); an address in no chunk is a zero-copy range
- *    and released as above. vtd_dma_release() never sees a chunk's
+ *    min_align_mask); map_sg of a list of up to shadow_max bytes in all
+ *    gives each segment its own shadow (or, where the pool cannot serve,
+ *    its own zero-copy range, as the per-segment fallback does) and
+ *    merges nothing. A longer list is mapped zero-copy as in strict mode,
+ *    in one range (copying it would cost its every byte; the one range
+ *    costs one invalidation at unmap). An unmap asks the pool first
+ *    (vtd_shadow_unmap(): an xarray lookup by chunk); an address in no
+ *    chunk is a zero-copy range and released as above (segments inside
+ *    a list's range just released are skipped). vtd_dma_release() never sees a chunk's
  *    address, so it never unmaps a chunk. Shadows are counted in the
  *    device's maps but not recorded in the recent-maps rings (the pool's
  *    debugfs lines show them).
@@ -165,7 +169,8 @@
  *      pool's own pages; a range is unmapped (IOTLB invalidated) before it
  *      is freed; a shadow chunk before its pages are freed
  *      (vtd_shadow.c). A shadow-mode device can reach no page of its
- *      driver's streaming buffers of up to shadow_max bytes, live or not.
+ *      driver's streaming buffers and lists of up to shadow_max bytes,
+ *      live or not.
  *    - DMA_MAPPING_ERROR (or a negative count for map_sg) is the only
  *      failure a caller ever sees; nothing is left mapped after one.
  *
@@ -1237,27 +1242,44 @@ static void vtd_dma_shadow_unmap_page(struct device *dev, dma_addr_t addr,
 		this_cpu_inc(dd->stats->unmaps[VTD_DMA_PAGE]);
 }
 
-/* Release the segments of a shadow-mode list up to the first empty one. */
+/*
+ * Release the segments of a shadow-mode list up to the first empty one:
+ * shadows back to the pool, zero-copy ranges as vtd_dma_sg_release() does
+ * (the segments of a list mapped in one range are skipped after its first).
+ */
 static void vtd_dma_shadow_sg_release(struct vtd_dma_dev *dd,
 				      struct scatterlist *sgl, int nents,
 				      enum dma_data_direction dir,
 				      unsigned long attrs)
 {
+	struct vtd_iova_range done = { .pfn_lo = 1, .pfn_last = 0 };
 	struct scatterlist *s;
-	int i;
+	unsigned long pfn;
+	int i, ret;
 
 	for_each_sg(sgl, s, nents, i) {
 		if (!sg_dma_len(s))
 			break;
-		vtd_dma_shadow_release(dd, sg_dma_address(s), sg_dma_len(s),
-				       dir, attrs);
+		pfn = sg_dma_address(s) >> PAGE_SHIFT;
+		if (pfn >= done.pfn_lo && pfn <= done.pfn_last)
+			continue;
+		ret = vtd_shadow_unmap(dd->shadow, sg_dma_address(s),
+				       sg_dma_len(s), dir,
+				       !(attrs & DMA_ATTR_SKIP_CPU_SYNC));
+		if (ret == -ENOENT)
+			vtd_dma_release(dd, sg_dma_address(s), sg_dma_len(s),
+					false, &done);
+		else if (ret)
+			this_cpu_inc(dd->stats->bad_unmaps);
 	}
 }
 
 /*
- * map_sg of a shadow-mode device: each segment its own shadow, or (above
- * shadow_max, or when the pool cannot serve) its own zero-copy range; no
- * merging. Return: nents or -errno, nothing left mapped.
+ * map_sg of a shadow-mode device: a list of up to shadow_max bytes in all
+ * gets a shadow per segment (or, where the pool cannot serve, that
+ * segment's own zero-copy range; no merging); a longer list goes
+ * zero-copy and strict, in one range, as vtd_dma_map_sg() maps it
+ * (section 4). Return: DMA segments or -errno, nothing left mapped.
  */
 static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
 				 int nents, enum dma_data_direction dir,
@@ -1279,7 +1301,10 @@ static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
 			return -EREMOTEIO;	/* no peer-to-peer through us */
 		if (!s->length)
 			return -EINVAL;
+		bytes += s->length;
 	}
+	if (!vtd_shadow_fits(dd->shadow, bytes))
+		return vtd_dma_map_sg(dev, sgl, nents, dir, attrs);
 	for_each_sg(sgl, s, nents, i) {
 		if (vtd_dma_shadow_one(dd, sg_phys(s), s->length, dir, attrs,
 				       &dma))
@@ -1295,7 +1320,6 @@ static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
 		}
 		sg_dma_address(s) = dma;
 		sg_dma_len(s) = s->length;
-		bytes += s->length;
 	}
 	vtd_dma_count_map(dd, VTD_DMA_SG, bytes);
 	this_cpu_add(dd->stats->sg_in, nents);

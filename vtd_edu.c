@@ -79,9 +79,11 @@
  *    - shadow-subpage: 512 bytes from the middle of a page: edu writes
  *      2 KiB around the shadow within its IOVA page: no fault, and none
  *      of the driver's neighbouring bytes changes; the 512 come back.
- *    - shadow-sg: map_sg of a 4 KiB entry (shadowed) and a 32 KiB one
- *      (above shadow_max: zero-copy, strict), data both ways with the sg
- *      syncs, SKIP_CPU_SYNC honoured.
+ *    - shadow-sg: map_sg of a 4 KiB and an 8 KiB entry (12 KiB in all,
+ *      not above shadow_max: each its own shadow), data both ways with
+ *      the sg syncs, SKIP_CPU_SYNC honoured; then of a 4 KiB and a 32 KiB
+ *      entry (36 KiB, above shadow_max: the whole list zero-copy in one
+ *      strict range, nothing copied, unmapped at unmap).
  *    - shadow-trim: trimming unmaps the pool's free chunks with a strict
  *      invalidation: a stale write to an old shadow address then faults.
  *    A word matches every test it names or prefixes ("fault" runs the
@@ -2276,8 +2278,12 @@ out:
 	return ret;
 }
 
-/* Entries of the shadow-sg list: one shadowed, one above shadow_max. */
+/*
+ * Entries of the shadow-sg lists: SMALL + MID is not above shadow_max (the
+ * list is shadowed), SMALL + BIG is (the list goes zero-copy).
+ */
 #define VTD_EDU_SSG_SMALL	PAGE_SIZE
+#define VTD_EDU_SSG_MID		(2 * PAGE_SIZE)
 #define VTD_EDU_SSG_BIG		(8 * PAGE_SIZE)
 
 /*
@@ -2324,9 +2330,67 @@ static int vtd_edu_shadow_sg_xfer(struct vtd_edu_ctx *ctx,
 }
 
 /*
- * shadow-sg: a list of a 4 KiB entry (shadowed) and a 32 KiB one (above
- * shadow_max: zero-copy and strict); round trips with the sg syncs, with
- * DMA_ATTR_SKIP_CPU_SYNC (map and unmap copy nothing: the syncs do).
+ * The second shadow-sg list, above shadow_max as a whole: no shadow and no
+ * copy, one size fallback, the buffers themselves mapped (one range, so
+ * the two entries may merge), and nothing of it left after the unmap.
+ */
+static int vtd_edu_shadow_sg_big(struct vtd_edu_ctx *ctx,
+				 struct vtd_shadow_pool *pool, u8 *small,
+				 u8 *big)
+{
+	struct device *dev = &ctx->edu->pdev->dev;
+	struct vtd_shadow_stats st0, st1;
+	phys_addr_t phys[2] = { 0, 0 };
+	struct sg_table sgt;
+	dma_addr_t first;
+	int ret;
+
+	if (sg_alloc_table(&sgt, 2, GFP_KERNEL))
+		return vtd_edu_report(ctx, -ENOMEM, "out of memory");
+	sg_set_buf(sgt.sgl, small, VTD_EDU_SSG_SMALL);
+	sg_set_buf(sg_next(sgt.sgl), big, VTD_EDU_SSG_BIG);
+	vtd_shadow_get_stats(pool, &st0);
+	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret) {
+		ret = vtd_edu_report(ctx, -EIO, "36 KiB list: map_sg failed: %d",
+				     ret);
+		goto out;
+	}
+	vtd_shadow_get_stats(pool, &st1);
+	first = sg_dma_address(sgt.sgl);
+	/* Laid out in one range: the big entry follows the small one. */
+	if (vtd_domain_lookup(ctx->edu->dom, first, &phys[0]) ||
+	    vtd_domain_lookup(ctx->edu->dom, first + VTD_EDU_SSG_SMALL,
+			      &phys[1]) ||
+	    phys[0] != virt_to_phys(small) || phys[1] != virt_to_phys(big) ||
+	    st1.fb_size != st0.fb_size + 1 || st1.copies_in != st0.copies_in)
+		ret = vtd_edu_report(ctx, -EIO,
+				     "36 KiB list (above shadow_max %zu): %#llx and %#llx + 4 KiB map %#llx and %#llx, %llu size fallbacks, %llu copies; expected the buffers %#llx and %#llx, 1 fallback, no copy",
+				     vtd_shadow_max(), (u64)first, (u64)first,
+				     (u64)phys[0], (u64)phys[1],
+				     st1.fb_size - st0.fb_size,
+				     st1.copies_in - st0.copies_in,
+				     (u64)virt_to_phys(small),
+				     (u64)virt_to_phys(big));
+	dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	if (!ret && !vtd_domain_lookup(ctx->edu->dom, first, &phys[0]))
+		ret = vtd_edu_report(ctx, -EIO,
+				     "36 KiB list: %#llx still mapped after its unmap",
+				     (u64)first);
+	if (!ret)
+		ret = vtd_edu_report(ctx, 0,
+				     "list of 4 KiB + 32 KiB (above shadow_max %zu as a whole): zero-copy in one range (%u DMA segment(s)), nothing copied, unmapped at unmap",
+				     vtd_shadow_max(), sgt.nents);
+out:
+	sg_free_table(&sgt);
+	return ret;
+}
+
+/*
+ * shadow-sg: a list of a 4 KiB and an 8 KiB entry (not above shadow_max
+ * in all: each entry its own shadow); round trips with the sg syncs, with
+ * DMA_ATTR_SKIP_CPU_SYNC (map and unmap copy nothing: the syncs do). Then
+ * a list of a 4 KiB and a 32 KiB entry, above shadow_max in all.
  */
 static int vtd_edu_test_shadow_sg(struct vtd_edu_ctx *ctx)
 {
@@ -2335,26 +2399,27 @@ static int vtd_edu_test_shadow_sg(struct vtd_edu_ctx *ctx)
 	struct vtd_shadow_stats st0, st1;
 	struct sg_table sgt;
 	struct scatterlist *s;
-	bool zero_copy, want_zero_copy;
-	u8 *cpu[2];
+	u8 *cpu[2], *big;
 	phys_addr_t phys;
 	int i, ret;
 
 	if (!pool)
 		return -ENODEV;
-	if (vtd_shadow_max() >= VTD_EDU_SSG_BIG || vtd_shadow_max() < PAGE_SIZE)
+	if (vtd_shadow_max() < VTD_EDU_SSG_SMALL + VTD_EDU_SSG_MID ||
+	    vtd_shadow_max() >= VTD_EDU_SSG_SMALL + VTD_EDU_SSG_BIG)
 		return vtd_edu_report(ctx, -EINVAL,
-				      "needs 4 KiB <= shadow_max < 32 KiB (it is %zu)",
+				      "needs 12 KiB <= shadow_max < 36 KiB (it is %zu)",
 				      vtd_shadow_max());
 	cpu[0] = (u8 *)__get_free_page(GFP_KERNEL);
-	cpu[1] = (u8 *)__get_free_pages(GFP_KERNEL, get_order(VTD_EDU_SSG_BIG));
+	cpu[1] = (u8 *)__get_free_pages(GFP_KERNEL, get_order(VTD_EDU_SSG_MID));
+	big = (u8 *)__get_free_pages(GFP_KERNEL, get_order(VTD_EDU_SSG_BIG));
 	ret = -ENOMEM;
-	if (!cpu[0] || !cpu[1] || sg_alloc_table(&sgt, 2, GFP_KERNEL)) {
+	if (!cpu[0] || !cpu[1] || !big || sg_alloc_table(&sgt, 2, GFP_KERNEL)) {
 		ret = vtd_edu_report(ctx, -ENOMEM, "out of memory");
 		goto out_free;
 	}
 	sg_set_buf(sgt.sgl, cpu[0], VTD_EDU_SSG_SMALL);
-	sg_set_buf(sg_next(sgt.sgl), cpu[1], VTD_EDU_SSG_BIG);
+	sg_set_buf(sg_next(sgt.sgl), cpu[1], VTD_EDU_SSG_MID);
 	vtd_shadow_get_stats(pool, &st0);
 	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL,
 			      DMA_ATTR_SKIP_CPU_SYNC);
@@ -2366,10 +2431,9 @@ static int vtd_edu_test_shadow_sg(struct vtd_edu_ctx *ctx)
 	if (sgt.nents != 2)
 		ret = vtd_edu_report(ctx, -EIO, "%u DMA segments, expected 2",
 				     sgt.nents);
-	else if (st1.fb_size != st0.fb_size + 1 ||
-		 st1.copies_in != st0.copies_in)
+	else if (st1.fb_size != st0.fb_size || st1.copies_in != st0.copies_in)
 		ret = vtd_edu_report(ctx, -EIO,
-				     "map_sg: %llu size fallbacks and %llu copies, expected 1 and none (SKIP_CPU_SYNC)",
+				     "map_sg: %llu size fallbacks and %llu copies, expected none (12 KiB in all; SKIP_CPU_SYNC)",
 				     st1.fb_size - st0.fb_size,
 				     st1.copies_in - st0.copies_in);
 	i = 0;
@@ -2378,16 +2442,11 @@ static int vtd_edu_test_shadow_sg(struct vtd_edu_ctx *ctx)
 					     sg_dma_address(s) & PAGE_MASK,
 					     &phys))
 			break;
-		/* Entry 0 is a shadow, entry 1 maps the buffer itself. */
-		zero_copy = (phys & PAGE_MASK) == virt_to_phys(cpu[i]);
-		want_zero_copy = i == 1;
-		if (zero_copy != want_zero_copy)
+		if ((phys & PAGE_MASK) == virt_to_phys(cpu[i]))
 			ret = vtd_edu_report(ctx, -EIO,
-					     "entry %d at %#llx maps %#llx: expected %s",
+					     "entry %d at %#llx maps the buffer itself %#llx: expected a shadow",
 					     i, (u64)sg_dma_address(s),
-					     (u64)phys,
-					     i ? "the buffer (zero-copy)" :
-						 "a shadow");
+					     (u64)phys);
 	}
 	if (!ret)
 		ret = vtd_edu_shadow_sg_xfer(ctx, &sgt, cpu);
@@ -2400,12 +2459,15 @@ static int vtd_edu_test_shadow_sg(struct vtd_edu_ctx *ctx)
 				     st1.copies_out - st0.copies_out);
 	if (!ret)
 		ret = vtd_edu_report(ctx, 0,
-				     "list of 4 KiB (shadow) + 32 KiB (zero-copy, above shadow_max %zu): 2 segments, round trips with sg syncs; SKIP_CPU_SYNC: no copy at map or unmap",
+				     "list of 4 KiB + 8 KiB (not above shadow_max %zu in all): 2 shadows, round trips with sg syncs; SKIP_CPU_SYNC: no copy at map or unmap",
 				     vtd_shadow_max());
+	if (!ret)
+		ret = vtd_edu_shadow_sg_big(ctx, pool, cpu[0], big);
 out_table:
 	sg_free_table(&sgt);
 out_free:
-	free_pages((unsigned long)cpu[1], get_order(VTD_EDU_SSG_BIG));
+	free_pages((unsigned long)big, get_order(VTD_EDU_SSG_BIG));
+	free_pages((unsigned long)cpu[1], get_order(VTD_EDU_SSG_MID));
 	free_page((unsigned long)cpu[0]);
 	return ret;
 }

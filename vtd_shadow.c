@@ -14,8 +14,9 @@
  *    data back (DMA_FROM_DEVICE, DMA_BIDIRECTIONAL) and returns the slot,
  *    with no invalidation: the device may keep reaching the slot, but the
  *    slot holds only data the device already had. The sync operations
- *    copy in the direction asked. Above shadow_max bytes (or when the
- *    pool cannot serve) the shim maps zero-copy, strictly (vtd_dma.c).
+ *    copy in the direction asked. Above shadow_max bytes (a buffer, or a
+ *    scatterlist's sum: vtd_shadow_fits()), or when the pool cannot serve,
+ *    the shim maps zero-copy, strictly (vtd_dma.c).
  *    The idea is Markuze, Morrison and Tsafrir's (ASPLOS'16, "True IOMMU
  *    protection from DMA attacks: when copy is faster than zero copy").
  *
@@ -139,7 +140,8 @@
 static_assert(VTD_SHADOW_MAX_SHIFT <= VTD_SHADOW_CHUNK_SHIFT);
 
 /*
- * shadow_max: mappings above it go zero-copy and strict. Measured (make
+ * shadow_max: mappings above it (a buffer, or a scatterlist in all) go
+ * zero-copy and strict. Measured for single buffers (make
  * bench's ours-shadow boot, QEMU TCG, 2 vCPUs, other guests running;
  * dma_map_benchmark -t 1 -s 2, bidirectional, map + unmap, raw us; the
  * "VTD-BENCH-NOTE ours-shadow threshold" lines of
@@ -332,6 +334,24 @@ static void *vtd_shadow_slot_cpu(const struct vtd_shadow_slot *s)
 
 	return c->cpu + (s - c->slots) * vtd_shadow_class_size(c->cls);
 }
+
+/**
+ * vtd_shadow_fits() - whether a mapping of @size bytes in all is copied
+ * @pool: the pool; a size fallback is counted in it if not
+ * @size: the bytes of a buffer, or of a whole scatterlist
+ *
+ * Context: any.
+ * Return: true if @size is not above vtd_shadow_max(); false (counted)
+ * if it is: the caller maps zero-copy and strict.
+ */
+bool vtd_shadow_fits(struct vtd_shadow_pool *pool, size_t size)
+{
+	if (size <= vtd_shadow_max())
+		return true;
+	this_cpu_inc(pool->pcpu->fb[VTD_SHADOW_FB_SIZE]);
+	return false;
+}
+EXPORT_SYMBOL_GPL(vtd_shadow_fits);
 
 /**
  * vtd_shadow_max() - the shadow_max parameter, clamped to the largest class

@@ -92,5 +92,6 @@ void vtd_shadow_get_stats(struct vtd_shadow_pool *pool,
 			  struct vtd_shadow_stats *st);
 void vtd_shadow_show(struct seq_file *m, struct vtd_shadow_pool *pool);
 size_t vtd_shadow_max(void);
+bool vtd_shadow_fits(struct vtd_shadow_pool *pool, size_t size);
 
 #endif /* VTD_SHADOW_H */
