@@ -12,6 +12,8 @@ vtd_bench.ko print "VTD-BENCH..." lines:
   VTD-BENCH-DMA <config> shape= threads= pairs= batches= median_ns= p90_ns= segs=
                                               vtd_dma_bench.ko
   VTD-BENCH-FIO <config> <job> <fio terse v3 line>
+  VTD-BENCH-MODEMAP <mode> round= map_us= unmap_us=   bench-modes.sh
+  VTD-BENCH-MODEFIO <mode> round= job= iops=          bench-modes.sh
   VTD-BENCH-NOTE / -SHIM / -UNAVAILABLE <config> <text>
   VTD-BENCH-PROFILE <config> <children%> <self%> [k] <symbol>   perf report
 Figures from different boots are scaled by each boot's reference loop
@@ -31,6 +33,7 @@ IMPLS = ["ours", "ours-fast", "linux-fast", "linux"]
 # Which Linux configuration each of ours is compared with.
 PEER = {"ours-strict": "linux-strict", "ours-deferred": "linux-lazy",
         "ours-shadow": "linux-strict"}
+MODES = ["strict", "deferred", "shadow"]
 # The map and unmap entry points whose inclusive share perf gives, per
 # implementation, and the benchmark's own fixed work per iteration.
 ENTRY = {"ours": ("vtd_dma_map_one", "vtd_dma_unmap_page"),
@@ -551,6 +554,7 @@ class Report:
                 self.w()
 
         self.api_section(apis, cms, present, unavail, scale, cmds_by, res)
+        self.mode_res = self.modes()
 
         self.w("## 3. Disk: fio on nvme")
         self.w()
@@ -713,6 +717,87 @@ class Report:
                     res[("api", cm, sh, t)] = vals
             self.w()
 
+    def modes(self):
+        """Our three modes in one boot per caching mode (bench-modes.sh)."""
+        res = {}
+        boots = [n for n in sorted(self.boots)
+                 if re.match(r"modes-cm(on|off)$", n)]
+        if not boots:
+            return res
+        self.w("## 2c. Our three unmap modes in one boot, rounds interleaved")
+        self.w()
+        self.w("`bench/scenarios/bench-modes.sh`: one boot per caching mode "
+               "loads vtd_remap.ko with `own=<edu>,<nvme> unmap=strict`, "
+               "then `deferred`, then `shadow`, and again, round after "
+               "round; in each it runs vtd_dma_bench.ko (one page and 16 "
+               "scattered pages, 1 and 2 threads), `dma_map_benchmark -t 1 "
+               "-g 1` and fio 4 KiB random reads at queue depth 1 and 32. "
+               "The modes share the boot, so these ratios need no reference "
+               "loop and drift over the boot falls on every mode alike. "
+               "Each figure is the median over the rounds, the rounds' "
+               "range in brackets; times in microseconds per map+unmap "
+               "(ratios below 1: the first mode is faster), fio in IOPS "
+               "(ratios above 1: the first mode is faster).")
+        self.w()
+        for name in boots:
+            cm = name.rsplit("cm", 1)[1]
+            recs, cmds = parse_log(os.path.join(self.out, "logs",
+                                                name + ".log"))
+            vals = {}
+            for kind, rest in recs:
+                w = rest.split()
+                if kind == "VTD-BENCH-DMA" and len(w) > 1:
+                    m = re.match(r"modes-(\w+)-r(\d+)$", w[0])
+                    d = kv(w[1:])
+                    if m and "median_ns" in d:
+                        key = (f"{d['shape']}-t{d['threads']}", m.group(1))
+                        vals.setdefault(key, []).append(
+                            fnum(d["median_ns"]) / 1000)
+                elif kind == "VTD-BENCH-MODEMAP":
+                    d = kv(w[1:])
+                    vals.setdefault(("map-t1-g1", w[0]), []).append(
+                        fnum(d["map_us"]) + fnum(d["unmap_us"]))
+                elif kind == "VTD-BENCH-MODEFIO":
+                    d = kv(w[1:])
+                    vals.setdefault((d["job"], w[0]), []).append(
+                        fnum(d["iops"]))
+            rows = [("page-t1", "map_page+unmap, 1 page, 1 thread (us)"),
+                    ("page-t2", "map_page+unmap, 1 page, 2 threads (us)"),
+                    ("sg16-t1", "map_sg+unmap, 16 scattered pages, 1 thread (us)"),
+                    ("sg16-t2", "map_sg+unmap, 16 scattered pages, 2 threads (us)"),
+                    ("map-t1-g1", "dma_map_benchmark -t 1 -g 1: map+unmap (us)"),
+                    ("randread-4k-qd1", "fio randread 4 KiB QD1 (IOPS)"),
+                    ("randread-4k-qd32", "fio randread 4 KiB QD32 (IOPS)")]
+            nr = max((len(v) for v in vals.values()), default=0)
+            self.w(f"### caching mode {cm} ({nr} rounds; boot `{name}`: "
+                   f"`{self.bootcmd(name)}`; {self.status_text(name)})")
+            self.w()
+            self.w("| figure | strict | deferred | shadow | shadow/deferred "
+                   "| shadow/strict | deferred/strict |")
+            self.w("|---|---|---|---|---|---|---|")
+            for key, shown in rows:
+                med, row = {}, [shown]
+                for mode in MODES:
+                    v = [x for x in vals.get((key, mode), []) if x is not None]
+                    if not v:
+                        med[mode] = None
+                        row.append("-")
+                        continue
+                    med[mode] = statistics.median(v)
+                    row.append(f"{fmt(med[mode])} ({fmt(min(v))}-"
+                               f"{fmt(max(v))})")
+                row.append(ratio(med["shadow"], med["deferred"]))
+                row.append(ratio(med["shadow"], med["strict"]))
+                row.append(ratio(med["deferred"], med["strict"]))
+                self.w("| " + " | ".join(row) + " |")
+                res[(cm, key)] = med
+            self.w()
+            for cid in ("api", "map", "fio-randread-4k-qd1"):
+                if cmds.get(cid):
+                    self.w(f"- `{cmds[cid]}`")
+            self.w()
+        return res
+
     def profiles(self, prof, cmds_by):
         """Where the time of map+unmap goes, from perf in each boot."""
         self.w("## 4. Where the time of map+unmap goes (perf)")
@@ -761,8 +846,8 @@ class Report:
                    ", ".join(f"`{sym}` {slf:.2f}%" for _, slf, sym in top))
         self.w()
 
-    def targets(self, a, d):
-        self.w("## Targets of issue 10")
+    def targets(self, a, d, mo):
+        self.w("## Targets of issues 10 and 13")
         self.w()
         self.w("| target | figure | met |")
         self.w("|---|---|---|")
@@ -821,6 +906,23 @@ class Report:
                 r = sh / v["ours-strict"]
                 row(f"map+unmap cm {cm} t{t} g{g}: ours-shadow time < 1.0x ours-strict",
                     f"{r:.2f}x", r < 1)
+        # Shadow mode (issue 13) from the boot of the three modes: the
+        # same targets, without the noise between boots.
+        for (cm, key), v in sorted(mo.items()):
+            sh, de, st = v.get("shadow"), v.get("deferred"), v.get("strict")
+            if not sh:
+                continue
+            iops = key.startswith("randread")
+            if de and (key in ("map-t1-g1", "page-t1", "page-t2") or iops):
+                r = sh / de
+                row(f"same boot, cm {cm} {key}: shadow "
+                    f"{'IOPS >= 0.9x' if iops else 'time <= 1.11x'} deferred",
+                    f"{r:.2f}x", r >= 0.9 if iops else r <= 1 / 0.9)
+            if st:
+                r = sh / st
+                row(f"same boot, cm {cm} {key}: shadow "
+                    f"{'IOPS > 1.0x' if iops else 'time < 1.0x'} strict",
+                    f"{r:.2f}x", r > 1 if iops else r < 1)
         for (k, cm, sh, t), v in sorted((k, v) for k, v in d.items()
                                         if k[0] == "api"):
             what = "map_page+unmap" if sh == "page" else f"map_sg+unmap ({sh})"
@@ -879,8 +981,9 @@ class Report:
         head.append("")
         self.md = head
         a = self.allocators()
+        self.mode_res = {}
         d = self.dma(refs)
-        self.targets(a, d)
+        self.targets(a, d, self.mode_res)
         with open(os.path.join(self.out, "report.md"), "w") as f:
             f.write("\n".join(self.md) + "\n")
 

@@ -18,13 +18,17 @@
 #                  while vtd_remap has no unmap= parameter)
 #   ours-shadow    the same + unmap=shadow (copies through shadow buffers
 #                  up to shadow_max, zero-copy strict above)
+# and, per caching mode, one boot of our three modes interleaved
+# (bench/scenarios/bench-modes.sh: strict, deferred, shadow, three rounds),
+# whose ratios come from one boot.
 #
 # usage: scripts/bench.sh [--quick] [--only alloc|dma|report]
 #                         [--configs LIST] [--cm LIST] [--no-build]
 #   --quick        short runs, caching mode off only (also BENCH_QUICK=1)
 #   --only WHAT    only the allocator boot, only the DMA boots, or only
 #                  regenerate the report from the logs already there
-#   --configs LIST comma list of configurations (default: all six)
+#   --configs LIST comma list of configurations (default: all six, then
+#                  modes, the boot of bench-modes.sh)
 #   --cm LIST      caching modes (default off,on; quick: off)
 #   --no-build     use the modules and tool already built
 # Environment: VTD_GUEST_WRAPPER, a command every guest runs under (e.g. a
@@ -38,7 +42,7 @@ cd "$top" || exit 1
 
 quick=${BENCH_QUICK:-0}
 only=
-configs=none,linux-strict,linux-lazy,ours-strict,ours-deferred,ours-shadow
+configs=none,linux-strict,linux-lazy,ours-strict,ours-deferred,ours-shadow,modes
 cms=
 build=1
 while [ $# -gt 0 ]; do
@@ -48,7 +52,7 @@ while [ $# -gt 0 ]; do
 	--configs) configs=$2; shift ;;
 	--cm) cms=$2; shift ;;
 	--no-build) build=0 ;;
-	-h | --help) sed -n '4,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "$me: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -65,7 +69,7 @@ iommu_args() {
 	none) echo "intel_iommu=off intremap=off" ;;
 	linux-strict) echo "intel_iommu=on iommu.strict=1" ;;
 	linux-lazy) echo "intel_iommu=on iommu.strict=0" ;;
-	ours-*) echo "intel_iommu=off intremap=off" ;;
+	ours-* | modes) echo "intel_iommu=off intremap=off" ;;
 	*) return 1 ;;
 	esac
 }
@@ -122,6 +126,16 @@ if [ "$only" != report ]; then
 		for cm in "${cml[@]}"; do
 			for c in "${cfgl[@]}"; do
 				a=$(iommu_args "$c") || { echo "$me: unknown configuration $c" >&2; exit 2; }
+				if [ "$c" = modes ]; then
+					rm -f "$logs/modes-cm$cm".*
+					boot "modes-cm$cm" $((quick ? 900 : 1800)) --smp 2 \
+						--mem 1G --caching-mode "$cm" --devices edu,nvme \
+						--disk-size 1G \
+						--extra-bin "${out#"$top"/}/tools/dma_map_benchmark" \
+						--extra-bin "$(command -v fio)" --iommu-args "$a" \
+						--scenario bench-modes --scenario-args "quick=$quick"
+					continue
+				fi
 				rm -f "$logs/dma-$c-cm$cm".*
 				boot "dma-$c-cm$cm" $((quick ? 900 : 1800)) --smp 2 --mem 1G \
 					--caching-mode "$cm" --devices edu,nvme --disk-size 1G \
