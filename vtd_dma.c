@@ -28,8 +28,9 @@
  *    scatterlist) are not mapped at all: the data is copied into shadow
  *    buffers of the domain's pool, mapped once for the pool's life, and
  *    back at unmap, which then needs no invalidation; larger ones (or
- *    when the pool cannot serve) are mapped zero-copy as in strict mode. Bridges are never owned by "all" or a
- *    unit name: they do not originate DMA through the DMA API.
+ *    when the pool cannot serve) are mapped zero-copy as in strict mode.
+ *    Bridges are never owned by "all" or a unit name: they do not
+ *    originate DMA through the DMA API.
  *
  * 2. Loading order. The ops must be on the device before its driver binds
  *    (a driver's first DMA call is in its probe), and must not change under
@@ -719,9 +720,10 @@ static void vtd_dma_unmap_range(struct vtd_dma_dev *dd, u64 iova, u64 pages)
  * A range vtd_dma_map_core() or map_sg's one-range path made may carry
  * its size in the tag of its first leaf (section 4): taking the tag back
  * claims the range, without a lookup in the allocator's tree and without
- * a lock. Any other range is looked up in the tree, which checks the address before anything is unmapped
- * (a wrong address must not unmap a range another CPU is mapping) and
- * gives the range's extent, which the caller's size need not tell.
+ * a lock. Any other range is looked up in the tree, which checks the
+ * address before anything is unmapped (a wrong address must not unmap a
+ * range another CPU is mapping) and gives the range's extent, which the
+ * caller's size need not tell.
  * Return: 0 with the range in @out (if not NULL), or -ENOENT if @addr is
  * not in a range we handed out (a driver bug: warned, nothing freed).
  */
