@@ -15,6 +15,10 @@
  *           no implementation can merge them in CPU address space)
  *   sg16c   16 entries of 4 KiB on 16 consecutive pages (one 64 KiB
  *           block: an implementation that merges maps it as one)
+ *   copy2   no DMA call: two copy_page() of 4 KiB, what a bidirectional
+ *           shadow (vtd_shadow.c) copies per map+unmap of one page, so
+ *           the copies' share of that mode's figure is measured, not
+ *           guessed
  * all bidirectional, as dma_map_benchmark's default. Each shape runs with
  * 1 and then 2 threads (up to threads=, at most one per online CPU), each
  * thread bound to its own CPU mapping its own buffers for secs= seconds.
@@ -35,6 +39,7 @@
 #include <linux/gfp.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
@@ -52,7 +57,7 @@ MODULE_PARM_DESC(label, "Configuration name printed in every figure line");
 
 static char *shapes = "page,sg16,sg16c";
 module_param(shapes, charp, 0444);
-MODULE_PARM_DESC(shapes, "Comma list of page, sg16, sg16c");
+MODULE_PARM_DESC(shapes, "Comma list of page, sg16, sg16c, copy2");
 
 static uint secs = 5;
 module_param(secs, uint, 0444);
@@ -66,10 +71,13 @@ MODULE_PARM_DESC(threads, "Largest thread count (1 up to it; capped at the onlin
 #define BENCH_BATCH	256
 #define BENCH_MAX_BATCHES 16384
 
-enum bench_shape { SHAPE_PAGE, SHAPE_SG, SHAPE_SG_CONTIG, NR_SHAPES };
+enum bench_shape {
+	SHAPE_PAGE, SHAPE_SG, SHAPE_SG_CONTIG, SHAPE_COPY2, NR_SHAPES
+};
 
 static const char * const shape_name[NR_SHAPES] = {
 	[SHAPE_PAGE] = "page", [SHAPE_SG] = "sg16", [SHAPE_SG_CONTIG] = "sg16c",
+	[SHAPE_COPY2] = "copy2",
 };
 
 /* One thread's buffers and results. */
@@ -113,12 +121,18 @@ static void bench_fill_sg(struct bench_thread *bt)
 		sg_set_page(sg, bt->pages + i * step, PAGE_SIZE, 0);
 }
 
-/* One map+unmap pair of the thread's shape; 0 or -ENOMEM. */
+/* One map+unmap pair (or copy2's two copies) of the thread's shape. */
 static int bench_pair(struct bench_thread *bt)
 {
 	dma_addr_t addr;
 	int n;
 
+	if (bt->shape == SHAPE_COPY2) {
+		/* In and out, as a bidirectional shadow copies. */
+		copy_page(page_address(bt->pages + 1), page_address(bt->pages));
+		copy_page(page_address(bt->pages), page_address(bt->pages + 1));
+		return 0;
+	}
 	if (bt->shape == SHAPE_PAGE) {
 		addr = dma_map_page(bt->dev, bt->pages, 0, PAGE_SIZE,
 				    DMA_BIDIRECTIONAL);
@@ -258,7 +272,8 @@ static int bench_run(struct device *d, enum bench_shape shape, unsigned int n)
 	sort(all, nr, sizeof(u32), cmp_u32, NULL);
 	pr_info("VTD-BENCH-DMA %s shape=%s threads=%u pairs=%llu batches=%u median_ns=%u p90_ns=%u segs=%d\n",
 		label, shape_name[shape], n, pairs, nr, all[nr / 2],
-		all[nr * 9 / 10], shape == SHAPE_PAGE ? 1 : segs);
+		all[nr * 9 / 10], shape == SHAPE_SG || shape == SHAPE_SG_CONTIG ?
+		segs : 1);
 out:
 	vfree(all);
 	for (i = 0; i < started; i++)

@@ -765,6 +765,7 @@ class Report:
                     ("page-t2", "map_page+unmap, 1 page, 2 threads (us)"),
                     ("sg16-t1", "map_sg+unmap, 16 scattered pages, 1 thread (us)"),
                     ("sg16-t2", "map_sg+unmap, 16 scattered pages, 2 threads (us)"),
+                    ("copy2-t1", "two copy_page() of 4 KiB, no DMA: a bidirectional shadow's copies (us)"),
                     ("map-t1-g1", "dma_map_benchmark -t 1 -g 1: map+unmap (us)"),
                     ("randread-4k-qd1", "fio randread 4 KiB QD1 (IOPS)"),
                     ("randread-4k-qd32", "fio randread 4 KiB QD32 (IOPS)")]
