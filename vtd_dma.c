@@ -202,8 +202,12 @@
  *    which copes with records erased while the mutex was dropped. The
  *    DMA ops take no sleeping lock: xa_load() under RCU, then the
  *    allocator's, the page table's, the pool's and the unit's
- *    invalidation spinlocks (all irq-safe), and the lock of this CPU's
- *    ring of recent maps (a leaf, which only debugfs readers share); the
+ *    invalidation spinlocks (all irq-safe). This CPU's ring of recent
+ *    maps takes no lock: a map claims a slot with this_cpu_inc_return()
+ *    (which an interrupt on the CPU cannot split) and writes it between
+ *    two updates of the slot's sequence; a debugfs reader copies a slot
+ *    and keeps it only if the sequence was even and unchanged around the
+ *    copy (it skips a slot still changing after a few tries). The
  *    record's counters are per CPU, so a map or an unmap writes only
  *    this CPU's counters (and a map this CPU's ring). The bufs xarray's
  *    own lock is taken only by allocations and frees of buffers built
@@ -434,16 +438,25 @@ struct vtd_dma_event {
 };
 
 /**
+ * struct vtd_dma_slot - one slot of a ring of recent maps
+ * @seq:	2n + 1 while map n (counting from 0 on this CPU) is written
+ *		into the slot, 2n + 2 once it is there; 0 before any.
+ * @ev:		the map.
+ */
+struct vtd_dma_slot {
+	unsigned int seq;
+	struct vtd_dma_event ev;
+};
+
+/**
  * struct vtd_dma_ring - the last maps of a device made on one CPU
- * @lock:	taken by that CPU's maps, interrupts off, and by debugfs
- *		readers: no other CPU's map takes it.
- * @next:	maps recorded; the next slot is this modulo VTD_DMA_RECENT.
- * @ev:		the last VTD_DMA_RECENT of them.
+ * @next:	maps claimed; map n goes to slot n modulo VTD_DMA_RECENT.
+ *		Only this CPU's maps change it (this_cpu_inc_return()).
+ * @slot:	the last VTD_DMA_RECENT of them (section 6: no lock).
  */
 struct vtd_dma_ring {
-	spinlock_t lock;	/* @next, @ev */
 	unsigned int next;
-	struct vtd_dma_event ev[VTD_DMA_RECENT];
+	struct vtd_dma_slot slot[VTD_DMA_RECENT];
 };
 
 /**
@@ -620,18 +633,45 @@ static bool vtd_dma_seg_ok(u64 start, u64 len, unsigned long boundary,
 
 /* --- recent maps, for debugfs ---------------------------------------- */
 
+/*
+ * Record a map in this CPU's ring. An interrupt's map on this CPU claims
+ * the next slot, not ours: a slot is only rewritten VTD_DMA_RECENT maps
+ * later, never by a map nested in the one writing it.
+ */
 static void vtd_dma_recent_add(struct vtd_dma_dev *dd,
 			       const struct vtd_dma_event *ev)
 {
-	struct vtd_dma_ring *r;
-	unsigned long flags;
+	struct vtd_dma_ring *r = get_cpu_ptr(dd->recent);
+	unsigned int n = this_cpu_inc_return(dd->recent->next) - 1;
+	struct vtd_dma_slot *sl = &r->slot[n & (VTD_DMA_RECENT - 1)];
 
-	local_irq_save(flags);
-	r = this_cpu_ptr(dd->recent);
-	spin_lock(&r->lock);
-	r->ev[r->next++ & (VTD_DMA_RECENT - 1)] = *ev;
-	spin_unlock(&r->lock);
-	local_irq_restore(flags);
+	WRITE_ONCE(sl->seq, 2 * n + 1);
+	smp_wmb();	/* odd before the event; pairs with the reader's */
+	sl->ev = *ev;
+	smp_wmb();	/* the event before even */
+	WRITE_ONCE(sl->seq, 2 * n + 2);
+	put_cpu_ptr(dd->recent);
+}
+
+/*
+ * Copy slot @i of @r into @ev; false if it holds no map or kept changing
+ * (its writer on the ring's CPU is never waited for).
+ */
+static bool vtd_dma_recent_read(struct vtd_dma_ring *r, unsigned int i,
+				struct vtd_dma_event *ev)
+{
+	struct vtd_dma_slot *sl = &r->slot[i & (VTD_DMA_RECENT - 1)];
+	unsigned int seq, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		seq = READ_ONCE(sl->seq);
+		smp_rmb();	/* pairs with the writer's */
+		*ev = sl->ev;
+		smp_rmb();	/* the copy before the second look at seq */
+		if (!(seq & 1) && seq && READ_ONCE(sl->seq) == seq)
+			return true;
+	}
+	return false;
 }
 
 static void vtd_dma_count_map(struct vtd_dma_dev *dd, enum vtd_dma_kind kind,
@@ -2035,11 +2075,11 @@ static void vtd_dma_show_event(struct seq_file *m, struct vtd_dma_dev *dd,
 
 static int vtd_dma_mappings_show(struct seq_file *m, void *unused)
 {
-	struct vtd_dma_event ring[VTD_DMA_RECENT];
+	struct vtd_dma_event ev;
 	unsigned int next, n, i, cpu;
 	struct vtd_dma_ring *r;
 	struct vtd_dma_dev *dd;
-	unsigned long key, flags;
+	unsigned long key;
 
 	mutex_lock(&vtd_dma_mutex);
 	xa_for_each(&vtd_dma_devs, key, dd) {
@@ -2048,18 +2088,18 @@ static int vtd_dma_mappings_show(struct seq_file *m, void *unused)
 			   (long long)vtd_domain_mapped_bytes(dd->dom));
 		for_each_possible_cpu(cpu) {
 			r = per_cpu_ptr(dd->recent, cpu);
-			spin_lock_irqsave(&r->lock, flags);
-			memcpy(ring, r->ev, sizeof(ring));
-			next = r->next;
-			spin_unlock_irqrestore(&r->lock, flags);
+			next = READ_ONCE(r->next);
 			if (!next)
 				continue;
 			n = min_t(unsigned int, next, VTD_DMA_RECENT);
 			seq_printf(m, " cpu %u: the last %u of %u maps, newest first:\n",
 				   cpu, n, next);
-			for (i = 1; i <= n; i++)
-				vtd_dma_show_event(m, dd,
-						   &ring[(next - i) & (VTD_DMA_RECENT - 1)]);
+			for (i = 1; i <= n; i++) {
+				if (vtd_dma_recent_read(r, next - i, &ev))
+					vtd_dma_show_event(m, dd, &ev);
+				else
+					seq_puts(m, "  (being written)\n");
+			}
 		}
 	}
 	mutex_unlock(&vtd_dma_mutex);
@@ -2331,7 +2371,6 @@ static int vtd_dma_dev_add(struct pci_dev *pdev, struct vtd_unit *unit,
 			   struct vtd_dma_group *og, enum vtd_unmap_mode mode)
 {
 	struct vtd_dma_dev *dd;
-	unsigned int cpu;
 	int ret;
 
 	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
@@ -2345,8 +2384,7 @@ static int vtd_dma_dev_add(struct pci_dev *pdev, struct vtd_unit *unit,
 		kfree(dd);
 		return -ENOMEM;
 	}
-	for_each_possible_cpu(cpu)
-		spin_lock_init(&per_cpu_ptr(dd->recent, cpu)->lock);
+	/* alloc_percpu() zeroes: every ring empty, every slot's seq 0. */
 	xa_init(&dd->bufs);
 	dd->unit = unit;
 	dd->dom = og->dom;

@@ -338,7 +338,23 @@ while [ $i -le $nd ]; do
 	i=$((i + 1))
 done
 echo "$P: --- while the writes run ($running of $nd still running): the shim's recent mappings ---"
-sed "s/^/$P:   /" "$DBG/dma/mappings"
+cat "$DBG/dma/mappings" > /tmp/mappings
+sed "s/^/$P:   /" /tmp/mappings
+# The rings are read without a lock while the writers run (vtd_dma.c,
+# section 6): each CPU's header promises as many lines as follow it, each
+# a whole map or "(being written)".
+bad=$(awk '
+	function close_cpu() { if (want >= 0 && got != want) print "cpu block with " got " lines, header says " want; want = -1 }
+	BEGIN { want = -1 }
+	/^ cpu [0-9]+: the last [0-9]+ of [0-9]+ maps/ { close_cpu(); want = $5; got = 0; next }
+	/^  dma 0x[0-9a-f]+ -> phys 0x[0-9a-f]+ +[0-9]+ bytes +[0-9]+ seg .* table: / { if (want >= 0) got++; maps++; next }
+	/^  \(being written\)$/ { got++; next }
+	/^[^ ]/ { close_cpu(); next }
+	{ print "unexpected line: " $0 }
+	END { close_cpu(); print "MAPS " maps + 0 }' /tmp/mappings)
+echo "$bad" | grep -v '^MAPS' | grep -q . &&
+	fail "the shim's mappings file, read during the writes, is malformed: $(echo "$bad" | grep -v '^MAPS' | head -n 3)"
+echo "$P: the shim's mappings file is well formed ($(echo "$bad" | sed -n 's/^MAPS //p') recent maps shown)"
 for pci in $PCIS; do
 	u=$(dma_field "$pci" unit)
 	d=$(dma_field "$pci" domain)
