@@ -846,6 +846,51 @@ int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 EXPORT_SYMBOL_GPL(vtd_domain_map);
 
 /**
+ * vtd_domain_map_runs() - map physically contiguous runs inside one span
+ * @dom: a DMA or identity domain
+ * @iova: the span's first address, 4 KiB aligned; the caller owns the
+ *	  whole span (normally one range from vtd_domain_alloc_iova())
+ * @size: its bytes, a multiple of 4 KiB
+ * @next: gives the runs in rising IOVA order (vtd_pgtable_map_runs())
+ * @cookie: for @next
+ * @prot: as for vtd_domain_map(); a tag goes on the first leaf
+ * @gfp: as for vtd_domain_map()
+ *
+ * One page-table walk for all the runs, counted as one map. All or
+ * nothing. With caching mode the span is invalidated too, unless @prot
+ * says the caller does it.
+ * Context: any, with a matching @gfp; @next is called in it.
+ * Return: 0, -EEXIST, -ERANGE, -EINVAL (also for a bad run) or -ENOMEM.
+ */
+int vtd_domain_map_runs(struct vtd_domain *dom, u64 iova, u64 size,
+			vtd_pgtable_next_run next, void *cookie, int prot,
+			gfp_t gfp)
+{
+	struct vtd_pgtable_gather gather;
+	u64 mapped = 0;
+	int ret;
+
+	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
+		return -EINVAL;
+	if (iova >= BIT_ULL(dom->unit->iova_bits) ||
+	    size > BIT_ULL(dom->unit->iova_bits) - iova)
+		return -ERANGE;
+	vtd_pgtable_gather_init(&gather);
+	ret = vtd_pgtable_map_runs(&dom->pgt, iova, size, next, cookie, prot,
+				   gfp, NULL, &mapped, &gather);
+	if (ret) {
+		vtd_pgtable_sync(&dom->pgt, &gather);
+		return ret;
+	}
+	if (!vtd_unit_caching_mode(dom->unit))
+		vtd_unit_flush_write_buffer(dom->unit);
+	this_cpu_add(dom->stats->mapped, mapped);
+	this_cpu_inc(dom->stats->maps);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vtd_domain_map_runs);
+
+/**
  * vtd_domain_map_flush() - make maps done with VTD_PGT_NO_MAP_FLUSH visible
  * @dom: the domain they were made in
  * @iova: the start of a range covering all of them

@@ -69,6 +69,11 @@
  *    superpage would fit but the slot already holds a table (one left
  *    empty by an earlier partial unmap, 3d), the map descends into it and
  *    uses smaller pages; -EEXIST only ever means a leaf is in the way.
+ *    map_runs() is one map of several physically contiguous runs at
+ *    rising IOVAs inside one span (a scatterlist's segments): the walk
+ *    goes on from one run to the next without climbing back to the root,
+ *    so runs that share a leaf table cost one descent and one flush of
+ *    its new entries; map() is map_runs() of one run.
  *    unmap() clears whole leaves inside the range; a superpage the range
  *    only partly covers is first replaced by a table of the next size
  *    down with the same translations (the unit sees the old or the new
@@ -291,14 +296,21 @@ static void pgt_gather_table(struct vtd_pgtable *pgt,
 
 /* --- map ------------------------------------------------------------- */
 
-/* One map call's progress; [iova, end) is what is left to map. */
+/*
+ * One map call's progress: [iova, run_end) is what is left of the current
+ * run, at phys; @next gives the runs after it, inside [start, end).
+ */
 struct pgt_map_state {
 	u64 iova;
 	u64 end;
+	u64 run_end;
 	phys_addr_t phys;
 	u64 attr;		/* PGT_LEAF_ATTR bits of every leaf */
 	u64 tag;		/* PGT_TAG bits of the next leaf, then 0 */
+	u64 mapped;		/* bytes of leaves installed */
 	struct vtd_pool_resv *resv;
+	vtd_pgtable_next_run next;
+	void *cookie;
 };
 
 /*
@@ -340,7 +352,44 @@ static u64 *pgt_get_table(struct vtd_pgtable *pgt, u64 *ptep,
 	return pgt_pte_table(pte);
 }
 
-/* Map what of [s->iova, s->end) lies in @table, at @level; advances @s. */
+/*
+ * A run from @next for a map at [s->iova, s->end), checked: 4 KiB aligned,
+ * not empty, at or above where the last one ended, inside the span, and
+ * its physical range below 2^52 (written so that it cannot wrap).
+ */
+static int pgt_check_run(const struct pgt_map_state *s,
+			 const struct vtd_pgtable_run *r)
+{
+	if (!r->size || !IS_ALIGNED(r->iova | r->phys | r->size, PAGE_SIZE) ||
+	    r->iova < s->iova || r->iova > s->end || r->size > s->end - r->iova ||
+	    r->phys >= PGT_PHYS_LIMIT || r->size > PGT_PHYS_LIMIT - r->phys)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The current run is done: go on to the next one, or (none left) to the
+ * end of the span. Return: 0, or -EINVAL for a bad run.
+ */
+static int pgt_next_run(struct pgt_map_state *s)
+{
+	struct vtd_pgtable_run r;
+	int ret;
+
+	if (!s->next || !s->next(s->cookie, &r)) {
+		s->iova = s->end;
+		return 0;
+	}
+	ret = pgt_check_run(s, &r);
+	if (ret)
+		return ret;
+	s->iova = r.iova;
+	s->phys = r.phys;
+	s->run_end = r.iova + r.size;
+	return 0;
+}
+
+/* Map what of the runs lies in @table, at @level; advances @s. */
 static int pgt_map_level(struct vtd_pgtable *pgt, u64 *table,
 			 unsigned int level, struct pgt_map_state *s)
 {
@@ -352,7 +401,7 @@ static int pgt_map_level(struct vtd_pgtable *pgt, u64 *table,
 	while (s->iova < limit) {
 		ptep = &table[pgt_index(s->iova, level)];
 		/* A leaf here if the unit, alignment and length allow it. */
-		if (pgt_leaf_ok(pgt, level) && limit - s->iova >= size &&
+		if (pgt_leaf_ok(pgt, level) && s->run_end - s->iova >= size &&
 		    IS_ALIGNED(s->iova | s->phys, size)) {
 			old = cmpxchg64(ptep, 0ULL,
 					pgt_mk_leaf(s->phys, level, s->attr) |
@@ -364,6 +413,12 @@ static int pgt_map_level(struct vtd_pgtable *pgt, u64 *table,
 				last = ptep - table;
 				s->iova += size;
 				s->phys += size;
+				s->mapped += size;
+				if (s->iova == s->run_end) {
+					ret = pgt_next_run(s);
+					if (ret)
+						break;
+				}
 				continue;
 			}
 			if (pgt_is_leaf(old, level)) {
@@ -689,6 +744,54 @@ static void pgt_debug_check(struct vtd_pgtable *pgt)
 
 /* --- exported API ---------------------------------------------------- */
 
+/*
+ * The map of vtd_pgtable_map() and vtd_pgtable_map_runs(): @s holds the
+ * first run, and @next (in @s) the others; [iova, iova + size) is the span.
+ * @nr_pages: what a sleeping caller reserves.
+ */
+static int pgt_map(struct vtd_pgtable *pgt, struct pgt_map_state *s,
+		   u64 iova, u64 size, int prot, gfp_t gfp,
+		   unsigned long nr_pages, struct vtd_pool_resv *resv,
+		   struct vtd_pgtable_gather *gather)
+{
+	struct vtd_pool_resv own = {};
+	int ret;
+
+	if (!(prot & (VTD_PGT_READ | VTD_PGT_WRITE)))
+		return -EINVAL;
+	if (prot & VTD_PGT_READ)
+		s->attr |= PGT_R;
+	if (prot & VTD_PGT_WRITE)
+		s->attr |= PGT_W;
+	if ((prot & VTD_PGT_SNOOP) && pgt->cfg.snoop_ctl)
+		s->attr |= PGT_SNP;
+	s->tag = FIELD_PREP(PGT_TAG, (prot >> VTD_PGT_TAG_SHIFT) &
+				     VTD_PGT_TAG_MAX);
+	s->resv = pgt_resv(pgt, gfp, nr_pages, resv, &own);
+	if (IS_ERR(s->resv))
+		return PTR_ERR(s->resv);
+
+	/* No lock: no other range's reclaim frees a table we walk (5). */
+	ret = pgt_map_level(pgt, pgt->root, pgt->levels, s);
+	vtd_pool_unreserve(pgt->cfg.pool, &own);
+	if (!ret) {
+		if (pgt->cfg.ops && pgt->cfg.ops->iotlb_map &&
+		    !(prot & VTD_PGT_NO_MAP_FLUSH))
+			pgt->cfg.ops->iotlb_map(pgt->cfg.cookie, iova, size);
+		pgt_debug_check(pgt);
+		return 0;
+	}
+	/*
+	 * Undo: clear our leaves, then free the empty tables wholly inside
+	 * the span (3d); ones reaching outside it stay.
+	 */
+	if (s->iova > iova)
+		pgt_unmap_range(pgt, iova, s->iova - iova, NULL, gather);
+	pgt_reclaim(pgt, iova, iova + size, gather);
+	pgt_debug_check(pgt);
+	return ret;
+}
+
 /**
  * vtd_pgtable_map() - map [iova, iova + size) to [phys, phys + size)
  * @pgt: the table
@@ -718,54 +821,77 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		    struct vtd_pgtable_gather *gather)
 {
 	struct pgt_map_state s = {
-		.iova = iova, .end = iova + size, .phys = phys,
+		.iova = iova, .end = iova + size, .run_end = iova + size,
+		.phys = phys,
 	};
-	struct vtd_pool_resv own = {};
 	int ret;
 
 	ret = pgt_check_range(pgt, iova, size);
 	if (ret)
 		return ret;
 	/* [phys, phys + size) below 2^52, written so that it cannot wrap. */
-	if (!(prot & (VTD_PGT_READ | VTD_PGT_WRITE)) ||
-	    !IS_ALIGNED(phys, PAGE_SIZE) ||
+	if (!IS_ALIGNED(phys, PAGE_SIZE) ||
 	    phys >= PGT_PHYS_LIMIT || size > PGT_PHYS_LIMIT - phys)
 		return -EINVAL;
-	if (prot & VTD_PGT_READ)
-		s.attr |= PGT_R;
-	if (prot & VTD_PGT_WRITE)
-		s.attr |= PGT_W;
-	if ((prot & VTD_PGT_SNOOP) && pgt->cfg.snoop_ctl)
-		s.attr |= PGT_SNP;
-	s.tag = FIELD_PREP(PGT_TAG, (prot >> VTD_PGT_TAG_SHIFT) &
-				    VTD_PGT_TAG_MAX);
-	s.resv = pgt_resv(pgt, gfp,
-			  vtd_pgtable_map_pages_at(pgt, iova, phys, size),
-			  resv, &own);
-	if (IS_ERR(s.resv))
-		return PTR_ERR(s.resv);
-
-	/* No lock: no other range's reclaim frees a table we walk (5). */
-	ret = pgt_map_level(pgt, pgt->root, pgt->levels, &s);
-	vtd_pool_unreserve(pgt->cfg.pool, &own);
-	if (!ret) {
-		if (pgt->cfg.ops && pgt->cfg.ops->iotlb_map &&
-		    !(prot & VTD_PGT_NO_MAP_FLUSH))
-			pgt->cfg.ops->iotlb_map(pgt->cfg.cookie, iova, size);
-		pgt_debug_check(pgt);
-		return 0;
-	}
-	/*
-	 * Undo: clear our leaves, then free the empty tables wholly inside
-	 * the range (3d); ones reaching outside it stay.
-	 */
-	if (s.iova > iova)
-		pgt_unmap_range(pgt, iova, s.iova - iova, NULL, gather);
-	pgt_reclaim(pgt, iova, iova + size, gather);
-	pgt_debug_check(pgt);
-	return ret;
+	return pgt_map(pgt, &s, iova, size, prot, gfp,
+		       gfpflags_allow_blocking(gfp) ?
+		       vtd_pgtable_map_pages_at(pgt, iova, phys, size) : 0,
+		       resv, gather);
 }
 EXPORT_SYMBOL_GPL(vtd_pgtable_map);
+
+/**
+ * vtd_pgtable_map_runs() - map runs of physical memory inside one span
+ * @pgt: the table
+ * @iova: the span's first IOVA, 4 KiB aligned
+ * @size: its bytes, a multiple of 4 KiB; the caller owns the whole span
+ *	  (what lies between the runs stays unmapped)
+ * @next: gives the runs one after the other, false after the last: each
+ *	  4 KiB aligned, not empty, inside the span, at or after the end of
+ *	  the one before (-EINVAL otherwise, undone as any failure)
+ * @cookie: for @next
+ * @prot: as for vtd_pgtable_map(); a tag goes on the first leaf only
+ * @gfp: as for vtd_pgtable_map(); a sleeping caller reserves for the
+ *	 worst case of the span (vtd_pgtable_map_pages())
+ * @resv: as for vtd_pgtable_map()
+ * @mapped: the bytes mapped, the runs' sum (on success)
+ * @gather: as for vtd_pgtable_map()
+ *
+ * One walk: from one run to the next it climbs only as far as the two do
+ * not share a table. All or nothing, as vtd_pgtable_map(); an iotlb_map
+ * callback covers the span.
+ * Context: as for vtd_pgtable_map(); @next is called in it.
+ * Return: 0, -EINVAL (a bad run, or no run), -ERANGE, -EEXIST or -ENOMEM.
+ */
+int vtd_pgtable_map_runs(struct vtd_pgtable *pgt, u64 iova, u64 size,
+			 vtd_pgtable_next_run next, void *cookie, int prot,
+			 gfp_t gfp, struct vtd_pool_resv *resv, u64 *mapped,
+			 struct vtd_pgtable_gather *gather)
+{
+	struct pgt_map_state s = {
+		.iova = iova, .end = iova + size, .next = next,
+		.cookie = cookie,
+	};
+	struct vtd_pgtable_run r;
+	int ret;
+
+	ret = pgt_check_range(pgt, iova, size);
+	if (ret)
+		return ret;
+	if (!next(cookie, &r) || pgt_check_run(&s, &r))
+		return -EINVAL;
+	s.iova = r.iova;
+	s.phys = r.phys;
+	s.run_end = r.iova + r.size;
+	ret = pgt_map(pgt, &s, iova, size, prot, gfp,
+		      gfpflags_allow_blocking(gfp) ?
+		      vtd_pgtable_map_pages(pgt->levels, size) : 0, resv,
+		      gather);
+	if (!ret)
+		*mapped = s.mapped;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vtd_pgtable_map_runs);
 
 /**
  * vtd_pgtable_unmap() - unmap whatever is mapped in [iova, iova + size)

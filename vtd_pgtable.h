@@ -158,6 +158,22 @@ static inline void vtd_pgtable_gather_init(struct vtd_pgtable_gather *g)
 	g->tables = false;
 }
 
+/**
+ * struct vtd_pgtable_run - one physically contiguous run of a map_runs
+ * @iova: its first IOVA
+ * @phys: its first physical address
+ * @size: its bytes
+ */
+struct vtd_pgtable_run {
+	u64 iova;
+	phys_addr_t phys;
+	u64 size;
+};
+
+/* Fills @run with the next run of a vtd_pgtable_map_runs(); false if none. */
+typedef bool (*vtd_pgtable_next_run)(void *cookie,
+				     struct vtd_pgtable_run *run);
+
 int vtd_pgtable_init(struct vtd_pgtable *pgt,
 		     const struct vtd_pgtable_cfg *cfg);
 void vtd_pgtable_destroy(struct vtd_pgtable *pgt);
@@ -166,6 +182,10 @@ unsigned long vtd_pgtable_abandon(struct vtd_pgtable *pgt);
 int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		    u64 size, int prot, gfp_t gfp, struct vtd_pool_resv *resv,
 		    struct vtd_pgtable_gather *gather);
+int vtd_pgtable_map_runs(struct vtd_pgtable *pgt, u64 iova, u64 size,
+			 vtd_pgtable_next_run next, void *cookie, int prot,
+			 gfp_t gfp, struct vtd_pool_resv *resv, u64 *mapped,
+			 struct vtd_pgtable_gather *gather);
 u64 vtd_pgtable_unmap(struct vtd_pgtable *pgt, u64 iova, u64 size,
 		      gfp_t gfp, struct vtd_pool_resv *resv,
 		      struct vtd_pgtable_gather *gather);

@@ -707,6 +707,114 @@ static void t_tags(struct ctx *c)
 	expect_baseline(c);
 }
 
+/* A list of runs for vtd_pgtable_map_runs(), handed out in order. */
+struct runs {
+	const struct vtd_pgtable_run *r;
+	unsigned int n, next, calls;
+};
+
+static bool next_run(void *cookie, struct vtd_pgtable_run *run)
+{
+	struct runs *rs = cookie;
+
+	rs->calls++;
+	if (rs->next == rs->n)
+		return false;
+	*run = rs->r[rs->next++];
+	return true;
+}
+
+static int map_runs(struct ctx *c, u64 iova, u64 size,
+		    const struct vtd_pgtable_run *r, unsigned int n, int prot,
+		    u64 *mapped)
+{
+	struct runs rs = { .r = r, .n = n };
+
+	return vtd_pgtable_map_runs(&c->pgt, iova, size, next_run, &rs, prot,
+				    GFP_KERNEL, NULL, mapped, &c->g);
+}
+
+/*
+ * map_runs: scattered pages in one leaf table cost one descent (the
+ * entries above them are flushed once, not once per run), each page
+ * translates to its own run, the tag is on the first leaf only, a gap
+ * stays unmapped, a superpage inside a run is used, and runs far apart
+ * climb as far as they must.
+ */
+static void t_runs(struct ctx *c)
+{
+	u64 x = 11 * SZ_1G, y = 12 * SZ_1G, z = 13 * SZ_1G, mapped = 0, pte;
+	struct vtd_pgtable_run r[16], big[3];
+	long flushes_one, flushes_runs;
+	unsigned int i, level;
+
+	/* The tables above x exist: only the descent's flushes are counted. */
+	CHECK_EQ(map(c, x + SZ_2M - SZ_4K, T_PHYS, SZ_4K, RW), 0);
+	flushes_one = shim_clflush_calls;
+	CHECK_EQ(map(c, x + SZ_2M - 2 * SZ_4K, T_PHYS, SZ_4K, RW), 0);
+	flushes_one = shim_clflush_calls - flushes_one;
+	for (i = 0; i < 16; i++)
+		r[i] = (struct vtd_pgtable_run){ x + i * SZ_4K,
+						 T_PHYS + 2 * i * SZ_4K, SZ_4K };
+	flushes_runs = shim_clflush_calls;
+	CHECK_EQ(map_runs(c, x, 16 * SZ_4K, r, 16, RW | VTD_PGT_TAG(5),
+			  &mapped), 0);
+	flushes_runs = shim_clflush_calls - flushes_runs;
+	CHECK_EQ(mapped, 16 * SZ_4K);
+	/* One walk: as many flushes as one single-page map, not 16 times. */
+	CHECK_EQ(flushes_runs, flushes_one);
+	for (i = 0; i < 16; i++)
+		CHECK_EQ(xlate(c, x + i * SZ_4K + 7), T_PHYS + 2 * i * SZ_4K + 7);
+	CHECK_EQ(vtd_pgtable_leaf(&c->pgt, x, &pte, &level), 0);
+	CHECK_EQ(vtd_pgtable_pte_tag(pte), 5);
+	CHECK_EQ(vtd_pgtable_leaf(&c->pgt, x + SZ_4K, &pte, &level), 0);
+	CHECK_EQ(vtd_pgtable_pte_tag(pte), 0);
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	CHECK_EQ(unmap(c, x, 16 * SZ_4K), 16 * SZ_4K);
+	CHECK_EQ(unmap(c, x + SZ_2M - 2 * SZ_4K, 2 * SZ_4K), 2 * SZ_4K);
+
+	/* A page, a gap, a 2 MiB run (a superpage), a page 1 GiB further. */
+	big[0] = (struct vtd_pgtable_run){ y, T_PHYS + SZ_4K, SZ_4K };
+	big[1] = (struct vtd_pgtable_run){ y + SZ_2M, T_PHYS + SZ_2M, SZ_2M };
+	big[2] = (struct vtd_pgtable_run){ y + SZ_1G + SZ_4K, T_PHYS, SZ_4K };
+	CHECK_EQ(map_runs(c, y, SZ_1G + 2 * SZ_4K, big, 3, RW, &mapped), 0);
+	CHECK_EQ(mapped, SZ_2M + 2 * SZ_4K);
+	CHECK_EQ(xlate(c, y), T_PHYS + SZ_4K);
+	CHECK_EQ(xlate(c, y + SZ_4K), ~0ULL);
+	CHECK_EQ(xlate(c, y + SZ_2M + 5 * SZ_4K), T_PHYS + SZ_2M + 5 * SZ_4K);
+	CHECK_EQ(vtd_pgtable_leaf(&c->pgt, y + SZ_2M, &pte, &level), 0);
+	CHECK_EQ(level, 2);
+	CHECK_EQ(xlate(c, y + SZ_1G + SZ_4K), T_PHYS);
+	CHECK_EQ(xlate(c, y + SZ_1G), ~0ULL);
+	CHECK_EQ(vtd_pgtable_check(&c->pgt), 0);
+	CHECK_EQ(unmap(c, y, SZ_1G + 2 * SZ_4K), SZ_2M + 2 * SZ_4K);
+
+	/* A live leaf in the third run: -EEXIST, and nothing of ours left. */
+	CHECK_EQ(map(c, z + 2 * SZ_4K, T_PHYS, SZ_4K, RW), 0);
+	for (i = 0; i < 4; i++)
+		r[i] = (struct vtd_pgtable_run){ z + i * SZ_4K,
+						 T_PHYS + 2 * i * SZ_4K, SZ_4K };
+	CHECK_EQ(map_runs(c, z, 4 * SZ_4K, r, 4, RW, &mapped), -EEXIST);
+	vtd_pgtable_sync(&c->pgt, &c->g);
+	CHECK_EQ(xlate(c, z), ~0ULL);
+	CHECK_EQ(xlate(c, z + SZ_4K), ~0ULL);
+	CHECK_EQ(xlate(c, z + 2 * SZ_4K), T_PHYS);
+	CHECK_EQ(unmap(c, z + 2 * SZ_4K, SZ_4K), SZ_4K);
+
+	/* Bad runs: backwards, past the span, empty, no run at all. */
+	r[0] = (struct vtd_pgtable_run){ z + SZ_4K, T_PHYS, SZ_4K };
+	r[1] = (struct vtd_pgtable_run){ z, T_PHYS, SZ_4K };
+	CHECK_EQ(map_runs(c, z, 4 * SZ_4K, r, 2, RW, &mapped), -EINVAL);
+	r[1] = (struct vtd_pgtable_run){ z + 3 * SZ_4K, T_PHYS, 2 * SZ_4K };
+	CHECK_EQ(map_runs(c, z, 4 * SZ_4K, r, 2, RW, &mapped), -EINVAL);
+	r[1] = (struct vtd_pgtable_run){ z + 3 * SZ_4K, T_PHYS, 0 };
+	CHECK_EQ(map_runs(c, z, 4 * SZ_4K, r, 2, RW, &mapped), -EINVAL);
+	CHECK_EQ(map_runs(c, z, 4 * SZ_4K, r, 0, RW, &mapped), -EINVAL);
+	vtd_pgtable_sync(&c->pgt, &c->g);
+	CHECK_EQ(xlate(c, z + SZ_4K), ~0ULL);
+	expect_baseline(c);
+}
+
 /* Of threads taking one tag back at once, exactly one gets it. */
 static u64 tt_iova;
 static int tt_got[4];
@@ -1016,6 +1124,7 @@ static const struct { const char *name; void (*fn)(struct ctx *c); } tests[] = {
 	{ "reclaim next to live neighbours", t_reclaim_neighbours },
 	{ "map, tag and unmap take no reclaim lock", t_no_lock },
 	{ "tags on first leaves", t_tags },
+	{ "runs in one walk", t_runs },
 	{ "one of racing tag takers gets it", t_tag_race },
 	{ "invalidated range covers cleared leaves", t_gather_range },
 	{ "table pages per MiB", t_cost },
