@@ -112,8 +112,9 @@
  *    is the exact size when it is no larger than the boundary's window
  *    and lands inside one window; otherwise a power of two aligned to its
  *    size, so that positions relative to it are boundary positions too.
- *    Segments that follow each other in the range and in physical memory
- *    are mapped by one vtd_domain_map() (superpages where aligned), so a
+ *    The whole list is mapped by one vtd_domain_map_runs(), one walk of
+ *    the table, whose runs are the segments that follow each other in
+ *    the range and in physical memory (superpages where aligned), so a
  *    physically contiguous list costs one map of its size; adjacent
  *    segments that meet at a page boundary are merged into one DMA
  *    segment while the merge respects the maximum segment size
@@ -1019,51 +1020,62 @@ static int vtd_dma_sg_range(struct vtd_dma_dev *dd, u64 total, u64 *base,
 	return vtd_dma_range_alloc(dd, *pages, limit, VTD_DMA_GFP_ATOMIC, base);
 }
 
+/* Where vtd_dma_sg_next_run() is in a laid-out list. */
+struct vtd_dma_sg_runs {
+	struct scatterlist *s;	/* the first entry not yet in a run */
+	int left;		/* entries from @s on */
+	u64 base;		/* the range the list is laid out in */
+};
+
 /*
- * Map the laid-out list at @base: runs of segments that follow each other
- * both in the range and in physical memory become one vtd_domain_map()
- * (which uses superpages where the run allows), so a physically
- * contiguous list costs one map of its size; under caching mode the runs
- * are invalidated together, once (vtd_domain_map_flush()), not once per
- * run. @tag (VTD_PGT_TAG() or 0) goes on the first run's first leaf only.
- * Return: 0 or -errno, some runs left mapped (the caller unmaps the whole
- * range).
+ * The next run of a laid-out list: entries that follow each other both in
+ * the range and in physical memory, as one (vtd_pgtable_next_run).
+ */
+static bool vtd_dma_sg_next_run(void *cookie, struct vtd_pgtable_run *run)
+{
+	struct vtd_dma_sg_runs *it = cookie;
+	u64 iova, phys, len, off;
+	bool any = false;
+
+	for (; it->left; it->left--, it->s = sg_next(it->s)) {
+		off = offset_in_page(sg_dma_address(it->s));
+		iova = it->base + sg_dma_address(it->s) - off;
+		phys = sg_phys(it->s) - off;
+		len = PAGE_ALIGN(off + it->s->length);
+		if (!any) {
+			*run = (struct vtd_pgtable_run){ iova, phys, len };
+			any = true;
+		} else if (iova == run->iova + run->size &&
+			   phys == run->phys + run->size) {
+			run->size += len;
+		} else {
+			break;
+		}
+	}
+	return any;
+}
+
+/*
+ * Map the laid-out list, @total bytes at @base: one vtd_domain_map_runs(),
+ * whose runs are the segments that follow each other both in the range and
+ * in physical memory (superpages where a run allows), so the table is
+ * walked once for the whole list and a physically contiguous list costs
+ * one map of its size; under caching mode the list is invalidated once
+ * (vtd_domain_map_flush()). @tag (VTD_PGT_TAG() or 0) goes on the first
+ * leaf. Return: 0 or -errno, nothing left mapped.
  */
 static int vtd_dma_sg_map_runs(struct vtd_dma_dev *dd,
 			       struct scatterlist *sgl, int nents, u64 base,
-			       int prot, int tag)
+			       u64 total, int prot, int tag)
 {
-	u64 run_iova = 0, run_phys = 0, run_len = 0, iova, phys, len, off;
-	struct scatterlist *s;
-	int i, ret;
+	struct vtd_dma_sg_runs it = { .s = sgl, .left = nents, .base = base };
+	int ret;
 
-	prot |= VTD_PGT_NO_MAP_FLUSH;
-	for_each_sg(sgl, s, nents, i) {
-		off = offset_in_page(sg_dma_address(s));
-		iova = base + sg_dma_address(s) - off;
-		phys = sg_phys(s) - off;
-		len = PAGE_ALIGN(off + s->length);
-		if (run_len && iova == run_iova + run_len &&
-		    phys == run_phys + run_len) {
-			run_len += len;
-			continue;
-		}
-		if (run_len) {
-			ret = vtd_domain_map(dd->dom, run_iova, run_phys,
-					     run_len, prot | tag,
-					     VTD_DMA_GFP_ATOMIC);
-			if (ret)
-				return ret;
-			tag = 0;
-		}
-		run_iova = iova;
-		run_phys = phys;
-		run_len = len;
-	}
-	ret = vtd_domain_map(dd->dom, run_iova, run_phys, run_len, prot | tag,
-			     VTD_DMA_GFP_ATOMIC);
+	ret = vtd_domain_map_runs(dd->dom, base, total, vtd_dma_sg_next_run,
+				  &it, prot | tag | VTD_PGT_NO_MAP_FLUSH,
+				  VTD_DMA_GFP_ATOMIC);
 	if (!ret)
-		vtd_domain_map_flush(dd->dom, base, run_iova + run_len - base);
+		vtd_domain_map_flush(dd->dom, base, total);
 	return ret;
 }
 
@@ -1090,10 +1102,10 @@ static int vtd_dma_sg_one_range(struct vtd_dma_dev *dd,
 	 */
 	if (is_power_of_2(pages) && sg_dma_address(sgl) < PAGE_SIZE)
 		tag = VTD_PGT_TAG(ilog2(pages) + 1);
-	ret = vtd_dma_sg_map_runs(dd, sgl, nents, base, prot, tag);
+	ret = vtd_dma_sg_map_runs(dd, sgl, nents, base, total, prot, tag);
 	if (ret) {
-		/* Unmapping the whole range undoes the runs mapped. */
-		vtd_dma_unmap_range(dd, base, pages);
+		/* All or nothing: the range holds no mapping. */
+		vtd_dma_range_free(dd, base, pages);
 		return ret;
 	}
 	ev->alloc = base;

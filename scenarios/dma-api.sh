@@ -10,8 +10,8 @@
 # which finds its devices owned by the shim and binds them in "dma-api"
 # mode. Each device then runs the api-* tests (see vtd_edu.c): map_sg of
 # a 2 MiB block (a superpage; first, on the fresh domain), map_page
-# (exact IOVA sizes, dma_need_sync false), map_sg (contiguous: one map;
-# scattered; sub-page), coherent (plain, NO_KERNEL_MAPPING,
+# (exact IOVA sizes, dma_need_sync false), map_sg (contiguous and
+# scattered: one map call each; sub-page), coherent (plain, NO_KERNEL_MAPPING,
 # FORCE_CONTIGUOUS, get_sgtable), coherent above MAX_ORDER, alloc_pages
 # and alloc_noncoherent, alloc_noncontiguous with a vmap, and
 # dma_mmap_coherent read back through a user mapping, and map_resource of
