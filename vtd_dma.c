@@ -885,6 +885,18 @@ static void vtd_dma_unmap_one(struct device *dev, dma_addr_t addr,
 /* --- scatter-gather -------------------------------------------------- */
 
 /*
+ * sg_next(), inline: a map_sg walks its list a few times (layout, map,
+ * DMA segments, unmap), and under TCG the call per entry showed in perf.
+ */
+static inline struct scatterlist *vtd_sg_next(struct scatterlist *sg)
+{
+	if (sg_is_last(sg))
+		return NULL;
+	sg++;
+	return unlikely(sg_is_chain(sg)) ? sg_chain_ptr(sg) : sg;
+}
+
+/*
  * Where a segment starting @off bytes into its first page goes, given the
  * next free page at @pos (relative to the range): @pos, or the boundary the
  * segment would cross there if starting on it lets the segment fit.
@@ -915,7 +927,7 @@ static u64 vtd_dma_sg_layout(struct device *dev, struct scatterlist *sgl,
 	u64 pos = 0, off;
 	int i;
 
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (!s->length)
 			return 0;
 		off = offset_in_page(sg_phys(s));
@@ -943,7 +955,7 @@ static int vtd_dma_sg_finish(struct device *dev, struct scatterlist *sgl,
 	u64 cur = 0, cur_len = 0;
 	int i, count = 0;
 
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		u64 addr = base + sg_dma_address(s);
 		u64 len = sg_dma_len(s);
 
@@ -955,7 +967,7 @@ static int vtd_dma_sg_finish(struct device *dev, struct scatterlist *sgl,
 		if (count) {
 			sg_dma_address(out) = cur;
 			sg_dma_len(out) = cur_len;
-			out = sg_next(out);
+			out = vtd_sg_next(out);
 		}
 		cur = addr;
 		cur_len = len;
@@ -963,7 +975,8 @@ static int vtd_dma_sg_finish(struct device *dev, struct scatterlist *sgl,
 	}
 	sg_dma_address(out) = cur;
 	sg_dma_len(out) = cur_len;
-	for (i = count, s = sg_next(out); s && i < nents; i++, s = sg_next(s)) {
+	for (i = count, s = vtd_sg_next(out); s && i < nents;
+	     i++, s = vtd_sg_next(s)) {
 		sg_dma_address(s) = DMA_MAPPING_ERROR;
 		sg_dma_len(s) = 0;
 	}
@@ -983,7 +996,7 @@ static void vtd_dma_sg_release(struct vtd_dma_dev *dd,
 	unsigned long pfn;
 	int i;
 
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (!sg_dma_len(s))
 			break;
 		pfn = sg_dma_address(s) >> PAGE_SHIFT;
@@ -1020,7 +1033,7 @@ static int vtd_dma_sg_range(struct vtd_dma_dev *dd, u64 total, u64 *base,
 	return vtd_dma_range_alloc(dd, *pages, limit, VTD_DMA_GFP_ATOMIC, base);
 }
 
-/* Where vtd_dma_sg_next_run() is in a laid-out list. */
+/* Where vtd_dma_sg_next_runs() is in a laid-out list. */
 struct vtd_dma_sg_runs {
 	struct scatterlist *s;	/* the first entry not yet in a run */
 	int left;		/* entries from @s on */
@@ -1028,31 +1041,40 @@ struct vtd_dma_sg_runs {
 };
 
 /*
- * The next run of a laid-out list: entries that follow each other both in
- * the range and in physical memory, as one (vtd_pgtable_next_run).
+ * The next runs of a laid-out list, up to @max: entries that follow each
+ * other both in the range and in physical memory make one run
+ * (vtd_pgtable_next_runs). Each entry is read once, but for the one that
+ * finds the batch full.
  */
-static bool vtd_dma_sg_next_run(void *cookie, struct vtd_pgtable_run *run)
+static unsigned int vtd_dma_sg_next_runs(void *cookie,
+					 struct vtd_pgtable_run *runs,
+					 unsigned int max)
 {
 	struct vtd_dma_sg_runs *it = cookie;
+	struct scatterlist *sg = it->s;
+	struct vtd_pgtable_run *r = NULL;
 	u64 iova, phys, len, off;
-	bool any = false;
+	unsigned int n = 0;
+	int left = it->left;
 
-	for (; it->left; it->left--, it->s = sg_next(it->s)) {
-		off = offset_in_page(sg_dma_address(it->s));
-		iova = it->base + sg_dma_address(it->s) - off;
-		phys = sg_phys(it->s) - off;
-		len = PAGE_ALIGN(off + it->s->length);
-		if (!any) {
-			*run = (struct vtd_pgtable_run){ iova, phys, len };
-			any = true;
-		} else if (iova == run->iova + run->size &&
-			   phys == run->phys + run->size) {
-			run->size += len;
-		} else {
-			break;
+	for (; left; left--, sg = vtd_sg_next(sg)) {
+		off = offset_in_page(sg_dma_address(sg));
+		iova = it->base + sg_dma_address(sg) - off;
+		phys = sg_phys(sg) - off;
+		len = PAGE_ALIGN(off + sg->length);
+		if (r && iova == r->iova + r->size &&
+		    phys == r->phys + r->size) {
+			r->size += len;
+			continue;
 		}
+		if (n == max)
+			break;
+		r = &runs[n++];
+		*r = (struct vtd_pgtable_run){ iova, phys, len };
 	}
-	return any;
+	it->s = sg;
+	it->left = left;
+	return n;
 }
 
 /*
@@ -1071,7 +1093,7 @@ static int vtd_dma_sg_map_runs(struct vtd_dma_dev *dd,
 	struct vtd_dma_sg_runs it = { .s = sgl, .left = nents, .base = base };
 	int ret;
 
-	ret = vtd_domain_map_runs(dd->dom, base, total, vtd_dma_sg_next_run,
+	ret = vtd_domain_map_runs(dd->dom, base, total, vtd_dma_sg_next_runs,
 				  &it, prot | tag | VTD_PGT_NO_MAP_FLUSH,
 				  VTD_DMA_GFP_ATOMIC);
 	if (!ret)
@@ -1122,7 +1144,7 @@ static int vtd_dma_sg_each(struct vtd_dma_dev *dd, struct scatterlist *sgl,
 	dma_addr_t dma;
 	int i, ret;
 
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		ret = vtd_dma_map_core(dd, sg_phys(s), s->length, prot, mask,
 				       VTD_DMA_GFP_ATOMIC, false, &alloc, &dma);
 		if (ret) {
@@ -1190,7 +1212,7 @@ static int vtd_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 	prot = vtd_dma_prot(dd, dir);
 	if (!prot || nents <= 0)
 		return -EINVAL;
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (is_pci_p2pdma_page(sg_page(s)))
 			return -EREMOTEIO;	/* no peer-to-peer through us */
 		ev.size += s->length;
@@ -1311,7 +1333,7 @@ static void vtd_dma_shadow_sg_release(struct vtd_dma_dev *dd,
 	unsigned long pfn;
 	int i, ret;
 
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (!sg_dma_len(s))
 			break;
 		pfn = sg_dma_address(s) >> PAGE_SHIFT;
@@ -1350,7 +1372,7 @@ static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
 	prot = vtd_dma_prot(dd, dir);
 	if (!prot || nents <= 0)
 		return -EINVAL;
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (is_pci_p2pdma_page(sg_page(s)))
 			return -EREMOTEIO;	/* no peer-to-peer through us */
 		if (!s->length)
@@ -1359,7 +1381,7 @@ static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
 	}
 	if (!vtd_shadow_fits(dd->shadow, bytes))
 		return vtd_dma_map_sg(dev, sgl, nents, dir, attrs);
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (vtd_dma_shadow_one(dd, sg_phys(s), s->length, dir, attrs,
 				       &dma))
 			ret = vtd_dma_map_core(dd, sg_phys(s), s->length, prot,
@@ -1426,7 +1448,7 @@ static void vtd_dma_sync_sg(struct device *dev, struct scatterlist *sgl,
 	struct scatterlist *s;
 	int i;
 
-	for_each_sg(sgl, s, nents, i) {
+	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (!sg_dma_len(s))
 			break;
 		vtd_dma_shadow_sync(dev, sg_dma_address(s), sg_dma_len(s), dir,

@@ -863,7 +863,7 @@ EXPORT_SYMBOL_GPL(vtd_domain_map);
  * Return: 0, -EEXIST, -ERANGE, -EINVAL (also for a bad run) or -ENOMEM.
  */
 int vtd_domain_map_runs(struct vtd_domain *dom, u64 iova, u64 size,
-			vtd_pgtable_next_run next, void *cookie, int prot,
+			vtd_pgtable_next_runs next, void *cookie, int prot,
 			gfp_t gfp)
 {
 	struct vtd_pgtable_gather gather;

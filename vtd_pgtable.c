@@ -296,9 +296,13 @@ static void pgt_gather_table(struct vtd_pgtable *pgt,
 
 /* --- map ------------------------------------------------------------- */
 
+/* Runs a map_runs() asks its iterator for at a time (on its stack). */
+#define PGT_RUN_BATCH		8
+
 /*
  * One map call's progress: [iova, run_end) is what is left of the current
- * run, at phys; @next gives the runs after it, inside [start, end).
+ * run, at phys; the runs after it are buf[ibuf, nbuf), then what @next
+ * gives, all inside [iova, end).
  */
 struct pgt_map_state {
 	u64 iova;
@@ -309,8 +313,11 @@ struct pgt_map_state {
 	u64 tag;		/* PGT_TAG bits of the next leaf, then 0 */
 	u64 mapped;		/* bytes of leaves installed */
 	struct vtd_pool_resv *resv;
-	vtd_pgtable_next_run next;
+	vtd_pgtable_next_runs next;
 	void *cookie;
+	struct vtd_pgtable_run *buf;	/* PGT_RUN_BATCH, or NULL: one run */
+	unsigned int nbuf;
+	unsigned int ibuf;
 };
 
 /*
@@ -373,19 +380,26 @@ static int pgt_check_run(const struct pgt_map_state *s,
  */
 static int pgt_next_run(struct pgt_map_state *s)
 {
-	struct vtd_pgtable_run r;
+	struct vtd_pgtable_run *r;
 	int ret;
 
-	if (!s->next || !s->next(s->cookie, &r)) {
-		s->iova = s->end;
-		return 0;
+	if (s->ibuf == s->nbuf) {
+		s->ibuf = 0;
+		s->nbuf = s->buf ? s->next(s->cookie, s->buf, PGT_RUN_BATCH) : 0;
+		if (WARN_ON_ONCE(s->nbuf > PGT_RUN_BATCH))
+			return -EINVAL;
+		if (!s->nbuf) {
+			s->iova = s->end;
+			return 0;
+		}
 	}
-	ret = pgt_check_run(s, &r);
+	r = &s->buf[s->ibuf++];
+	ret = pgt_check_run(s, r);
 	if (ret)
 		return ret;
-	s->iova = r.iova;
-	s->phys = r.phys;
-	s->run_end = r.iova + r.size;
+	s->iova = r->iova;
+	s->phys = r->phys;
+	s->run_end = r->iova + r->size;
 	return 0;
 }
 
@@ -846,7 +860,7 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_map);
  * @iova: the span's first IOVA, 4 KiB aligned
  * @size: its bytes, a multiple of 4 KiB; the caller owns the whole span
  *	  (what lies between the runs stays unmapped)
- * @next: gives the runs one after the other, false after the last: each
+ * @next: gives the runs in order, a few at a time, 0 after the last: each
  *	  4 KiB aligned, not empty, inside the span, at or after the end of
  *	  the one before (-EINVAL otherwise, undone as any failure)
  * @cookie: for @next
@@ -864,25 +878,26 @@ EXPORT_SYMBOL_GPL(vtd_pgtable_map);
  * Return: 0, -EINVAL (a bad run, or no run), -ERANGE, -EEXIST or -ENOMEM.
  */
 int vtd_pgtable_map_runs(struct vtd_pgtable *pgt, u64 iova, u64 size,
-			 vtd_pgtable_next_run next, void *cookie, int prot,
+			 vtd_pgtable_next_runs next, void *cookie, int prot,
 			 gfp_t gfp, struct vtd_pool_resv *resv, u64 *mapped,
 			 struct vtd_pgtable_gather *gather)
 {
+	struct vtd_pgtable_run buf[PGT_RUN_BATCH];
 	struct pgt_map_state s = {
 		.iova = iova, .end = iova + size, .next = next,
-		.cookie = cookie,
+		.cookie = cookie, .buf = buf,
 	};
-	struct vtd_pgtable_run r;
 	int ret;
 
 	ret = pgt_check_range(pgt, iova, size);
 	if (ret)
 		return ret;
-	if (!next(cookie, &r) || pgt_check_run(&s, &r))
-		return -EINVAL;
-	s.iova = r.iova;
-	s.phys = r.phys;
-	s.run_end = r.iova + r.size;
+	/* The first run; none at all is a bad call. */
+	ret = pgt_next_run(&s);
+	if (!ret && s.iova == s.end)
+		ret = -EINVAL;
+	if (ret)
+		return ret;
 	ret = pgt_map(pgt, &s, iova, size, prot, gfp,
 		      gfpflags_allow_blocking(gfp) ?
 		      vtd_pgtable_map_pages(pgt->levels, size) : 0, resv,

@@ -170,9 +170,13 @@ struct vtd_pgtable_run {
 	u64 size;
 };
 
-/* Fills @run with the next run of a vtd_pgtable_map_runs(); false if none. */
-typedef bool (*vtd_pgtable_next_run)(void *cookie,
-				     struct vtd_pgtable_run *run);
+/*
+ * Fills up to @max runs of a vtd_pgtable_map_runs(), the next ones in
+ * order; returns how many (0: there are no more).
+ */
+typedef unsigned int (*vtd_pgtable_next_runs)(void *cookie,
+					      struct vtd_pgtable_run *runs,
+					      unsigned int max);
 
 int vtd_pgtable_init(struct vtd_pgtable *pgt,
 		     const struct vtd_pgtable_cfg *cfg);
@@ -183,7 +187,7 @@ int vtd_pgtable_map(struct vtd_pgtable *pgt, u64 iova, phys_addr_t phys,
 		    u64 size, int prot, gfp_t gfp, struct vtd_pool_resv *resv,
 		    struct vtd_pgtable_gather *gather);
 int vtd_pgtable_map_runs(struct vtd_pgtable *pgt, u64 iova, u64 size,
-			 vtd_pgtable_next_run next, void *cookie, int prot,
+			 vtd_pgtable_next_runs next, void *cookie, int prot,
 			 gfp_t gfp, struct vtd_pool_resv *resv, u64 *mapped,
 			 struct vtd_pgtable_gather *gather);
 u64 vtd_pgtable_unmap(struct vtd_pgtable *pgt, u64 iova, u64 size,

@@ -410,7 +410,7 @@ int vtd_domain_did_of(struct pci_dev *pdev);
 int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 		   u64 size, int prot, gfp_t gfp);
 int vtd_domain_map_runs(struct vtd_domain *dom, u64 iova, u64 size,
-			vtd_pgtable_next_run next, void *cookie, int prot,
+			vtd_pgtable_next_runs next, void *cookie, int prot,
 			gfp_t gfp);
 void vtd_domain_map_flush(struct vtd_domain *dom, u64 iova, u64 size);
 u64 vtd_domain_unmap(struct vtd_domain *dom, u64 iova, u64 size, gfp_t gfp);

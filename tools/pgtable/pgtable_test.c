@@ -713,15 +713,17 @@ struct runs {
 	unsigned int n, next, calls;
 };
 
-static bool next_run(void *cookie, struct vtd_pgtable_run *run)
+/* Hands out at most three at a time, to cross the batch boundary. */
+static unsigned int next_runs(void *cookie, struct vtd_pgtable_run *runs,
+			      unsigned int max)
 {
 	struct runs *rs = cookie;
+	unsigned int n = 0;
 
 	rs->calls++;
-	if (rs->next == rs->n)
-		return false;
-	*run = rs->r[rs->next++];
-	return true;
+	while (n < max && n < 3 && rs->next < rs->n)
+		runs[n++] = rs->r[rs->next++];
+	return n;
 }
 
 static int map_runs(struct ctx *c, u64 iova, u64 size,
@@ -730,7 +732,7 @@ static int map_runs(struct ctx *c, u64 iova, u64 size,
 {
 	struct runs rs = { .r = r, .n = n };
 
-	return vtd_pgtable_map_runs(&c->pgt, iova, size, next_run, &rs, prot,
+	return vtd_pgtable_map_runs(&c->pgt, iova, size, next_runs, &rs, prot,
 				    GFP_KERNEL, NULL, mapped, &c->g);
 }
 
