@@ -124,8 +124,8 @@
  *    power-of-two size that vtd_dma_map_core() maps (map_page,
  *    map_resource, a contiguous coherent block, map_sg's per-segment
  *    fallback), and map_sg's one range when its first segment is on the
- *    range's first page, keeps log2(pages) + 1 in the tag of its first leaf
- *    (VTD_PGT_TAG()). Its unmap takes the tag back
+ *    range's first page, keeps log2(pages) + 1 in the tag of its first
+ *    leaf (VTD_PGT_TAG()). Its unmap takes the tag back
  *    (vtd_domain_take_tag(), lockless, and only one taker gets it), which
  *    proves the address is such a range's first page and gives its size:
  *    no lookup in the allocator's tree, no shared lock. Any other range's
@@ -151,8 +151,8 @@
  *    costs one invalidation at unmap). An unmap asks the pool first
  *    (vtd_shadow_unmap(): an xarray lookup by chunk); an address in no
  *    chunk is a zero-copy range and released as above (segments inside
- *    a list's range just released are skipped). vtd_dma_release() never sees a chunk's
- *    address, so it never unmaps a chunk. Shadows are counted in the
+ *    a list's range just released are skipped). vtd_dma_release() never
+ *    sees a chunk's address, so it never unmaps a chunk. Shadows are counted in the
  *    device's maps but not recorded in the recent-maps rings (the pool's
  *    debugfs lines show them).
  *
