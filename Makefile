@@ -55,7 +55,7 @@ test-modules:
 	$(call build_in,test,$(TKDIR))
 
 # The bench kernel (built once), the module and vtd_bench.ko against it.
-BENCH_SOURCES := bench/Kbuild bench/iova_bench.c bench/dma_bench.c bench/bench_rng.h iova.c iova_rcache.c iova.h
+BENCH_SOURCES := bench/Kbuild bench/iova_bench.c bench/dma_bench.c bench/bench_list.h bench/bench_rng.h iova.c iova_rcache.c iova.h
 bench-modules:
 	@scripts/setup.sh >/dev/null
 	$(eval BKDIR := $(shell scripts/bench-kernel.sh | tail -n 1))

@@ -47,6 +47,8 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
+#include "bench_list.h"
+
 static char *dev = "";
 module_param(dev, charp, 0444);
 MODULE_PARM_DESC(dev, "PCI address of the device to map for (e.g. 0000:00:03.0)");
@@ -97,17 +99,7 @@ struct bench_thread {
 
 static bool wants(const char *name)
 {
-	size_t n = strlen(name);
-	const char *p = shapes;
-
-	while (p && *p) {
-		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
-			return true;
-		p = strchr(p, ',');
-		if (p)
-			p++;
-	}
-	return false;
+	return bench_list_has(shapes, name);
 }
 
 /* Point the 16 entries at the block: every other page, or consecutive. */

@@ -55,6 +55,7 @@
 #include <linux/vmstat.h>
 
 #include "iova.h"
+#include "bench_list.h"
 #include "bench_rng.h"
 
 static char *tests = "ref,loop,churn,scale,mem";
@@ -858,17 +859,7 @@ static int test_mem(void)
 
 static bool wants(const char *name)
 {
-	size_t n = strlen(name);
-	const char *p = tests;
-
-	while (p && *p) {
-		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
-			return true;
-		p = strchr(p, ',');
-		if (p)
-			p++;
-	}
-	return false;
+	return bench_list_has(tests, name);
 }
 
 static int __init vtd_bench_init(void)

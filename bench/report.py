@@ -70,6 +70,21 @@ def parse_log(path):
     return recs, cmds
 
 
+# The ratio columns of the DMA tables: (numerator, denominator) configs.
+RATIOS = [("ours-strict", "linux-strict"), ("ours-deferred", "linux-lazy"),
+          ("ours-shadow", "ours-deferred"), ("ours-shadow", "ours-strict")]
+
+
+def ratio_cells(vals, pairs=RATIOS):
+    """The ratio cells of a table row, one per (numerator, denominator)."""
+    return [ratio(vals.get(a), vals.get(b)) for a, b in pairs]
+
+
+def first_cmd(cmds_by, cid, default):
+    """The command of @cid in the first boot that ran it, or @default."""
+    return next((c[cid] for c in cmds_by.values() if c.get(cid)), default)
+
+
 def read_tsv(path):
     d = {}
     if os.path.exists(path):
@@ -520,23 +535,15 @@ class Report:
                         raw = fnum(d["map_us"]) + fnum(d["unmap_us"])
                         vals[c] = raw * scale(name)
                         row.append(f"{fmt(vals[c])} ({fmt(raw)})")
-                    row.append(ratio(vals.get("ours-strict"),
-                                     vals.get("linux-strict")))
-                    row.append(ratio(vals.get("ours-deferred"),
-                                     vals.get("linux-lazy")))
-                    row.append(ratio(vals.get("ours-strict"), vals.get("none")))
-                    row.append(ratio(vals.get("ours-shadow"),
-                                     vals.get("ours-deferred")))
-                    row.append(ratio(vals.get("ours-shadow"),
-                                     vals.get("ours-strict")))
+                    row += ratio_cells(vals, RATIOS[:2] +
+                                       [("ours-strict", "none")] + RATIOS[2:])
                     self.w("| " + " | ".join(row) + " |")
                     res[("map", cm, t, g)] = vals
                     plot += f"t{t}/g{g} " + " ".join(
                         str(vals[c]) if vals.get(c) is not None else "NaN"
                         for c in cfgs) + "\n"
             self.w()
-            cmd = next((c.get("map-t1-g1") for c in cmds_by.values()
-                        if c.get("map-t1-g1")), "dma_map_benchmark")
+            cmd = first_cmd(cmds_by, "map-t1-g1", "dma_map_benchmark")
             png = self.gnuplot(
                 f"map-cm{cm}",
                 f"set title 'map+unmap, caching mode {cm} (scaled us)'\n"
@@ -558,8 +565,7 @@ class Report:
 
         self.w("## 3. Disk: fio on nvme")
         self.w()
-        fcmd = next((c.get("fio-randread-4k-qd1") for c in cmds_by.values()
-                     if c.get("fio-randread-4k-qd1")), "fio")
+        fcmd = first_cmd(cmds_by, "fio-randread-4k-qd1", "fio")
         self.w("Debian's fio in the guest with its libraries, on the raw "
                "nvme namespace (a sparse file on the host), libaio, "
                f"O_DIRECT. Command (first job): `{fcmd}`; the others change "
@@ -595,14 +601,7 @@ class Report:
                     row.append(f"{fmt(vals[c])} IOPS, "
                                f"{fmt(d['bw'] * s / 1024, ' MiB/s')} "
                                f"({fmt(d['iops'])})")
-                row.append(ratio(vals.get("ours-strict"),
-                                 vals.get("linux-strict")))
-                row.append(ratio(vals.get("ours-deferred"),
-                                 vals.get("linux-lazy")))
-                row.append(ratio(vals.get("ours-shadow"),
-                                 vals.get("ours-deferred")))
-                row.append(ratio(vals.get("ours-shadow"),
-                                 vals.get("ours-strict")))
+                row += ratio_cells(vals)
                 self.w("| " + " | ".join(row) + " |")
                 res[("fio", cm, j)] = vals
                 plot += f"{j} " + " ".join(
@@ -658,8 +657,7 @@ class Report:
         """map_page and map_sg pairs timed by vtd_dma_bench.ko."""
         self.w("## 2b. map_page and map_sg through the DMA API: vtd_dma_bench.ko on edu")
         self.w()
-        cmd = next((c.get("api") for c in cmds_by.values()
-                    if c.get("api")), "insmod /modules/vtd_dma_bench.ko")
+        cmd = first_cmd(cmds_by, "api", "insmod /modules/vtd_dma_bench.ko")
         self.w("The same calls in every configuration, from `bench/dma_bench.c` "
                f"(in each boot: `{cmd}`, after dma_map_benchmark is "
                "unbound): map+unmap pairs of one 4 KiB page "
@@ -704,14 +702,7 @@ class Report:
                         vals[c] = raw * scale(name)
                         row.append(f"{fmt(vals[c])} ({fmt(raw)})")
                         segs.append(f"{c} {d.get('segs', '?')}")
-                    row.append(ratio(vals.get("ours-strict"),
-                                     vals.get("linux-strict")))
-                    row.append(ratio(vals.get("ours-deferred"),
-                                     vals.get("linux-lazy")))
-                    row.append(ratio(vals.get("ours-shadow"),
-                                     vals.get("ours-deferred")))
-                    row.append(ratio(vals.get("ours-shadow"),
-                                     vals.get("ours-strict")))
+                    row += ratio_cells(vals)
                     row.append(", ".join(segs) if sh != "page" else "1")
                     self.w("| " + " | ".join(row) + " |")
                     res[("api", cm, sh, t)] = vals
@@ -803,8 +794,7 @@ class Report:
         """Where the time of map+unmap goes, from perf in each boot."""
         self.w("## 4. Where the time of map+unmap goes (perf)")
         self.w()
-        cmd = next((c.get("profile") for c in cmds_by.values()
-                    if c.get("profile")), "")
+        cmd = first_cmd(cmds_by, "profile", "")
         self.w("In each DMA boot, after the figures above, one more "
                f"`dma_map_benchmark -t 1 -g 1` run under `{cmd}` "
                "(cpu-clock samples on both CPUs; `perf report --children "
