@@ -1195,28 +1195,45 @@ static void vtd_dma_unmap_resource(struct device *dev, dma_addr_t addr,
 	vtd_dma_unmap_one(dev, addr, size, VTD_DMA_RESOURCE);
 }
 
-static int vtd_dma_map_sg(struct device *dev, struct scatterlist *sgl,
-			  int nents, enum dma_data_direction dir,
-			  unsigned long attrs)
+/*
+ * Check a list for map_sg: -EINVAL without a direction's permission or
+ * entries, -EREMOTEIO for a peer-to-peer page, -EINVAL for an empty entry
+ * if @no_empty. Return: 0 with the permissions in @prot and the bytes in
+ * @bytes.
+ */
+static int vtd_dma_sg_check(struct vtd_dma_dev *dd, struct scatterlist *sgl,
+			    int nents, enum dma_data_direction dir,
+			    bool no_empty, int *prot, u64 *bytes)
 {
-	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
-	struct vtd_dma_event ev = {
-		.phys = sg_phys(sgl), .nents = nents, .kind = VTD_DMA_SG,
-		.dir = dir,
-	};
 	struct scatterlist *s;
-	int i, prot, ret;
+	int i;
 
-	if (!dd)
+	*prot = vtd_dma_prot(dd, dir);
+	if (!*prot || nents <= 0)
 		return -EINVAL;
-	prot = vtd_dma_prot(dd, dir);
-	if (!prot || nents <= 0)
-		return -EINVAL;
+	*bytes = 0;
 	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (is_pci_p2pdma_page(sg_page(s)))
 			return -EREMOTEIO;	/* no peer-to-peer through us */
-		ev.size += s->length;
+		if (no_empty && !s->length)
+			return -EINVAL;
+		*bytes += s->length;
 	}
+	return 0;
+}
+
+/* map_sg of a checked list, zero-copy: one range, else one per segment. */
+static int vtd_dma_map_sg_checked(struct vtd_dma_dev *dd,
+				  struct scatterlist *sgl, int nents,
+				  enum dma_data_direction dir, int prot,
+				  u64 bytes)
+{
+	struct vtd_dma_event ev = {
+		.phys = sg_phys(sgl), .size = bytes, .nents = nents,
+		.kind = VTD_DMA_SG, .dir = dir,
+	};
+	int ret;
+
 	ret = READ_ONCE(dma_sg_per_segment) ? -ENOSPC :
 		vtd_dma_sg_one_range(dd, sgl, nents, prot, &ev);
 	if (ret == -ENOSPC) {
@@ -1233,6 +1250,22 @@ static int vtd_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 	this_cpu_add(dd->stats->sg_out, ret);
 	vtd_dma_recent_add(dd, &ev);
 	return ret;
+}
+
+static int vtd_dma_map_sg(struct device *dev, struct scatterlist *sgl,
+			  int nents, enum dma_data_direction dir,
+			  unsigned long attrs)
+{
+	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
+	int prot, ret;
+	u64 bytes;
+
+	if (!dd)
+		return -EINVAL;
+	ret = vtd_dma_sg_check(dd, sgl, nents, dir, false, &prot, &bytes);
+	if (ret)
+		return ret;
+	return vtd_dma_map_sg_checked(dd, sgl, nents, dir, prot, bytes);
 }
 
 static void vtd_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
@@ -1362,25 +1395,18 @@ static int vtd_dma_shadow_map_sg(struct device *dev, struct scatterlist *sgl,
 				 unsigned long attrs)
 {
 	struct vtd_dma_dev *dd = vtd_dma_dev_of(dev);
-	u64 mask = dma_get_mask(dev), alloc, bytes = 0;
-	int i, prot, ret = 0;
+	u64 mask = dma_get_mask(dev), alloc, bytes;
+	int i, prot, ret;
 	struct scatterlist *s;
 	dma_addr_t dma;
 
 	if (!dd)
 		return -EINVAL;
-	prot = vtd_dma_prot(dd, dir);
-	if (!prot || nents <= 0)
-		return -EINVAL;
-	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
-		if (is_pci_p2pdma_page(sg_page(s)))
-			return -EREMOTEIO;	/* no peer-to-peer through us */
-		if (!s->length)
-			return -EINVAL;
-		bytes += s->length;
-	}
+	ret = vtd_dma_sg_check(dd, sgl, nents, dir, true, &prot, &bytes);
+	if (ret)
+		return ret;
 	if (!vtd_shadow_fits(dd->shadow, bytes))
-		return vtd_dma_map_sg(dev, sgl, nents, dir, attrs);
+		return vtd_dma_map_sg_checked(dd, sgl, nents, dir, prot, bytes);
 	for (i = 0, s = sgl; i < nents; i++, s = vtd_sg_next(s)) {
 		if (vtd_dma_shadow_one(dd, sg_phys(s), s->length, dir, attrs,
 				       &dma))

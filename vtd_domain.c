@@ -800,6 +800,37 @@ EXPORT_SYMBOL_GPL(vtd_domain_did_of);
 
 /* Mapping. */
 
+/* Whether a map of [@iova, @iova + @size) may go to the table: 0 or -errno. */
+static int vtd_domain_map_ok(struct vtd_domain *dom, u64 iova, u64 size)
+{
+	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
+		return -EINVAL;
+	/* The table may cover more than the unit translates (CAP.MGAW). */
+	if (iova >= BIT_ULL(dom->unit->iova_bits) ||
+	    size > BIT_ULL(dom->unit->iova_bits) - iova)
+		return -ERANGE;
+	return 0;
+}
+
+/*
+ * After the table's map returned @ret: on failure, invalidate what its
+ * undo took out; on success, flush the write buffer if the unit needs it
+ * and count @mapped bytes. Return: @ret.
+ */
+static int vtd_domain_map_done(struct vtd_domain *dom, int ret,
+			       struct vtd_pgtable_gather *gather, u64 mapped)
+{
+	if (ret) {
+		vtd_pgtable_sync(&dom->pgt, gather);
+		return ret;
+	}
+	if (!vtd_unit_caching_mode(dom->unit))
+		vtd_unit_flush_write_buffer(dom->unit);
+	this_cpu_add(dom->stats->mapped, mapped);
+	this_cpu_inc(dom->stats->maps);
+	return 0;
+}
+
 /**
  * vtd_domain_map() - map a physical range at an IOVA
  * @dom: a DMA or identity domain
@@ -822,26 +853,14 @@ int vtd_domain_map(struct vtd_domain *dom, u64 iova, phys_addr_t phys,
 		   u64 size, int prot, gfp_t gfp)
 {
 	struct vtd_pgtable_gather gather;
-	int ret;
+	int ret = vtd_domain_map_ok(dom, iova, size);
 
-	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
-		return -EINVAL;
-	/* The table may cover more than the unit translates (CAP.MGAW). */
-	if (iova >= BIT_ULL(dom->unit->iova_bits) ||
-	    size > BIT_ULL(dom->unit->iova_bits) - iova)
-		return -ERANGE;
+	if (ret)
+		return ret;
 	vtd_pgtable_gather_init(&gather);
 	ret = vtd_pgtable_map(&dom->pgt, iova, phys, size, prot, gfp, NULL,
 			      &gather);
-	if (ret) {
-		vtd_pgtable_sync(&dom->pgt, &gather);
-		return ret;
-	}
-	if (!vtd_unit_caching_mode(dom->unit))
-		vtd_unit_flush_write_buffer(dom->unit);
-	this_cpu_add(dom->stats->mapped, size);
-	this_cpu_inc(dom->stats->maps);
-	return 0;
+	return vtd_domain_map_done(dom, ret, &gather, size);
 }
 EXPORT_SYMBOL_GPL(vtd_domain_map);
 
@@ -867,26 +886,15 @@ int vtd_domain_map_runs(struct vtd_domain *dom, u64 iova, u64 size,
 			gfp_t gfp)
 {
 	struct vtd_pgtable_gather gather;
+	int ret = vtd_domain_map_ok(dom, iova, size);
 	u64 mapped = 0;
-	int ret;
 
-	if (WARN_ON_ONCE(!vtd_domain_has_table(dom)))
-		return -EINVAL;
-	if (iova >= BIT_ULL(dom->unit->iova_bits) ||
-	    size > BIT_ULL(dom->unit->iova_bits) - iova)
-		return -ERANGE;
+	if (ret)
+		return ret;
 	vtd_pgtable_gather_init(&gather);
 	ret = vtd_pgtable_map_runs(&dom->pgt, iova, size, next, cookie, prot,
 				   gfp, NULL, &mapped, &gather);
-	if (ret) {
-		vtd_pgtable_sync(&dom->pgt, &gather);
-		return ret;
-	}
-	if (!vtd_unit_caching_mode(dom->unit))
-		vtd_unit_flush_write_buffer(dom->unit);
-	this_cpu_add(dom->stats->mapped, mapped);
-	this_cpu_inc(dom->stats->maps);
-	return 0;
+	return vtd_domain_map_done(dom, ret, &gather, mapped);
 }
 EXPORT_SYMBOL_GPL(vtd_domain_map_runs);
 
