@@ -80,6 +80,21 @@ def ratio_cells(vals, pairs=RATIOS):
     return [ratio(vals.get(a), vals.get(b)) for a, b in pairs]
 
 
+def pooled(entries, value, scale):
+    """Over a figure's boots (one, or --repeat's): the median of value(d)
+    scaled by each boot's scale(name) and of value(d) raw, and how many."""
+    got = [(value(d), name) for name, d in entries if value(d) is not None]
+    if not got:
+        return None, None, 0
+    return (statistics.median(v * scale(n) for v, n in got),
+            statistics.median(v for v, _ in got), len(got))
+
+
+def cell(scaled, raw, n):
+    """A table cell: scaled figure, raw in brackets, boots if more than 1."""
+    return f"{fmt(scaled)} ({fmt(raw)}{f', {n} boots' if n > 1 else ''})"
+
+
 def first_cmd(cmds_by, cid, default):
     """The command of @cid in the first boot that ran it, or @default."""
     return next((c[cid] for c in cmds_by.values() if c.get(cid)), default)
@@ -409,10 +424,10 @@ class Report:
     def dma(self, refs):
         maps, fios, notes, shim, unavail, cmds_by = {}, {}, [], [], {}, {}
         apis = {}
-        prof = {}
+        prof, prof_boot = {}, {}
         cms = []
         for name in sorted(self.boots):
-            m = re.match(r"dma-(.+)-cm(on|off)$", name)
+            m = re.match(r"dma-(.+)-cm(on|off)(?:-r\d+)?$", name)
             if not m:
                 continue
             cfg, cm = m.group(1), m.group(2)
@@ -425,23 +440,27 @@ class Report:
                 w = rest.split()
                 if kind == "VTD-BENCH-MAP":
                     d = kv(w[1:])
-                    maps[(cm, cfg, int(d["threads"]), int(d["granule"]))] = \
-                        (name, d)
+                    maps.setdefault((cm, cfg, int(d["threads"]),
+                                     int(d["granule"])), []).append((name, d))
                 elif kind == "VTD-BENCH-DMA" and len(w) > 1:
                     d = kv(w[1:])
                     if "median_ns" in d:
-                        apis[(cm, cfg, d["shape"], int(d["threads"]))] = \
-                            (name, d)
+                        apis.setdefault((cm, cfg, d["shape"],
+                                         int(d["threads"])), []).append(
+                                             (name, d))
                 elif kind == "VTD-BENCH-FIO":
                     f = w[2].split(";")
-                    fios[(cm, cfg, w[1])] = (name, {
+                    fios.setdefault((cm, cfg, w[1]), []).append((name, {
                         "bw": fnum(f[6]), "iops": fnum(f[7]),
-                        "lat_us": fnum(f[39]) if len(f) > 39 else None})
+                        "lat_us": fnum(f[39]) if len(f) > 39 else None}))
                 elif kind == "VTD-BENCH-NOTE":
                     notes.append(f"cm {cm}, {rest}")
                 elif kind == "VTD-BENCH-SHIM":
                     shim.append(f"cm {cm}: {rest}")
                 elif kind == "VTD-BENCH-PROFILE" and len(w) >= 5:
+                    # One profile per configuration: the first round's.
+                    if prof_boot.setdefault((cm, cfg), name) != name:
+                        continue
                     prof.setdefault((cm, cfg), []).append(
                         (fnum(w[1].rstrip("%")), fnum(w[2].rstrip("%")),
                          w[-1]))
@@ -531,10 +550,10 @@ class Report:
                             row.append("-")
                             vals[c] = None
                             continue
-                        name, d = e
-                        raw = fnum(d["map_us"]) + fnum(d["unmap_us"])
-                        vals[c] = raw * scale(name)
-                        row.append(f"{fmt(vals[c])} ({fmt(raw)})")
+                        vals[c], raw, n = pooled(
+                            e, lambda d: fnum(d["map_us"]) +
+                            fnum(d["unmap_us"]), scale)
+                        row.append(cell(vals[c], raw, n))
                     row += ratio_cells(vals, RATIOS[:2] +
                                        [("ours-strict", "none")] + RATIOS[2:])
                     self.w("| " + " | ".join(row) + " |")
@@ -595,12 +614,13 @@ class Report:
                         row.append("-")
                         vals[c] = None
                         continue
-                    name, d = e
-                    s = 1 / scale(name)
-                    vals[c] = d["iops"] * s
+                    vals[c], raw, n = pooled(e, lambda d: d["iops"],
+                                             lambda b: 1 / scale(b))
+                    bw, _, _ = pooled(e, lambda d: d["bw"],
+                                      lambda b: 1 / scale(b))
                     row.append(f"{fmt(vals[c])} IOPS, "
-                               f"{fmt(d['bw'] * s / 1024, ' MiB/s')} "
-                               f"({fmt(d['iops'])})")
+                               f"{fmt(bw / 1024, ' MiB/s')} "
+                               f"({fmt(raw)}{f', {n} boots' if n > 1 else ''})")
                 row += ratio_cells(vals)
                 self.w("| " + " | ".join(row) + " |")
                 res[("fio", cm, j)] = vals
@@ -697,22 +717,42 @@ class Report:
                                        else "-")
                             vals[c] = None
                             continue
-                        name, d = e
-                        raw = fnum(d["median_ns"]) / 1000
-                        vals[c] = raw * scale(name)
-                        row.append(f"{fmt(vals[c])} ({fmt(raw)})")
-                        segs.append(f"{c} {d.get('segs', '?')}")
+                        vals[c], raw, n = pooled(
+                            e, lambda d: fnum(d["median_ns"]) / 1000, scale)
+                        row.append(cell(vals[c], raw, n))
+                        segs.append(f"{c} {e[0][1].get('segs', '?')}")
                     row += ratio_cells(vals)
                     row.append(", ".join(segs) if sh != "page" else "1")
                     self.w("| " + " | ".join(row) + " |")
                     res[("api", cm, sh, t)] = vals
             self.w()
 
+    @staticmethod
+    def mode_records(recs, vals):
+        """Add one bench-modes boot's figures to vals[(figure, mode)]."""
+        for kind, rest in recs:
+            w = rest.split()
+            if kind == "VTD-BENCH-DMA" and len(w) > 1:
+                m = re.match(r"modes-(\w+)-r(\d+)$", w[0])
+                d = kv(w[1:])
+                if m and "median_ns" in d:
+                    key = (f"{d['shape']}-t{d['threads']}", m.group(1))
+                    vals.setdefault(key, []).append(
+                        fnum(d["median_ns"]) / 1000)
+            elif kind == "VTD-BENCH-MODEMAP":
+                d = kv(w[1:])
+                vals.setdefault(("map-t1-g1", w[0]), []).append(
+                    fnum(d["map_us"]) + fnum(d["unmap_us"]))
+            elif kind == "VTD-BENCH-MODEFIO":
+                d = kv(w[1:])
+                vals.setdefault((d["job"], w[0]), []).append(
+                    fnum(d["iops"]))
+
     def modes(self):
         """Our three modes in one boot per caching mode (bench-modes.sh)."""
         res = {}
         boots = [n for n in sorted(self.boots)
-                 if re.match(r"modes-cm(on|off)$", n)]
+                 if re.match(r"modes-cm(on|off)(?:-r\d+)?$", n)]
         if not boots:
             return res
         self.w("## 2c. Our three unmap modes in one boot, rounds interleaved")
@@ -730,28 +770,17 @@ class Report:
                "(ratios below 1: the first mode is faster), fio in IOPS "
                "(ratios above 1: the first mode is faster).")
         self.w()
+        by_cm = {}
         for name in boots:
-            cm = name.rsplit("cm", 1)[1]
-            recs, cmds = parse_log(os.path.join(self.out, "logs",
-                                                name + ".log"))
-            vals = {}
-            for kind, rest in recs:
-                w = rest.split()
-                if kind == "VTD-BENCH-DMA" and len(w) > 1:
-                    m = re.match(r"modes-(\w+)-r(\d+)$", w[0])
-                    d = kv(w[1:])
-                    if m and "median_ns" in d:
-                        key = (f"{d['shape']}-t{d['threads']}", m.group(1))
-                        vals.setdefault(key, []).append(
-                            fnum(d["median_ns"]) / 1000)
-                elif kind == "VTD-BENCH-MODEMAP":
-                    d = kv(w[1:])
-                    vals.setdefault(("map-t1-g1", w[0]), []).append(
-                        fnum(d["map_us"]) + fnum(d["unmap_us"]))
-                elif kind == "VTD-BENCH-MODEFIO":
-                    d = kv(w[1:])
-                    vals.setdefault((d["job"], w[0]), []).append(
-                        fnum(d["iops"]))
+            by_cm.setdefault(re.match(r"modes-cm(on|off)", name).group(1),
+                             []).append(name)
+        for cm, names in sorted(by_cm.items(), key=lambda x: x[0] != "off"):
+            vals, cmds = {}, {}
+            for name in names:
+                recs, c = parse_log(os.path.join(self.out, "logs",
+                                                 name + ".log"))
+                cmds.update(c)
+                self.mode_records(recs, vals)
             rows = [("page-t1", "map_page+unmap, 1 page, 1 thread (us)"),
                     ("page-t2", "map_page+unmap, 1 page, 2 threads (us)"),
                     ("sg16-t1", "map_sg+unmap, 16 scattered pages, 1 thread (us)"),
@@ -761,8 +790,9 @@ class Report:
                     ("randread-4k-qd1", "fio randread 4 KiB QD1 (IOPS)"),
                     ("randread-4k-qd32", "fio randread 4 KiB QD32 (IOPS)")]
             nr = max((len(v) for v in vals.values()), default=0)
-            self.w(f"### caching mode {cm} ({nr} rounds; boot `{name}`: "
-                   f"`{self.bootcmd(name)}`; {self.status_text(name)})")
+            self.w(f"### caching mode {cm} ({nr} rounds in all; " +
+                   "; ".join(f"boot `{n}`: `{self.bootcmd(n)}`, "
+                             f"{self.status_text(n)}" for n in names) + ")")
             self.w()
             self.w("| figure | strict | deferred | shadow | shadow/deferred "
                    "| shadow/strict | deferred/strict |")
@@ -806,7 +836,8 @@ class Report:
                "configurations across boots. Samples in code running with "
                "interrupts off land where they are re-enabled (for ours: "
                "`vtd_flush_defer`, which also frees a full queue's ranges "
-               "with interrupts off).")
+               "with interrupts off). With --repeat, each configuration's "
+               "first round.")
         self.w()
         self.w("| cm | config | map | unmap | map+unmap | "
                f"{FIXED} | (map+unmap)/{FIXED} | vs peer |")
@@ -850,12 +881,13 @@ class Report:
         cached = [(s, m) for (k, s), m in
                   ((k[:2], v) for k, v in a.items() if k[0] == "loop")
                   if s <= 32]
-        rs = [m["ours"] / m["linux-fast"] for s, m in cached
-              if m.get("ours") and m.get("linux-fast")]
+        # The shim allocates cached sizes through the per-CPU caches.
+        rs = [m["ours-fast"] / m["linux-fast"] for s, m in cached
+              if m.get("ours-fast") and m.get("linux-fast")]
         if rs:
             w = max(rs)
             row("alloc+free, cached sizes: <= 0.8x alloc_iova_fast",
-                f"ours/linux-fast {min(rs):.2f}x .. {w:.2f}x", w <= 0.8)
+                f"ours-fast/linux-fast {min(rs):.2f}x .. {w:.2f}x", w <= 0.8)
         m = a.get(("loop", 128))
         if m and m.get("ours") and m.get("linux"):
             r = m["ours"] / m["linux"]
@@ -869,10 +901,12 @@ class Report:
         lives = sorted(k[1] for k in a if k[0] == "scale")
         if lives:
             lo, hi = a[("scale", lives[0])], a[("scale", lives[-1])]
-            if lo.get("ours") and hi.get("ours"):
-                g = hi["ours"] / lo["ours"]
-                row(f"per-op at {lives[-1]:,} <= 2x at {lives[0]:,}",
-                    f"{g:.2f}x", g <= 2 if lives[-1] >= 10**6 else None)
+            for impl in ("ours", "ours-fast"):
+                if lo.get(impl) and hi.get(impl):
+                    g = hi[impl] / lo[impl]
+                    row(f"per-op at {lives[-1]:,} <= 2x at {lives[0]:,} "
+                        f"({impl})", f"{g:.2f}x",
+                        g <= 2 if lives[-1] >= 10**6 else None)
         o, li = a.get(("churn", "3in4", "ours")), a.get(("churn", "3in4", "linux"))
         if o and li and li["med"]:
             r = o["med"] / li["med"]

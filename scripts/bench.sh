@@ -23,13 +23,16 @@
 # whose ratios come from one boot.
 #
 # usage: scripts/bench.sh [--quick] [--only alloc|dma|report]
-#                         [--configs LIST] [--cm LIST] [--no-build]
+#                         [--configs LIST] [--cm LIST] [--repeat N] [--no-build]
 #   --quick        short runs, caching mode off only (also BENCH_QUICK=1)
 #   --only WHAT    only the allocator boot, only the DMA boots, or only
 #                  regenerate the report from the logs already there
 #   --configs LIST comma list of configurations (default: all six, then
 #                  modes, the boot of bench-modes.sh)
 #   --cm LIST      caching modes (default off,on; quick: off)
+#   --repeat N     every DMA and modes boot N times, round by round (names
+#                  end in -r1..-rN); the report gives each figure's median
+#                  over the rounds (default 1)
 #   --no-build     use the modules and tool already built
 # Environment: VTD_GUEST_WRAPPER, a command every guest runs under (e.g. a
 # machine-wide slot limiter); BENCH_OUT (default build/bench).
@@ -45,6 +48,7 @@ only=
 configs=none,linux-strict,linux-lazy,ours-strict,ours-deferred,ours-shadow,modes
 cms=
 build=1
+repeat=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -52,12 +56,14 @@ while [ $# -gt 0 ]; do
 	--configs) configs=$2; shift ;;
 	--cm) cms=$2; shift ;;
 	--no-build) build=0 ;;
-	-h | --help) sed -n '4,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--repeat) repeat=$2; shift ;;
+	-h | --help) sed -n '4,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "$me: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 [ "$quick" = 1 ] || quick=0
+case "$repeat" in '' | *[!0-9]* | 0) echo "$me: --repeat wants a number >= 1" >&2; exit 2 ;; esac
 [ -n "$cms" ] || { [ "$quick" = 1 ] && cms=off || cms=off,on; }
 
 out=${BENCH_OUT:-$top/build/bench}
@@ -123,12 +129,17 @@ if [ "$only" != report ]; then
 	if [ -z "$only" ] || [ "$only" = dma ]; then
 		IFS=, read -r -a cfgl <<< "$configs"
 		IFS=, read -r -a cml <<< "$cms"
+		for ((r = 1; r <= repeat; r++)); do
+		# Round r of every boot before round r + 1: drift falls on all.
+		sfx=
+		[ "$repeat" = 1 ] || sfx=-r$r
 		for cm in "${cml[@]}"; do
 			for c in "${cfgl[@]}"; do
 				a=$(iommu_args "$c") || { echo "$me: unknown configuration $c" >&2; exit 2; }
 				if [ "$c" = modes ]; then
-					rm -f "$logs/modes-cm$cm".*
-					boot "modes-cm$cm" $((quick ? 900 : 1800)) --smp 2 \
+					[ "$r" = 1 ] && rm -f "$logs/modes-cm$cm".* "$logs/modes-cm$cm"-r*.*
+					echo "modes-cm$cm" >> "$out/rerun.new"
+					boot "modes-cm$cm$sfx" $((quick ? 900 : 1800)) --smp 2 \
 						--mem 1G --caching-mode "$cm" --devices edu,nvme \
 						--disk-size 1G \
 						--extra-bin "${out#"$top"/}/tools/dma_map_benchmark" \
@@ -136,8 +147,9 @@ if [ "$only" != report ]; then
 						--scenario bench-modes --scenario-args "quick=$quick"
 					continue
 				fi
-				rm -f "$logs/dma-$c-cm$cm".*
-				boot "dma-$c-cm$cm" $((quick ? 900 : 1800)) --smp 2 --mem 1G \
+				[ "$r" = 1 ] && rm -f "$logs/dma-$c-cm$cm".* "$logs/dma-$c-cm$cm"-r*.*
+				echo "dma-$c-cm$cm" >> "$out/rerun.new"
+				boot "dma-$c-cm$cm$sfx" $((quick ? 900 : 1800)) --smp 2 --mem 1G \
 					--caching-mode "$cm" --devices edu,nvme --disk-size 1G \
 					--extra-bin "${out#"$top"/}/tools/dma_map_benchmark" \
 					--extra-bin "$(command -v fio)" \
@@ -146,16 +158,23 @@ if [ "$only" != report ]; then
 					--scenario-args "config=$c quick=$quick profile=1"
 			done
 		done
+		done
 	fi
+	touch "$out/rerun.new"
 	for f in boots status; do
 		touch "$out/$f.tsv"
-		# New lines replace old ones of the same boot.
-		awk -F'\t' 'NR == FNR { new[$1] = $0; next }
-			!($1 in new) { print } END { for (k in new) print new[k] }' \
-			"$out/$f.new" "$out/$f.tsv" | sort > "$out/$f.tmp"
+		# New lines replace old ones of the same boot, and every round of
+		# a boot run again now (its name without -rN) goes.
+		awk -F'\t' 'FILENAME == ARGV[1] { again[$1] = 1; next }
+			FILENAME == ARGV[2] { new[$1] = $0; next }
+			{ b = $1; sub(/-r[0-9]+$/, "", b) }
+			!($1 in new) && !(b in again) { print }
+			END { for (k in new) print new[k] }' \
+			"$out/rerun.new" "$out/$f.new" "$out/$f.tsv" | sort > "$out/$f.tmp"
 		mv "$out/$f.tmp" "$out/$f.tsv"
 		rm -f "$out/$f.new"
 	done
+	rm -f "$out/rerun.new"
 fi
 
 echo "$me: writing the report"
