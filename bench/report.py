@@ -935,8 +935,8 @@ class Report:
         # same targets, without the noise between boots.
         for (cm, key), v in sorted(mo.items()):
             sh, de, st = v.get("shadow"), v.get("deferred"), v.get("strict")
-            if not sh:
-                continue
+            if not sh or key.startswith("copy"):
+                continue  # copy2 is a measurement, not a target
             iops = key.startswith("randread")
             if de and (key in ("map-t1-g1", "page-t1", "page-t2") or iops):
                 r = sh / de
