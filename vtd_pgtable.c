@@ -130,8 +130,9 @@
  *    A map either succeeds whole or changes nothing: on failure it undoes
  *    what it installed and reclaims the tables it made, giving back through
  *    the gather what the unit may have seen. -EINVAL for misaligned or
- *    empty requests, no permission, or a physical range reaching past
- *    2^52 (checked without computing an end that could wrap), -ERANGE
+ *    empty requests, no permission, a physical range reaching past
+ *    2^52 (checked without computing an end that could wrap), or a
+ *    map_runs() run out of order or outside its span, -ERANGE
  *    outside the address width, -EEXIST over a live entry, -ENOMEM when
  *    the pool has no page for it (in atomic context without a
  *    reservation, or by failure injection).
